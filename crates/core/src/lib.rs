@@ -13,6 +13,7 @@ pub mod phone;
 pub mod pii;
 pub mod random;
 pub mod role;
+pub mod wire;
 
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::Error;
@@ -21,3 +22,4 @@ pub use phone::PhoneNumber;
 pub use pii::Pii;
 pub use random::random_bytes;
 pub use role::{Permission, Role};
+pub use wire::{BuildInfo, PROTOCOL_VERSION};
