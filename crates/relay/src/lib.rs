@@ -1,1 +1,18 @@
-//! placeholder
+//! The Ringside relay: a small, self-hostable server that receives VoIP providers' webhooks,
+//! pushes screen pops to agents over WebSocket, writes call notes to the agency's management
+//! system and then purges the personal data (see `DESIGN.md`).
+//!
+//! `main.rs` only calls [`cli::main`]; everything — including [`run`], which tests start on
+//! `127.0.0.1:0` — lives here so it can be tested without spawning processes.
+
+pub mod cli;
+pub mod config;
+mod error;
+pub mod keys;
+mod server;
+pub mod telemetry;
+mod tls;
+
+pub use config::Config;
+pub use error::Error;
+pub use server::{GRACE, run};

@@ -1,0 +1,129 @@
+//! The command line (clap). Each subcommand reads the layered configuration once, then calls
+//! into the library; this module only parses arguments, prints results and maps errors to exit
+//! codes (2: the configuration was refused; 1: the command failed).
+#![allow(clippy::print_stdout, clippy::print_stderr)] // the CLI's job is to print
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Sources};
+use crate::{Error, keys, telemetry};
+
+/// Ringside relay: VoIP webhooks in, screen pops out, notes to your AMS, personal data purged.
+///
+/// Configuration is layered: embedded defaults, then the TOML file (--config or RINGSIDE_CONFIG),
+/// then RINGSIDE_* environment variables (RINGSIDE_LISTEN, RINGSIDE_DATA_DIR,
+/// RINGSIDE_TLS__CERT, ...), then the flags below. docs/configuration.md lists every key.
+#[derive(Debug, Parser)]
+#[command(name = "ringside-relay", version, propagate_version = true)]
+pub struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "RINGSIDE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data folder (database and, by default, the master key) [env: RINGSIDE_DATA_DIR].
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Address to listen on, host:port [env: RINGSIDE_LISTEN].
+    #[arg(long, global = true, value_name = "HOST:PORT")]
+    listen: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the relay until SIGTERM or SIGINT.
+    Serve,
+    /// Manage the master key.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Check the configuration and print the values in force (no secrets).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Move to a new master-key version: every organisation's data key is re-wrapped under it in
+    /// one transaction, then the old version is retired. Safe to re-run after an interruption.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration; exit 2 naming the bad key if it is refused.
+    Check,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let sources = Sources { file: cli.config.clone(), data_dir: cli.data_dir.clone(), listen: cli.listen.clone() };
+    let config = match Config::load(&sources) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("ringside-relay: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config.log);
+    match dispatch(cli.command, config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            eprintln!("ringside-relay: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(command: Command, config: Config) -> Result<(), Error> {
+    match command {
+        Command::Serve => serve(config),
+        Command::Keys { command: KeysCommand::Rotate } => {
+            let report = keys::rotate(&config)?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Check } => {
+            println!("configuration OK");
+            println!("listen            {}", config.listen);
+            println!("data_dir          {}", config.data_dir.display());
+            println!("master_key_source {}", config.master_key_source);
+            println!("tls               {}", if config.tls.is_some() { "on (TLS 1.3)" } else { "off" });
+            Ok(())
+        }
+    }
+}
+
+fn serve(config: Config) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::io("starting the async runtime"))?;
+    runtime.block_on(async {
+        let listener = std::net::TcpListener::bind(config.listen)
+            .map_err(Error::io(format!("binding {}", config.listen)))?;
+        crate::run(config, listener, shutdown_signal()).await
+    })
+}
+
+/// Resolves on SIGTERM (service managers, `docker stop`) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        tracing::error!("cannot install signal handlers; stop the relay with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = int.recv() => tracing::info!("SIGINT received"),
+    }
+}

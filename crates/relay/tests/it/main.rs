@@ -1,0 +1,15 @@
+//! Integration tests of the relay: real SQLite files in temporary folders, real HTTP(S) servers
+//! on 127.0.0.1:0, the real binary for signal and exit-code behaviour.
+//!
+//! One binary (style.md item 11); each module says what belongs in it.
+
+/// Process-level behaviour of the `ringside-relay` binary: exit codes, messages, signals.
+mod cli;
+/// `keys rotate` against a real store and key file.
+mod keys;
+/// `serve` over plain HTTP: health and readiness.
+mod serve;
+/// `serve` over TLS 1.3 (rustls).
+mod tls;
+/// Shared helpers: a relay on port 0, temporary data folders.
+mod utils;

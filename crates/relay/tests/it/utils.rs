@@ -1,0 +1,65 @@
+use std::net::SocketAddr;
+use std::path::Path;
+
+use ringside_relay::Config;
+use ringside_relay::config::Sources;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A relay running in this process on 127.0.0.1:0.
+pub struct TestRelay {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), ringside_relay::Error>>>,
+}
+
+impl TestRelay {
+    /// Loads the configuration for `data_dir` (plus `extra` TOML) and starts the relay.
+    pub async fn start(data_dir: &Path, extra_toml: &str) -> Self {
+        let config = config_for(data_dir, extra_toml);
+        Self::start_with(config).await
+    }
+
+    pub async fn start_with(config: Config) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(ringside_relay::run(config, listener, async {
+            let _ = stopped.await;
+        }));
+        wait_until_listening(addr).await;
+        Self { addr, stop: Some(stop), task: Some(task) }
+    }
+
+    /// Requests a graceful shutdown and waits for `run` to return.
+    pub async fn stop(mut self) -> Result<(), ringside_relay::Error> {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.take().unwrap().await.unwrap()
+    }
+}
+
+impl Drop for TestRelay {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+/// A validated config for a fresh data folder; `extra_toml` is appended to the file.
+pub fn config_for(data_dir: &Path, extra_toml: &str) -> Config {
+    let file = data_dir.join("relay.toml");
+    std::fs::create_dir_all(data_dir).unwrap();
+    std::fs::write(&file, format!("data_dir = \"{}\"\n{extra_toml}", data_dir.join("data").display())).unwrap();
+    Config::load(&Sources { file: Some(file), ..Sources::default() }).unwrap()
+}
+
+async fn wait_until_listening(addr: SocketAddr) {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the relay did not start listening on {addr}");
+}

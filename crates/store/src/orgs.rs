@@ -1,0 +1,1 @@
+//! Organisations and their wrapped data keys.
