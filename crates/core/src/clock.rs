@@ -36,19 +36,28 @@ impl FakeClock {
 
     /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
-        let mut now = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut now = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *now += by;
     }
 
     /// Sets the clock to `to` (which may be in the past, to test clock skew).
     pub fn set(&self, to: OffsetDateTime) {
-        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = to;
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = to;
     }
 }
 
 impl Clock for FakeClock {
     fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -63,6 +72,10 @@ mod tests {
         let other = clock.clone();
         assert_eq!(clock.now(), start, "a fake clock stands still");
         other.advance(Duration::from_secs(90));
-        assert_eq!(clock.now(), start + Duration::from_secs(90), "clones share the same time");
+        assert_eq!(
+            clock.now(),
+            start + Duration::from_secs(90),
+            "clones share the same time"
+        );
     }
 }

@@ -136,28 +136,49 @@ mod tests {
     fn ids_round_trip_through_their_text_form() {
         let id = OrgId::random();
         let text = id.to_string();
-        assert!(text.starts_with("org_") && text.len() == 36, "text form is prefix + 32 hex: {text}");
-        assert_eq!(text.parse::<OrgId>().unwrap(), id, "parsing the text form gives the same id");
+        assert!(
+            text.starts_with("org_") && text.len() == 36,
+            "text form is prefix + 32 hex: {text}"
+        );
+        assert_eq!(
+            text.parse::<OrgId>().unwrap(),
+            id,
+            "parsing the text form gives the same id"
+        );
     }
 
     #[test]
     fn an_id_of_one_kind_does_not_parse_as_another() {
         let user = UserId::random().to_string();
-        assert!(user.parse::<OrgId>().is_err(), "a user id must not be accepted as an org id");
+        assert!(
+            user.parse::<OrgId>().is_err(),
+            "a user id must not be accepted as an org id"
+        );
     }
 
     #[test]
     fn malformed_ids_are_refused() {
-        for bad in ["", "org_", "org_xyz", "org_00", "ORG_00000000000000000000000000000000",
-            "org_0000000000000000000000000000000G", "org_000000000000000000000000000000000",
-            "org_ABCDEF00000000000000000000000000"] {
+        for bad in [
+            "",
+            "org_",
+            "org_xyz",
+            "org_00",
+            "ORG_00000000000000000000000000000000",
+            "org_0000000000000000000000000000000G",
+            "org_000000000000000000000000000000000",
+            "org_ABCDEF00000000000000000000000000",
+        ] {
             assert!(bad.parse::<OrgId>().is_err(), "{bad:?} must be refused");
         }
     }
 
     #[test]
     fn random_ids_differ() {
-        assert_ne!(OrgId::random(), OrgId::random(), "128 random bits must not collide");
+        assert_ne!(
+            OrgId::random(),
+            OrgId::random(),
+            "128 random bits must not collide"
+        );
     }
 
     #[test]

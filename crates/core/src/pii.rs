@@ -116,10 +116,20 @@ mod tests {
     #[test]
     fn debug_and_display_never_print_the_value() {
         let pii = Pii::new(MARKER.to_owned());
-        for printed in [format!("{pii}"), format!("{pii:?}"), format!("{:?}", Some(&pii)),
-            format!("{:#?}", vec![pii.clone()])] {
-            assert!(!printed.contains("Zebulon"), "the value leaked into {printed:?}");
-            assert!(printed.contains(REDACTED), "redaction must be visible in {printed:?}");
+        for printed in [
+            format!("{pii}"),
+            format!("{pii:?}"),
+            format!("{:?}", Some(&pii)),
+            format!("{:#?}", vec![pii.clone()]),
+        ] {
+            assert!(
+                !printed.contains("Zebulon"),
+                "the value leaked into {printed:?}"
+            );
+            assert!(
+                printed.contains(REDACTED),
+                "redaction must be visible in {printed:?}"
+            );
         }
     }
 
@@ -135,7 +145,11 @@ mod tests {
     fn serde_carries_the_value_for_the_wire() {
         let pii = Pii::new(MARKER.to_owned());
         let json = serde_json::to_string(&pii).unwrap();
-        assert_eq!(json, format!("\"{MARKER}\""), "a pop must carry the number to its agent");
+        assert_eq!(
+            json,
+            format!("\"{MARKER}\""),
+            "a pop must carry the number to its agent"
+        );
         let back: Pii<String> = serde_json::from_str(&json).unwrap();
         assert_eq!(back, pii);
     }
