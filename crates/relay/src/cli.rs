@@ -64,7 +64,11 @@ enum ConfigCommand {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let sources = Sources { file: cli.config.clone(), data_dir: cli.data_dir.clone(), listen: cli.listen.clone() };
+    let sources = Sources {
+        file: cli.config.clone(),
+        data_dir: cli.data_dir.clone(),
+        listen: cli.listen.clone(),
+    };
     let config = match Config::load(&sources) {
         Ok(config) => config,
         Err(err) => {
@@ -73,6 +77,9 @@ pub fn main() -> ExitCode {
         }
     };
     telemetry::init(&config.log);
+    for name in &config.ignored_env {
+        tracing::warn!(variable = %name, "not a configuration key; ignored (docs/configuration in README)");
+    }
     match dispatch(cli.command, config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -86,17 +93,28 @@ pub fn main() -> ExitCode {
 fn dispatch(command: Command, config: Config) -> Result<(), Error> {
     match command {
         Command::Serve => serve(config),
-        Command::Keys { command: KeysCommand::Rotate } => {
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
             let report = keys::rotate(&config)?;
             println!("{report}");
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Check } => {
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
             println!("configuration OK");
             println!("listen            {}", config.listen);
             println!("data_dir          {}", config.data_dir.display());
             println!("master_key_source {}", config.master_key_source);
-            println!("tls               {}", if config.tls.is_some() { "on (TLS 1.3)" } else { "off" });
+            println!(
+                "tls               {}",
+                if config.tls.is_some() {
+                    "on (TLS 1.3)"
+                } else {
+                    "off"
+                }
+            );
             Ok(())
         }
     }
@@ -117,8 +135,10 @@ fn serve(config: Config) -> Result<(), Error> {
 /// Resolves on SIGTERM (service managers, `docker stop`) or SIGINT (Ctrl-C).
 async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-    else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         tracing::error!("cannot install signal handlers; stop the relay with SIGKILL");
         return std::future::pending().await;
     };

@@ -33,7 +33,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(key: &str, message: impl Into<String>) -> Self {
-        Self { key: key.to_owned(), message: message.into() }
+        Self {
+            key: key.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
@@ -90,6 +93,9 @@ pub struct Retention {
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// `RINGSIDE_*` variables that are not configuration keys and were ignored (names only:
+    /// values may be secrets). The CLI warns about them once logging is up.
+    pub ignored_env: Vec<String>,
     /// Address to listen on.
     pub listen: SocketAddr,
     /// The data folder.
@@ -179,7 +185,9 @@ impl Config {
             figment = figment.merge(Serialized::default("listen", listen));
         }
         let raw: Raw = figment.extract().map_err(from_figment)?;
-        raw.validate()
+        let mut config = raw.validate()?;
+        config.ignored_env = ignored_env_vars();
+        Ok(config)
     }
 
     /// Whether the relay listens on a loopback address only.
@@ -188,26 +196,73 @@ impl Config {
     }
 }
 
-/// `RINGSIDE_*` variables, minus those that are not configuration keys: the config file path
-/// (read by the CLI) and the env key source's own variable (which holds key material and must
-/// never be parsed as configuration).
+/// `RINGSIDE_*` variables whose first segment is a configuration key (`RINGSIDE_TLS__CERT` →
+/// `tls.cert`). Anything else with the prefix is not ours to parse: the config file path (read by
+/// the CLI), the env key source's variable (key material: it must never reach a config error
+/// message), or a variable of some other tool. Within a known section, a misspelt key is still
+/// refused by name (`tls.certificate`).
 fn env_provider() -> Env {
-    Env::prefixed(ENV_PREFIX).ignore(&["config", "master_key"]).split("__")
+    Env::prefixed(ENV_PREFIX)
+        .filter(|key| is_config_env_key(key.as_str()))
+        .split("__")
+}
+
+/// Whether the part of a variable name after `RINGSIDE_` addresses a configuration key.
+fn is_config_env_key(key: &str) -> bool {
+    let top = key
+        .split("__")
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    top_level_keys().contains(&top)
+}
+
+/// The top-level keys of the embedded defaults: the single source of what may be configured.
+fn top_level_keys() -> Vec<String> {
+    DEFAULTS
+        .parse::<toml::Table>()
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Prefixed variables that are neither configuration keys nor ones we know to be ours.
+fn ignored_env_vars() -> Vec<String> {
+    const OURS: &[&str] = &["CONFIG", "MASTER_KEY"];
+    std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| {
+            name.strip_prefix(ENV_PREFIX)
+                .is_some_and(|rest| !OURS.contains(&rest) && !is_config_env_key(rest))
+        })
+        .collect()
 }
 
 fn from_figment(err: figment::Error) -> ConfigError {
-    let key = if err.path.is_empty() { "config".to_owned() } else { err.path.join(".") };
-    ConfigError { key, message: err.kind.to_string() }
+    let key = if err.path.is_empty() {
+        "config".to_owned()
+    } else {
+        err.path.join(".")
+    };
+    ConfigError {
+        key,
+        message: err.kind.to_string(),
+    }
 }
 
 impl Raw {
     fn validate(self) -> Result<Config, ConfigError> {
         let listen: SocketAddr = self.listen.parse().map_err(|_| {
-            ConfigError::new("listen", "expected host:port with an IP address, e.g. 127.0.0.1:8640")
+            ConfigError::new(
+                "listen",
+                "expected host:port with an IP address, e.g. 127.0.0.1:8640",
+            )
         })?;
         let data_dir = if self.data_dir.as_os_str().is_empty() {
             default_data_dir().ok_or_else(|| {
-                ConfigError::new("data_dir", "no default data folder: set it (HOME is not set)")
+                ConfigError::new(
+                    "data_dir",
+                    "no default data folder: set it (HOME is not set)",
+                )
             })?
         } else {
             self.data_dir
@@ -217,11 +272,27 @@ impl Raw {
             return Err(ConfigError::new("data_dir", "must be an absolute path"));
         }
         let master_key_source = parse_key_source(&self.master_key_source, &data_dir)?;
-        let tls = match (self.tls.cert.as_os_str().is_empty(), self.tls.key.as_os_str().is_empty()) {
+        let tls = match (
+            self.tls.cert.as_os_str().is_empty(),
+            self.tls.key.as_os_str().is_empty(),
+        ) {
             (true, true) => None,
-            (false, false) => Some(TlsConfig { cert: self.tls.cert, key: self.tls.key }),
-            (false, true) => return Err(ConfigError::new("tls.key", "tls.cert is set but tls.key is not")),
-            (true, false) => return Err(ConfigError::new("tls.cert", "tls.key is set but tls.cert is not")),
+            (false, false) => Some(TlsConfig {
+                cert: self.tls.cert,
+                key: self.tls.key,
+            }),
+            (false, true) => {
+                return Err(ConfigError::new(
+                    "tls.key",
+                    "tls.cert is set but tls.key is not",
+                ));
+            }
+            (true, false) => {
+                return Err(ConfigError::new(
+                    "tls.cert",
+                    "tls.key is set but tls.cert is not",
+                ));
+            }
         };
         if tls.is_none() && !listen.ip().is_loopback() && !self.allow_insecure_http {
             return Err(ConfigError::new(
@@ -238,28 +309,43 @@ impl Raw {
             validate_origin(origin)?;
         }
         if !(100..=30_000).contains(&self.ams.timeout_ms) {
-            return Err(ConfigError::new("ams.timeout_ms", "must be between 100 and 30000"));
+            return Err(ConfigError::new(
+                "ams.timeout_ms",
+                "must be between 100 and 30000",
+            ));
         }
         let r = &self.retention;
         if !(1..=PII_HARD_CAP_DAYS).contains(&r.pii_max_days) {
             return Err(ConfigError::new(
                 "retention.pii_max_days",
-                format!("must be between 1 and {PII_HARD_CAP_DAYS} (the hard cap on personal data)"),
+                format!(
+                    "must be between 1 and {PII_HARD_CAP_DAYS} (the hard cap on personal data)"
+                ),
             ));
         }
         if !(1..=3650).contains(&r.audit_days) {
-            return Err(ConfigError::new("retention.audit_days", "must be between 1 and 3650"));
+            return Err(ConfigError::new(
+                "retention.audit_days",
+                "must be between 1 and 3650",
+            ));
         }
         if !(1..=30).contains(&r.webhook_log_days) {
-            return Err(ConfigError::new("retention.webhook_log_days", "must be between 1 and 30"));
+            return Err(ConfigError::new(
+                "retention.webhook_log_days",
+                "must be between 1 and 30",
+            ));
         }
         Ok(Config {
+            ignored_env: Vec::new(),
             listen,
             data_dir,
             master_key_source,
             tls,
             allow_insecure_http: self.allow_insecure_http,
-            log: LogConfig { format: self.log.format, level: self.log.level },
+            log: LogConfig {
+                format: self.log.format,
+                level: self.log.level,
+            },
             allowed_origins: self.websocket.allowed_origins,
             ams_timeout: std::time::Duration::from_millis(self.ams.timeout_ms),
             retention: Retention {
@@ -278,13 +364,17 @@ fn parse_key_source(text: &str, data_dir: &Path) -> Result<ringside_vault::KeySo
     } else {
         text.to_owned()
     };
-    text.parse().map_err(|e: ringside_vault::Error| ConfigError::new("master_key_source", e.to_string()))
+    text.parse()
+        .map_err(|e: ringside_vault::Error| ConfigError::new("master_key_source", e.to_string()))
 }
 
 fn validate_origin(origin: &str) -> Result<(), ConfigError> {
     let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
         && !origin.ends_with('/')
-        && origin.split("://").nth(1).is_some_and(|host| !host.is_empty() && !host.contains('/'));
+        && origin
+            .split("://")
+            .nth(1)
+            .is_some_and(|host| !host.is_empty() && !host.contains('/'));
     if ok {
         Ok(())
     } else {
@@ -303,12 +393,15 @@ fn default_data_dir() -> Option<PathBuf> {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures must return figment::Error
 mod tests {
     use figment::Jail;
 
     use super::*;
 
-    fn load_err(jail_setup: impl FnOnce(&mut Jail) -> figment::error::Result<Sources>) -> ConfigError {
+    fn load_err(
+        jail_setup: impl FnOnce(&mut Jail) -> figment::error::Result<Sources>,
+    ) -> ConfigError {
         let mut out = None;
         Jail::expect_with(|jail| {
             let sources = jail_setup(jail)?;
@@ -331,14 +424,19 @@ mod tests {
     #[test]
     fn the_embedded_defaults_are_valid_and_loopback_only() {
         let config = load_ok(|jail| {
-            jail.set_env("HOME", "/home/agent");
             jail.clear_env();
             jail.set_env("HOME", "/home/agent");
             Ok(Sources::default())
         });
         assert_eq!(config.listen, "127.0.0.1:8640".parse().unwrap());
-        assert!(config.is_loopback(), "the default must never expose plain HTTP to the network");
-        assert_eq!(config.data_dir, PathBuf::from("/home/agent/.local/share/ringside-relay"));
+        assert!(
+            config.is_loopback(),
+            "the default must never expose plain HTTP to the network"
+        );
+        assert_eq!(
+            config.data_dir,
+            PathBuf::from("/home/agent/.local/share/ringside-relay")
+        );
         assert!(config.tls.is_none());
         assert_eq!(config.retention.pii_max_days, PII_HARD_CAP_DAYS);
         assert_eq!(
@@ -351,7 +449,10 @@ mod tests {
     #[test]
     fn layers_apply_in_order_defaults_file_env_flags() {
         let config = load_ok(|jail| {
-            jail.create_file("relay.toml", "listen = \"127.0.0.1:1111\"\ndata_dir = \"/srv/file\"\n[ams]\ntimeout_ms = 900\n")?;
+            jail.create_file(
+                "relay.toml",
+                "listen = \"127.0.0.1:1111\"\ndata_dir = \"/srv/file\"\n[ams]\ntimeout_ms = 900\n",
+            )?;
             jail.set_env("RINGSIDE_LISTEN", "127.0.0.1:2222");
             jail.set_env("RINGSIDE_AMS__TIMEOUT_MS", "1500");
             Ok(Sources {
@@ -361,8 +462,16 @@ mod tests {
             })
         });
         assert_eq!(config.listen.port(), 2222, "env beats the file");
-        assert_eq!(config.ams_timeout.as_millis(), 1500, "nested keys use `__` in env names");
-        assert_eq!(config.data_dir, PathBuf::from("/srv/flag"), "flags beat everything");
+        assert_eq!(
+            config.ams_timeout.as_millis(),
+            1500,
+            "nested keys use `__` in env names"
+        );
+        assert_eq!(
+            config.data_dir,
+            PathBuf::from("/srv/flag"),
+            "flags beat everything"
+        );
     }
 
     #[test]
@@ -386,36 +495,87 @@ mod tests {
             ("RINGSIDE_DATA_DIR", "relative/dir", "data_dir"),
             ("RINGSIDE_AMS__TIMEOUT_MS", "abc", "ams.timeout_ms"),
             ("RINGSIDE_AMS__TIMEOUT_MS", "5", "ams.timeout_ms"),
-            ("RINGSIDE_RETENTION__PII_MAX_DAYS", "31", "retention.pii_max_days"),
+            (
+                "RINGSIDE_RETENTION__PII_MAX_DAYS",
+                "31",
+                "retention.pii_max_days",
+            ),
             ("RINGSIDE_LOG__FORMAT", "xml", "log.format"),
             ("RINGSIDE_LOG__LEVEL", "[[[", "log.level"),
             ("RINGSIDE_TLS__CERT", "/etc/ringside/cert.pem", "tls.key"),
-            ("RINGSIDE_MASTER_KEY_SOURCE", "vault:xyz", "master_key_source"),
-            ("RINGSIDE_WEBSOCKET__ALLOWED_ORIGINS", "[\"https://x.example/path\"]", "websocket.allowed_origins"),
-            ("RINGSIDE_NO_SUCH_KEY", "1", "config"),
+            (
+                "RINGSIDE_MASTER_KEY_SOURCE",
+                "vault:xyz",
+                "master_key_source",
+            ),
+            (
+                "RINGSIDE_WEBSOCKET__ALLOWED_ORIGINS",
+                "[\"https://x.example/path\"]",
+                "websocket.allowed_origins",
+            ),
+            ("RINGSIDE_TLS__CERTIFICATE", "/x", "tls.certificate"),
         ];
         for (var, value, key) in cases {
             let err = load_err(|jail| {
                 jail.set_env(var, value);
                 Ok(Sources::default())
             });
-            assert_eq!(&err.key, key, "{var}={value} should be blamed on `{key}`, got: {err}");
-            assert!(err.to_string().starts_with(&format!("config key `{key}`")), "message names the key: {err}");
+            assert_eq!(
+                &err.key, key,
+                "{var}={value} should be blamed on `{key}`, got: {err}"
+            );
+            assert!(
+                err.to_string().starts_with(&format!("config key `{key}`")),
+                "message names the key: {err}"
+            );
         }
+    }
+
+    #[test]
+    fn other_prefixed_variables_are_ignored_and_reported_by_name_only() {
+        let config = load_ok(|jail| {
+            jail.set_env("RINGSIDE_DESKTOP_BIN", "/opt/ringside/desktop");
+            jail.set_env("RINGSIDE_LISTNE", "127.0.0.1:1");
+            Ok(Sources::default())
+        });
+        assert_eq!(
+            config.listen.port(),
+            8640,
+            "a misspelt variable does not change the config"
+        );
+        assert!(
+            config.ignored_env.contains(&"RINGSIDE_LISTNE".to_owned()),
+            "the typo is reported"
+        );
+        assert!(
+            config.ignored_env.iter().all(|n| !n.contains('/')),
+            "only names are kept"
+        );
     }
 
     #[test]
     fn an_unknown_key_in_the_file_is_refused() {
         let err = load_err(|jail| {
             jail.create_file("relay.toml", "[tls]\ncertificate = \"/x\"\n")?;
-            Ok(Sources { file: Some(jail.directory().join("relay.toml")), ..Sources::default() })
+            Ok(Sources {
+                file: Some(jail.directory().join("relay.toml")),
+                ..Sources::default()
+            })
         });
-        assert!(err.to_string().contains("certificate"), "the typo is named: {err}");
+        assert!(
+            err.to_string().contains("certificate"),
+            "the typo is named: {err}"
+        );
     }
 
     #[test]
     fn a_missing_config_file_is_an_error_not_silently_skipped() {
-        let err = load_err(|_| Ok(Sources { file: Some("/does/not/exist.toml".into()), ..Sources::default() }));
+        let err = load_err(|_| {
+            Ok(Sources {
+                file: Some("/does/not/exist.toml".into()),
+                ..Sources::default()
+            })
+        });
         assert_eq!(err.key, "config");
         assert!(err.message.contains("/does/not/exist.toml"));
     }

@@ -45,8 +45,12 @@ pub async fn run(
         .map_err(|e| Error::io("start-up task")(std::io::Error::other(e)))?;
     let (state, config) = state?;
     let app = router(state);
-    let addr = listener.local_addr().map_err(Error::io("reading the listening address"))?;
-    listener.set_nonblocking(true).map_err(Error::io("configuring the listener"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(Error::io("reading the listening address"))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(Error::io("configuring the listener"))?;
 
     let handle = axum_server::Handle::new();
     let signal = handle.clone();
@@ -58,7 +62,8 @@ pub async fn run(
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
     match &config.tls {
         Some(tls_config) => {
-            let rustls = axum_server::tls_rustls::RustlsConfig::from_config(tls::server_config(tls_config)?);
+            let rustls =
+                axum_server::tls_rustls::RustlsConfig::from_config(tls::server_config(tls_config)?);
             tracing::info!(%addr, "listening on https://{addr}");
             axum_server::from_tcp_rustls(listener, rustls)
                 .map_err(Error::io("using the listener"))?
@@ -85,7 +90,11 @@ fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, Error> {
     let store = Store::open(&config.data_dir, clock)?;
     let applied = store.migrations();
     if applied.from != applied.to {
-        tracing::info!(from = applied.from, to = applied.to, "database schema migrated");
+        tracing::info!(
+            from = applied.from,
+            to = applied.to,
+            "database schema migrated"
+        );
     }
     let keyring = config.master_key_source.load_or_create()?;
     tracing::info!(version = %keyring.current().version(), "master key loaded");
@@ -120,7 +129,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
         tracing::warn!("readiness check: database did not answer");
     }
     let key_version = state.0.keyring.current().version().to_string();
-    let status = if database_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if database_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = json!({
         "status": if database_ok { "ready" } else { "not_ready" },
         "database": if database_ok { "ok" } else { "unavailable" },

@@ -16,9 +16,17 @@ pub(crate) fn server_config(tls: &TlsConfig) -> Result<Arc<ServerConfig>, Error>
     let tls_err = |key: &str, message: String| Error::Tls(format!("{key}: {message}"));
     let certs = CertificateDer::pem_file_iter(&tls.cert)
         .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| tls_err("tls.cert", format!("cannot read {}: {e}", tls.cert.display())))?;
+        .map_err(|e| {
+            tls_err(
+                "tls.cert",
+                format!("cannot read {}: {e}", tls.cert.display()),
+            )
+        })?;
     if certs.is_empty() {
-        return Err(tls_err("tls.cert", format!("{} holds no certificate", tls.cert.display())));
+        return Err(tls_err(
+            "tls.cert",
+            format!("{} holds no certificate", tls.cert.display()),
+        ));
     }
     let key = PrivateKeyDer::from_pem_file(&tls.key)
         .map_err(|e| tls_err("tls.key", format!("cannot read {}: {e}", tls.key.display())))?;

@@ -37,7 +37,9 @@ pub enum Error {
     },
     /// An applied migration's SQL differs from the embedded one: released migrations must never
     /// be edited.
-    #[error("migration {version:04} ({name}) was edited after it was applied; add a new migration instead")]
+    #[error(
+        "migration {version:04} ({name}) was edited after it was applied; add a new migration instead"
+    )]
     MigrationEdited {
         /// Its number.
         version: u32,

@@ -63,20 +63,33 @@ impl Store {
         clock: Arc<dyn Clock>,
         migrations: &[Migration],
     ) -> Result<Self, Error> {
-        let open_err = |source| Error::Open { path: path.to_owned(), source };
+        let open_err = |source| Error::Open {
+            path: path.to_owned(),
+            source,
+        };
         let mut conn = Connection::open(path).map_err(open_err)?;
         std::fs::set_permissions(path, Permissions::from_mode(0o600)).map_err(|e| {
-            Error::DataDir { path: path.to_owned(), message: format!("cannot set mode 0600: {e}") }
+            Error::DataDir {
+                path: path.to_owned(),
+                message: format!("cannot set mode 0600: {e}"),
+            }
         })?;
         let journal = configure(&conn).map_err(open_err)?;
         if journal != "wal" {
             return Err(Error::DataDir {
                 path: path.to_owned(),
-                message: format!("SQLite refused WAL mode (got `{journal}`); is this a network filesystem?"),
+                message: format!(
+                    "SQLite refused WAL mode (got `{journal}`); is this a network filesystem?"
+                ),
             });
         }
         let applied = migrate::apply(&mut conn, migrations, clock.now().unix_timestamp())?;
-        Ok(Self { conn: Mutex::new(conn), path: path.to_owned(), clock, migrations: applied })
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path: path.to_owned(),
+            clock,
+            migrations: applied,
+        })
     }
 
     /// The database file.
@@ -97,7 +110,11 @@ impl Store {
 
     /// The schema version recorded in the file.
     pub fn schema_version(&self) -> Result<u32, Error> {
-        Ok(self.conn().query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0))?)
+        Ok(self
+            .conn()
+            .query_row("SELECT max(version) FROM schema_migrations", [], |r| {
+                r.get(0)
+            })?)
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -126,10 +143,14 @@ fn configure(conn: &Connection) -> rusqlite::Result<String> {
 }
 
 fn ensure_data_dir(dir: &Path) -> Result<(), Error> {
-    DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| Error::DataDir {
-        path: dir.to_owned(),
-        message: format!("cannot create it: {e}"),
-    })
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::DataDir {
+            path: dir.to_owned(),
+            message: format!("cannot create it: {e}"),
+        })
 }
 
 #[cfg(test)]
@@ -139,8 +160,12 @@ pub(crate) mod test_support {
     /// A store on a real file in a fresh temporary folder.
     pub(crate) fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ringside_core::FakeClock::new(time::macros::datetime!(2026-11-23 09:00 UTC)));
+        let clock = Arc::new(ringside_core::FakeClock::new(
+            time::macros::datetime!(2026-11-23 09:00 UTC),
+        ));
         let store = Store::open(dir.path(), clock).unwrap();
         (dir, store)
     }
 }
+#[cfg(test)]
+mod tests;

@@ -22,18 +22,19 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
+/// `migration!(N, "NNNN_name")` embeds `migrations/NNNN_name.sql` as migration N.
 macro_rules! migration {
-    ($version:literal, $name:literal) => {
+    ($version:literal, $stem:literal) => {
         Migration {
             version: $version,
-            name: $name,
-            sql: include_str!(concat!("../migrations/", stringify!($version), "_", $name, ".sql")),
+            name: $stem,
+            sql: include_str!(concat!("../migrations/", $stem, ".sql")),
         }
     };
 }
 
 /// Every migration this build knows, in order. Append only.
-pub const MIGRATIONS: &[Migration] = &[migration!(0001, "orgs_and_keys")];
+pub const MIGRATIONS: &[Migration] = &[migration!(1, "0001_orgs_and_keys")];
 
 /// The schema version this build writes.
 pub fn latest_version() -> u32 {
@@ -69,37 +70,53 @@ pub(crate) fn apply(
         ) STRICT;",
     )?;
     let current: u32 = tx
-        .query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get::<_, Option<u32>>(0))?
+        .query_row("SELECT max(version) FROM schema_migrations", [], |r| {
+            r.get::<_, Option<u32>>(0)
+        })?
         .unwrap_or(0);
     let known = migrations.last().map_or(0, |m| m.version);
     if current > known {
-        return Err(Error::SchemaTooNew { found: current, supported: known });
+        return Err(Error::SchemaTooNew {
+            found: current,
+            supported: known,
+        });
     }
     for m in migrations.iter().filter(|m| m.version <= current) {
         let recorded: Option<String> = tx
-            .query_row("SELECT checksum FROM schema_migrations WHERE version = ?1", [m.version], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT checksum FROM schema_migrations WHERE version = ?1",
+                [m.version],
+                |r| r.get(0),
+            )
             .optional()?;
         match recorded {
             Some(sum) if sum == checksum(m.sql) => {}
-            Some(_) => return Err(Error::MigrationEdited { version: m.version, name: m.name }),
+            Some(_) => {
+                return Err(Error::MigrationEdited {
+                    version: m.version,
+                    name: m.name,
+                });
+            }
             None => return Err(Error::MigrationMissing { version: m.version }),
         }
     }
     for m in migrations.iter().filter(|m| m.version > current) {
-        tx.execute_batch(m.sql).map_err(|source| Error::MigrationFailed {
-            version: m.version,
-            name: m.name,
-            source,
-        })?;
+        tx.execute_batch(m.sql)
+            .map_err(|source| Error::MigrationFailed {
+                version: m.version,
+                name: m.name,
+                source,
+            })?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
             params![m.version, m.name, checksum(m.sql), now_unix],
         )?;
     }
     tx.commit()?;
-    Ok(Applied { from: current, to: current.max(known) })
+    Ok(Applied {
+        from: current,
+        to: current.max(known),
+    })
 }
 
 #[cfg(test)]
@@ -107,9 +124,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn migrations_are_numbered_from_one_without_gaps() {
+    fn migrations_are_numbered_from_one_without_gaps_and_match_their_file_names() {
         for (i, m) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(m.version as usize, i + 1, "migration {} is out of sequence", m.name);
+            assert_eq!(
+                m.version as usize,
+                i + 1,
+                "migration {} is out of sequence",
+                m.name
+            );
+            assert!(
+                m.name.starts_with(&format!("{:04}_", m.version)),
+                "{} is numbered {}",
+                m.name,
+                m.version
+            );
         }
     }
 }

@@ -22,21 +22,47 @@ async fn help_documents_every_command() {
     for command in ["serve", "keys", "config"] {
         assert!(help.contains(command), "--help lists `{command}`:\n{help}");
     }
-    for flag in ["--config", "--data-dir", "--listen", "RINGSIDE_CONFIG", "RINGSIDE_DATA_DIR", "RINGSIDE_LISTEN"] {
+    for flag in [
+        "--config",
+        "--data-dir",
+        "--listen",
+        "RINGSIDE_CONFIG",
+        "RINGSIDE_DATA_DIR",
+        "RINGSIDE_LISTEN",
+    ] {
         assert!(help.contains(flag), "--help documents {flag}:\n{help}");
     }
-    let keys = relay(dir.path()).args(["keys", "--help"]).output().await.unwrap();
+    let keys = relay(dir.path())
+        .args(["keys", "--help"])
+        .output()
+        .await
+        .unwrap();
     assert!(String::from_utf8(keys.stdout).unwrap().contains("rotate"));
 }
 
 #[tokio::test]
 async fn a_bad_value_exits_2_with_a_message_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let out = relay(dir.path()).env("RINGSIDE_LISTEN", "not-an-address").arg("serve").output().await.unwrap();
-    assert_eq!(out.status.code(), Some(2), "a refused configuration exits 2");
+    let out = relay(dir.path())
+        .env("RINGSIDE_LISTEN", "not-an-address")
+        .arg("serve")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a refused configuration exits 2"
+    );
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("config key `listen`"), "the message names the key: {stderr}");
-    assert!(!dir.path().join(".local").exists(), "nothing was created for a refused configuration");
+    assert!(
+        stderr.contains("config key `listen`"),
+        "the message names the key: {stderr}"
+    );
+    assert!(
+        !dir.path().join(".local").exists(),
+        "nothing was created for a refused configuration"
+    );
 }
 
 #[tokio::test]
@@ -51,8 +77,14 @@ async fn flags_override_the_environment() {
         .await
         .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(out.status.success(), "the flag replaces the bad env value: {stdout}");
-    assert!(stdout.contains("127.0.0.1:9") && stdout.contains(&dir.path().join("d").display().to_string()));
+    assert!(
+        out.status.success(),
+        "the flag replaces the bad env value: {stdout}"
+    );
+    assert!(
+        stdout.contains("127.0.0.1:9")
+            && stdout.contains(&dir.path().join("d").display().to_string())
+    );
 }
 
 async fn start_serving(home: &std::path::Path) -> (Child, String, tokio::task::JoinHandle<String>) {
@@ -90,10 +122,16 @@ async fn start_serving(home: &std::path::Path) -> (Child, String, tokio::task::J
 async fn sigterm_shuts_the_relay_down_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, addr, rest) = start_serving(dir.path()).await;
-    let res = reqwest::get(format!("http://{addr}/healthz")).await.unwrap();
+    let res = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200, "the relay serves before the signal");
     let pid = child.id().unwrap().to_string();
-    let kill = Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+    let kill = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
     assert!(kill.success());
     let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
         .await
@@ -101,8 +139,14 @@ async fn sigterm_shuts_the_relay_down_cleanly() {
         .unwrap();
     assert!(status.success(), "SIGTERM is a clean exit, got {status}");
     let logs = rest.await.unwrap();
-    assert!(logs.contains("SIGTERM received"), "the signal is logged:\n{logs}");
-    assert!(logs.contains("shut down cleanly"), "the shutdown completes:\n{logs}");
+    assert!(
+        logs.contains("SIGTERM received"),
+        "the signal is logged:\n{logs}"
+    );
+    assert!(
+        logs.contains("shut down cleanly"),
+        "the shutdown completes:\n{logs}"
+    );
 }
 
 #[tokio::test]
@@ -110,8 +154,15 @@ async fn sigint_shuts_the_relay_down_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, _addr, rest) = start_serving(dir.path()).await;
     let pid = child.id().unwrap().to_string();
-    Command::new("kill").args(["-INT", &pid]).status().await.unwrap();
-    let status = tokio::time::timeout(Duration::from_secs(15), child.wait()).await.unwrap().unwrap();
+    Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(status.success(), "Ctrl-C is a clean exit, got {status}");
     assert!(rest.await.unwrap().contains("shut down cleanly"));
 }

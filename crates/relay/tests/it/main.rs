@@ -3,6 +3,9 @@
 //!
 //! One binary (style.md item 11); each module says what belongs in it.
 
+// Test helpers panic on failure: that is how a test reports it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 /// Process-level behaviour of the `ringside-relay` binary: exit codes, messages, signals.
 mod cli;
 /// `keys rotate` against a real store and key file.

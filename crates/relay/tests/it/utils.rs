@@ -7,32 +7,41 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// A relay running in this process on 127.0.0.1:0.
-pub struct TestRelay {
-    pub addr: SocketAddr,
+pub(crate) struct TestRelay {
+    pub(crate) addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), ringside_relay::Error>>>,
 }
 
 impl TestRelay {
     /// Loads the configuration for `data_dir` (plus `extra` TOML) and starts the relay.
-    pub async fn start(data_dir: &Path, extra_toml: &str) -> Self {
+    pub(crate) async fn start(data_dir: &Path, extra_toml: &str) -> Self {
         let config = config_for(data_dir, extra_toml);
         Self::start_with(config).await
     }
 
-    pub async fn start_with(config: Config) -> Self {
+    pub(crate) async fn start_with(config: Config) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(ringside_relay::run(config, listener, async {
             let _ = stopped.await;
         }));
-        wait_until_listening(addr).await;
-        Self { addr, stop: Some(stop), task: Some(task) }
+        wait_until_ready(&format!("{scheme}://{addr}/readyz")).await;
+        Self {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
     }
 
     /// Requests a graceful shutdown and waits for `run` to return.
-    pub async fn stop(mut self) -> Result<(), ringside_relay::Error> {
+    pub(crate) async fn stop(mut self) -> Result<(), ringside_relay::Error> {
         let _ = self.stop.take().unwrap().send(());
         self.task.take().unwrap().await.unwrap()
     }
@@ -47,19 +56,42 @@ impl Drop for TestRelay {
 }
 
 /// A validated config for a fresh data folder; `extra_toml` is appended to the file.
-pub fn config_for(data_dir: &Path, extra_toml: &str) -> Config {
+pub(crate) fn config_for(data_dir: &Path, extra_toml: &str) -> Config {
     let file = data_dir.join("relay.toml");
     std::fs::create_dir_all(data_dir).unwrap();
-    std::fs::write(&file, format!("data_dir = \"{}\"\n{extra_toml}", data_dir.join("data").display())).unwrap();
-    Config::load(&Sources { file: Some(file), ..Sources::default() }).unwrap()
+    std::fs::write(
+        &file,
+        format!(
+            "data_dir = \"{}\"\n{extra_toml}",
+            data_dir.join("data").display()
+        ),
+    )
+    .unwrap();
+    Config::load(&Sources {
+        file: Some(file),
+        ..Sources::default()
+    })
+    .unwrap()
 }
 
-async fn wait_until_listening(addr: SocketAddr) {
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+/// Polls the readiness probe: the socket is bound before `run` has opened the store, so a TCP
+/// connect alone would not mean the relay is up.
+async fn wait_until_ready(url: &str) {
+    // Only for this probe: the TLS tests check certificates with their own clients.
+    let client = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    for _ in 0..500 {
+        if client
+            .get(url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    panic!("the relay did not start listening on {addr}");
+    panic!("the relay did not become ready at {url}");
 }
