@@ -54,12 +54,27 @@ impl fmt::Display for RotationReport {
     }
 }
 
+/// Loads the master keyring. Only a database with no wrapped keys yet may get a brand-new master
+/// key: if the store already holds org keys, a missing key means a misconfigured source (or a
+/// lost key), and creating a fresh one would only hide that — it could open nothing.
+pub(crate) fn load_master_keys(
+    config: &Config,
+    store: &Store,
+) -> Result<ringside_vault::MasterKeyring, Error> {
+    let source = &config.master_key_source;
+    if store.master_versions_in_use()?.is_empty() {
+        Ok(source.load_or_create()?)
+    } else {
+        Ok(source.load()?)
+    }
+}
+
 /// Runs a rotation against the configured store and key source. Run it while the relay is
 /// stopped, or restart the relay afterwards so it loads the new key.
 pub fn rotate(config: &Config) -> Result<RotationReport, Error> {
     let store = Store::open(&config.data_dir, Arc::new(SystemClock))?;
     let source = &config.master_key_source;
-    let mut ring = source.load_or_create()?;
+    let mut ring = load_master_keys(config, &store)?;
     let plan = ring.rotate_target(source)?;
     let target = ring
         .get(plan.target)

@@ -96,7 +96,7 @@ fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, Error> {
             "database schema migrated"
         );
     }
-    let keyring = config.master_key_source.load_or_create()?;
+    let keyring = crate::keys::load_master_keys(config, &store)?;
     tracing::info!(version = %keyring.current().version(), "master key loaded");
     Ok(AppState(Arc::new(Inner {
         store,

@@ -93,3 +93,31 @@ fn an_interrupted_rotation_is_completed_by_running_it_again() {
     );
     assert_eq!(source.load().unwrap().versions(), vec![MasterKeyVersion(2)]);
 }
+
+#[tokio::test]
+async fn a_missing_master_key_is_never_replaced_when_the_database_has_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = crate::utils::config_for(dir.path(), "");
+    {
+        let store = Store::open(&data, Arc::new(SystemClock)).unwrap();
+        let masters = config.master_key_source.load_or_create().unwrap();
+        store.create_org("Acme", &masters).unwrap();
+    }
+    std::fs::remove_file(data.join("master.key")).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let err = ringside_relay::run(config, listener, std::future::pending())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("no master key"),
+        "start-up stops and says why: {err}"
+    );
+    assert!(
+        !data.join("master.key").exists(),
+        "no new key was created to hide the loss"
+    );
+    let out = rotate(dir.path(), &data);
+    assert!(!out.status.success(), "keys rotate refuses too");
+    assert!(!data.join("master.key").exists());
+}
