@@ -44,6 +44,27 @@ pub enum Error {
         master_version: MasterKeyVersion,
     },
 
+    /// A wrapped installation secret failed to authenticate under the master key its header
+    /// names: another master key, another purpose, or altered bytes.
+    #[error(
+        "the installation secret `{purpose}` could not be unwrapped with master key \
+         {master_version}: that master key is not the one it was wrapped with, or the wrapped \
+         secret was altered"
+    )]
+    SecretUnwrapFailed {
+        /// What the secret is for (a name chosen in code, never the secret).
+        purpose: String,
+        /// The master-key version the wrapped secret names.
+        master_version: MasterKeyVersion,
+    },
+
+    /// An installation-secret purpose name is not a short lowercase name.
+    #[error("invalid installation-secret purpose: {reason}")]
+    InvalidSecretPurpose {
+        /// What is wrong with it (the name is not repeated).
+        reason: &'static str,
+    },
+
     /// A sealed value or wrapped key starts with a format byte this build does not know, e.g. it
     /// was written by a newer Ringside.
     #[error("{what} has format {format}, which this version of Ringside does not understand")]

@@ -11,6 +11,10 @@
 //! - **Nonce budget** (NIST SP 800-38D §8.3): at most 2^32 random-nonce encryptions per key. Each
 //!   data key counts its seals; [`ROTATE_AFTER_SEALS`] asks for a new generation long before,
 //!   and [`MAX_SEALS_PER_KEY`] refuses further seals.
+//! - **Installation secrets** ([`MasterKey::wrap_secret`], [`MasterKeyring::unwrap_secret`],
+//!   [`rewrap_secret`]): 32-byte secrets of the relay as a whole (the audit-log checkpoint signing
+//!   seed), wrapped by the master key with the same format and discipline as org data keys, bound
+//!   to a purpose name, and re-wrapped by the same rotation.
 //! - **Master-key sources** ([`KeySource`]): the OS keychain, a 0600 key file, or an environment
 //!   variable (read-only, for containers). See `docs/keys.md`.
 //!
@@ -23,8 +27,9 @@
 //!
 //! 1. [`MasterKeyring::rotate_target`]: a new master version is generated and stored in the
 //!    [`KeySource`] *beside* the old one (nothing is wrapped under it yet).
-//! 2. The store re-wraps every wrapped key whose version is not the target with [`rewrap`], in
-//!    **one** transaction: afterwards every org key is under the new version, or none is.
+//! 2. The store re-wraps every wrapped key and installation secret whose version is not the
+//!    target with [`rewrap`] and [`rewrap_secret`], in **one** transaction: afterwards every
+//!    wrapped key and secret is under the new version, or none is.
 //! 3. [`MasterKeyring::finish_rotation`]: every older version is retired from the source.
 //!
 //! The invariant is that every wrapped key in the store is always under a version the source
@@ -53,6 +58,7 @@ mod keytext;
 mod master;
 mod org;
 mod seal;
+mod secret;
 mod source;
 
 pub use error::{Error, Result};
@@ -62,4 +68,5 @@ pub use org::{
     ROTATE_AFTER_SEALS, WrappedKey, rewrap,
 };
 pub use seal::{SEAL_FORMAT_V1, SEAL_OVERHEAD, SealContext, sealed_generation};
+pub use secret::{MAX_PURPOSE_LEN, WrappedSecret, rewrap_secret};
 pub use source::{DEFAULT_ENV_VAR, DEFAULT_KEYCHAIN_SERVICE, KeySource};

@@ -63,7 +63,7 @@ pub struct MasterKey {
 }
 
 /// Domain tag of the associated data of a wrapped key.
-const WRAP_DOMAIN: &str = "ringside/vault/wrap";
+pub(crate) const WRAP_DOMAIN: &str = "ringside/vault/wrap";
 /// What a wrapped key is for; a future kind of wrapped key gets its own tag.
 const PURPOSE_ORG_DATA_KEY: &[u8] = b"org-data-key";
 /// First byte of `WrappedKey::bytes`: the layout `[format][nonce 12][ciphertext 32][tag 16]`.
@@ -88,6 +88,10 @@ impl MasterKey {
     }
 
     pub(crate) fn bytes(&self) -> &[u8; KEY_LEN] {
+        &self.key
+    }
+
+    pub(crate) fn key_bytes(&self) -> &KeyBytes {
         &self.key
     }
 
