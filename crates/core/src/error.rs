@@ -19,4 +19,12 @@ pub enum Error {
     /// A role name was not one of owner, admin, agent, viewer.
     #[error("unknown role `{0}`: expected owner, admin, agent or viewer")]
     UnknownRole(String),
+    /// A value of a small closed set (an audit outcome, an actor kind) was not one of its members.
+    #[error("invalid {what}: expected {expected}")]
+    InvalidValue {
+        /// What was being parsed.
+        what: &'static str,
+        /// The accepted values.
+        expected: &'static str,
+    },
 }

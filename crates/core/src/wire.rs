@@ -4,6 +4,10 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+mod audit;
+
+pub use audit::{Actor, ActorKind, AuditOutcome, AuditRecord};
+
 /// The version of the relay <-> client protocol (HTTP API and WebSocket messages). A client and a
 /// relay with different versions refuse each other with a clear message rather than misparse.
 pub const PROTOCOL_VERSION: u32 = 1;
