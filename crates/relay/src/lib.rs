@@ -5,11 +5,13 @@
 //! `main.rs` only calls [`cli::main`]; everything — including [`run`], which tests start on
 //! `127.0.0.1:0` — lives here so it can be tested without spawning processes.
 
+mod api;
 pub mod cli;
 pub mod config;
 mod error;
 pub mod keys;
 mod server;
+mod state;
 pub mod telemetry;
 mod tls;
 

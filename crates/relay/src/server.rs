@@ -7,31 +7,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Json, Response};
-use axum::routing::get;
-use ringside_core::{BuildInfo, Clock, SystemClock};
+use ringside_core::{Clock, SystemClock};
 use ringside_store::Store;
-use ringside_vault::MasterKeyring;
-use serde_json::json;
 
+use crate::state::AppState;
 use crate::{Config, Error, tls};
 
 /// How long in-flight requests may take to finish after shutdown is requested.
 pub const GRACE: Duration = Duration::from_secs(10);
-
-/// What every handler can reach.
-#[derive(Debug, Clone)]
-pub(crate) struct AppState(Arc<Inner>);
-
-#[derive(Debug)]
-struct Inner {
-    store: Store,
-    keyring: MasterKeyring,
-    build: BuildInfo,
-}
 
 /// Runs the relay on `listener` until `shutdown` resolves.
 pub async fn run(
@@ -44,7 +27,8 @@ pub async fn run(
         .await
         .map_err(|e| Error::io("start-up task")(std::io::Error::other(e)))?;
     let (state, config) = state?;
-    let app = router(state);
+    let sweeper = tokio::spawn(forget_idle_clients(state.clone()));
+    let app = crate::api::router(state);
     let addr = listener
         .local_addr()
         .map_err(Error::io("reading the listening address"))?;
@@ -81,6 +65,7 @@ pub async fn run(
         }
     }
     .map_err(Error::io("serving"))?;
+    sweeper.abort();
     tracing::info!("shut down cleanly");
     Ok(())
 }
@@ -98,46 +83,14 @@ fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, Error> {
     }
     let keyring = crate::keys::load_master_keys(config, &store)?;
     tracing::info!(version = %keyring.current().version(), "master key loaded");
-    Ok(AppState(Arc::new(Inner {
-        store,
-        keyring,
-        build: BuildInfo::new("ringside-relay", env!("CARGO_PKG_VERSION")),
-    })))
+    Ok(AppState::new(store, keyring))
 }
 
-fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
-}
-
-/// Liveness: the process answers. Says what it is, so an operator can check the version.
-async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok", "build": state.0.build }))
-}
-
-/// Readiness: the database answers and the master key is loaded.
-async fn readyz(State(state): State<AppState>) -> Response {
-    let db = {
-        let state = state.clone();
-        tokio::task::spawn_blocking(move || state.0.store.ping()).await
-    };
-    let database_ok = matches!(db, Ok(Ok(())));
-    if !database_ok {
-        tracing::warn!("readiness check: database did not answer");
+/// Forgets idle rate-limit keys once a minute, so many distinct clients cannot grow memory.
+async fn forget_idle_clients(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        state.limits().per_client.forget_idle();
     }
-    let key_version = state.0.keyring.current().version().to_string();
-    let status = if database_ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    let body = json!({
-        "status": if database_ok { "ready" } else { "not_ready" },
-        "database": if database_ok { "ok" } else { "unavailable" },
-        "master_key": { "loaded": true, "version": key_version },
-    });
-    (status, Json(body)).into_response()
 }

@@ -6,6 +6,8 @@
 // Test helpers panic on failure: that is how a test reports it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+/// The HTTP API's common behaviour: headers, problem+json, rate limits, OpenAPI.
+mod api;
 /// Process-level behaviour of the `ringside-relay` binary: exit codes, messages, signals.
 mod cli;
 /// `keys rotate` against a real store and key file.

@@ -1,0 +1,151 @@
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::utils::TestRelay;
+
+/// The security headers every response must carry (DESIGN §4).
+const EXPECTED: &[(&str, &str)] = &[
+    ("cache-control", "no-store"),
+    (
+        "strict-transport-security",
+        "max-age=63072000; includeSubDomains; preload",
+    ),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+];
+
+fn assert_security_headers(res: &reqwest::Response, what: &str) {
+    for (name, value) in EXPECTED {
+        assert_eq!(
+            res.headers().get(*name).and_then(|v| v.to_str().ok()),
+            Some(*value),
+            "{what}: header {name}"
+        );
+    }
+    assert!(
+        res.headers().contains_key("permissions-policy"),
+        "{what}: permissions-policy"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_errors_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path(), "").await;
+    let client = reqwest::Client::new();
+    for (method, path, status) in [
+        (Method::GET, "/healthz", StatusCode::OK),
+        (Method::GET, "/readyz", StatusCode::OK),
+        (Method::GET, "/v1/openapi.json", StatusCode::OK),
+        (Method::GET, "/v1/no-such-route", StatusCode::NOT_FOUND),
+        (Method::POST, "/healthz", StatusCode::METHOD_NOT_ALLOWED),
+    ] {
+        let res = client
+            .request(method.clone(), format!("http://{}{path}", relay.addr))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{method} {path}");
+        assert_security_headers(&res, &format!("{method} {path}"));
+    }
+    relay.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn errors_are_problem_json_with_a_stable_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path(), "").await;
+    let client = reqwest::Client::new();
+    for (method, path, code) in [
+        (Method::GET, "/v1/no-such-route", "not_found"),
+        (Method::POST, "/healthz", "method_not_allowed"),
+    ] {
+        let res = client
+            .request(method.clone(), format!("http://{}{path}", relay.addr))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/problem+json",
+            "{method} {path} answers problem+json"
+        );
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["code"], code, "{method} {path}");
+        assert_eq!(
+            body["type"],
+            format!("https://ringside.dev/problems/{code}")
+        );
+        assert!(body["status"].as_u64().is_some() && body["title"].is_string());
+    }
+    relay.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn past_100_requests_a_minute_a_client_gets_429_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path(), "").await;
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/v1/openapi.json", relay.addr);
+    // The readiness probe used by TestRelay::start does not count: probes are exempt.
+    for i in 0..100 {
+        let res = client.get(&url).send().await.unwrap();
+        assert_eq!(
+            res.status(),
+            200,
+            "request {} of 100 is within the limit",
+            i + 1
+        );
+    }
+    let res = client.get(&url).send().await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the 101st request is refused"
+    );
+    assert_security_headers(&res, "429");
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=60).contains(&retry),
+        "Retry-After says when to come back: {retry}"
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    let probe = client
+        .get(format!("http://{}/healthz", relay.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(probe.status(), 200, "health probes are never rate limited");
+    relay.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_routes_and_the_error_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path(), "").await;
+    let doc: Value = reqwest::get(format!("http://{}/v1/openapi.json", relay.addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3."),
+        "an OpenAPI 3 document"
+    );
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+    for path in ["/healthz", "/readyz", "/v1/openapi.json"] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    assert!(
+        doc["components"]["schemas"]["Problem"].is_object(),
+        "the problem shape is documented"
+    );
+    relay.stop().await.unwrap();
+}
