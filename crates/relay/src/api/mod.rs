@@ -43,6 +43,3 @@ pub(crate) fn router(state: AppState) -> Router {
     }
     router
 }
-
-#[cfg(test)]
-pub(crate) use headers::SECURITY_HEADERS;

@@ -73,10 +73,10 @@ pub(crate) async fn per_client(
     request: Request,
     next: Next,
 ) -> Response {
-    if request.uri().path().starts_with("/v1/") {
-        if let Err(refused) = state.limits().per_client.check(&peer.ip()) {
-            return refused.into_response();
-        }
+    if request.uri().path().starts_with("/v1/")
+        && let Err(refused) = state.limits().per_client.check(&peer.ip())
+    {
+        return refused.into_response();
     }
     next.run(request).await
 }
