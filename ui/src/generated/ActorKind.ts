@@ -3,4 +3,4 @@
 /**
  * Who did it.
  */
-export type ActorKind = "user" | "system" | "integration";
+export type ActorKind = "user" | "system" | "integration" | "anonymous";

@@ -26,6 +26,10 @@ pub enum ActorKind {
     /// A VoIP provider or AMS connection acting through its credentials; the id is an
     /// integration id.
     Integration,
+    /// Someone not (yet) identified: a sign-in attempt for an address that belongs to nobody,
+    /// an invitation code that matches nothing. The id is always `anonymous`: whatever they
+    /// typed is never recorded.
+    Anonymous,
 }
 
 impl ActorKind {
@@ -35,6 +39,7 @@ impl ActorKind {
             Self::User => "user",
             Self::System => "system",
             Self::Integration => "integration",
+            Self::Anonymous => "anonymous",
         }
     }
 }
@@ -53,9 +58,10 @@ impl FromStr for ActorKind {
             "user" => Ok(Self::User),
             "system" => Ok(Self::System),
             "integration" => Ok(Self::Integration),
+            "anonymous" => Ok(Self::Anonymous),
             _ => Err(crate::Error::InvalidValue {
                 what: "audit actor kind",
-                expected: "user, system or integration",
+                expected: "user, system, integration or anonymous",
             }),
         }
     }
@@ -94,6 +100,14 @@ impl Actor {
         Self {
             kind: ActorKind::System,
             id: component.to_owned(),
+        }
+    }
+
+    /// Someone not identified; see [`ActorKind::Anonymous`].
+    pub fn anonymous() -> Self {
+        Self {
+            kind: ActorKind::Anonymous,
+            id: "anonymous".to_owned(),
         }
     }
 }
@@ -182,7 +196,12 @@ mod tests {
 
     #[test]
     fn kinds_and_outcomes_round_trip_through_their_text() {
-        for kind in [ActorKind::User, ActorKind::System, ActorKind::Integration] {
+        for kind in [
+            ActorKind::User,
+            ActorKind::System,
+            ActorKind::Integration,
+            ActorKind::Anonymous,
+        ] {
             assert_eq!(kind.as_str().parse::<ActorKind>().unwrap(), kind);
             assert_eq!(
                 serde_json::to_string(&kind).unwrap(),
