@@ -1,0 +1,174 @@
+//! Helpers shared by the end-to-end scenarios: finding the programs under test, starting
+//! `tauri-driver`, and where to leave artifacts (logs, screenshots) for a person to look at.
+
+use std::fs::File;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::json;
+
+/// How long `tauri-driver` may take to accept connections (it starts WebKitWebDriver first).
+const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long `tauri-driver` gets to shut down WebKitWebDriver after SIGTERM before it is killed.
+const DRIVER_STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The build profile directory this test binary was built into (e.g. `target/debug`), whatever
+/// `CARGO_TARGET_DIR` was: the test binary lives in `<profile dir>/deps/`.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary knows its own path");
+    exe.parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug"))
+}
+
+/// Where scenarios leave logs and screenshots: `<target dir>/e2e/`, created on first use.
+pub(crate) fn artifacts_dir() -> PathBuf {
+    let dir = profile_dir()
+        .parent()
+        .map(|target| target.join("e2e"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e"));
+    std::fs::create_dir_all(&dir).expect("can create the e2e artifacts directory");
+    dir
+}
+
+/// The absolute path of the `ringside-desktop` binary to test: `RINGSIDE_DESKTOP_BIN` if set,
+/// else the one next to this test binary's profile directory.
+///
+/// Cargo does not build another package's binary for a test, so a missing binary fails here with
+/// the commands that build it rather than with an obscure WebDriver error.
+pub(crate) fn desktop_binary() -> PathBuf {
+    let path = std::env::var_os("RINGSIDE_DESKTOP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| profile_dir().join("ringside-desktop"));
+    let path = std::path::absolute(&path).expect("the desktop binary path can be made absolute");
+    assert!(
+        path.is_file(),
+        "the desktop app is not built: {} does not exist.\n\
+         Build it first:  npm --prefix ui ci && npm --prefix ui run build && cargo build -p ringside-desktop\n\
+         (or point RINGSIDE_DESKTOP_BIN at a built ringside-desktop binary)",
+        path.display()
+    );
+    path
+}
+
+/// A TCP port that was free a moment ago. Another process could take it before we bind it again;
+/// on a test machine that race is rare, and far rarer than two runs fighting over a fixed 4444.
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|listener| listener.local_addr())
+        .expect("the OS hands out a free loopback port")
+        .port()
+}
+
+/// A running `tauri-driver` (which runs WebKitWebDriver) on free ports. Dropping it stops both.
+#[derive(Debug)]
+pub(crate) struct TauriDriver {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl TauriDriver {
+    /// Starts `tauri-driver` (from `TAURI_DRIVER`, else `PATH`) and waits until it accepts
+    /// connections. Its output goes to `<target>/e2e/tauri-driver.log`.
+    pub(crate) fn start() -> Self {
+        let program = std::env::var_os("TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
+        let (port, native_port) = (free_port(), free_port());
+        let log = artifacts_dir().join("tauri-driver.log");
+        let out = File::create(&log).expect("can create the tauri-driver log");
+        let err = out.try_clone().expect("can share the log file handle");
+        let child = Command::new(&program)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!(
+                    "cannot start {program:?}: {error}.\n\
+                     Install it with `cargo install tauri-driver --version ^2 --locked` (it also \
+                     needs WebKitWebDriver: Debian package webkit2gtk-driver), or set TAURI_DRIVER"
+                )
+            });
+        let mut driver = Self { child, port, log };
+        driver.wait_until_listening();
+        driver
+    }
+
+    fn wait_until_listening(&mut self) {
+        let deadline = Instant::now() + DRIVER_START_TIMEOUT;
+        while TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "tauri-driver exited ({status}) before accepting connections; its log ({}):\n{}",
+                    self.log.display(),
+                    self.log_text()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "tauri-driver did not listen on port {} within {DRIVER_START_TIMEOUT:?}; log:\n{}",
+                self.port,
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// What tauri-driver and WebKitWebDriver have printed so far, for failure messages.
+    pub(crate) fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Opens a WebDriver session, which launches `application` and attaches to its webview.
+    pub(crate) async fn launch(&self, application: &Path) -> Client {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".to_owned(), json!("wry"));
+        capabilities.insert(
+            "tauri:options".to_owned(),
+            json!({ "application": application }),
+        );
+        ClientBuilder::rustls()
+            .expect("rustls client for WebDriver")
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .unwrap_or_else(|error| {
+                panic!(
+                    "could not start {} through tauri-driver: {error}\n\
+                     (is there a display? run under `xvfb-run -a`); driver log:\n{}",
+                    application.display(),
+                    self.log_text()
+                )
+            })
+    }
+}
+
+impl Drop for TauriDriver {
+    fn drop(&mut self) {
+        // SIGTERM, not SIGKILL: on SIGTERM tauri-driver stops WebKitWebDriver too, while SIGKILL
+        // would leave it running. `kill` the command avoids unsafe code (the workspace forbids it).
+        let asked = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|status| status.success());
+        let deadline = Instant::now() + DRIVER_STOP_TIMEOUT;
+        while asked && Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
