@@ -9,12 +9,14 @@
 //! A crash after 1 leaves two versions in the source and nothing re-wrapped: re-running resumes at
 //! 2 with the same target. A crash after 2 leaves an old version nobody uses: re-running retires
 //! it. Data sealed by org keys never needs re-encrypting — only the small wrapped keys change.
+//! Installation secrets (the audit checkpoint signing key) are re-wrapped in the same
+//! transaction, which also records the `keys.rewrap` audit entry.
 
 use std::fmt;
 use std::sync::Arc;
 
 use ringside_core::SystemClock;
-use ringside_store::Store;
+use ringside_store::{AuditContext, Store};
 use ringside_vault::MasterKeyVersion;
 
 use crate::{Config, Error};
@@ -79,7 +81,7 @@ pub fn rotate(config: &Config) -> Result<RotationReport, Error> {
     let target = ring
         .get(plan.target)
         .ok_or(ringside_vault::Error::UnknownMasterVersion(plan.target))?;
-    let rewrapped = store.rewrap_all(&ring, target)?;
+    let rewrapped = store.rewrap_all(&ring, target, &AuditContext::system("cli"))?;
     let in_use = store.master_versions_in_use()?;
     debug_assert!(
         in_use.iter().all(|v| *v == plan.target),

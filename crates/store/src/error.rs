@@ -71,4 +71,28 @@ pub enum Error {
     /// Any other SQLite error.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// An audit entry was refused before anything was written: a field is not a code-chosen
+    /// name, an id or a count. The value is never repeated (it may be the very personal data
+    /// being kept out of the log).
+    #[error("audit entry refused: `{field}` {reason}")]
+    InvalidAuditEntry {
+        /// The field, or the detail key.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The audit log failed verification: the first bad entry number and what is wrong there.
+    #[error("audit log verification failed: {0}")]
+    AuditViolation(crate::AuditViolation),
+    /// A stored audit entry cannot be read back (a value outside its set); run `audit verify`.
+    #[error("audit entry {seq} is unreadable ({what}); run `ringside-relay audit verify`")]
+    AuditCorrupt {
+        /// Its number.
+        seq: crate::AuditSeq,
+        /// Which field.
+        what: &'static str,
+    },
+    /// Writing an audit export failed (for example, its output was closed).
+    #[error("writing the audit export failed: {0}")]
+    Export(#[source] std::io::Error),
 }

@@ -13,9 +13,11 @@
 //! Every repository method that touches org data takes the [`OrgId`](ringside_core::OrgId), so
 //! one organisation's query can never see another's rows.
 
+mod audit;
 mod error;
 pub mod migrate;
 mod orgs;
+mod secrets;
 
 use std::fs::{DirBuilder, Permissions};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -26,9 +28,15 @@ use std::time::Duration;
 use ringside_core::Clock;
 use rusqlite::Connection;
 
+pub use audit::{
+    AuditContext, AuditDetails, AuditEntry, AuditFilter, AuditPage, AuditSeq, AuditViolation,
+    CHECKPOINT_DOMAIN, CHECKPOINT_KEY_PURPOSE, Checkpoint, CheckpointKind, ENTRY_DOMAIN,
+    ExportReport, GENESIS_HASH, MAX_PAGE_SIZE, PruneReport, VerifyReport, ViolationKind,
+};
 pub use error::Error;
 pub use migrate::{Applied, MIGRATIONS, Migration, latest_version};
 pub use orgs::{Org, OrgKeyRow};
+pub use secrets::SecretBytes;
 
 /// The database file's name inside the data folder.
 pub const DB_FILE: &str = "ringside.db";

@@ -34,7 +34,10 @@ macro_rules! migration {
 }
 
 /// Every migration this build knows, in order. Append only.
-pub const MIGRATIONS: &[Migration] = &[migration!(1, "0001_orgs_and_keys")];
+pub const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_orgs_and_keys"),
+    migration!(2, "0002_audit"),
+];
 
 /// The schema version this build writes.
 pub fn latest_version() -> u32 {

@@ -3,6 +3,9 @@
 //! The store persists what the vault produces — wrapped keys and their seal counts — and never
 //! sees a plaintext key. Re-wrapping for a master-key rotation happens here, in one transaction
 //! over every org, so a crash leaves either all rows on the old version or all on the new one.
+//!
+//! Every change here writes its audit entry in its own transaction ([`AuditContext`] says who
+//! and from where): an org is never created, deleted or re-keyed without its record.
 
 use ringside_core::OrgId;
 use ringside_vault::{
@@ -10,6 +13,7 @@ use ringside_vault::{
 };
 use rusqlite::{OptionalExtension, Row, params};
 
+use crate::audit::{self, AuditContext};
 use crate::{Error, Store};
 
 /// An organisation (agency).
@@ -60,14 +64,26 @@ fn key_row(row: &Row<'_>) -> rusqlite::Result<OrgKeyRow> {
 const KEY_COLUMNS: &str = "org_id, generation, master_version, wrapped, seal_count";
 
 impl Store {
-    /// Creates an organisation with its first data key, wrapped under the current master key.
-    pub fn create_org(&self, name: &str, masters: &MasterKeyring) -> Result<Org, Error> {
+    /// Creates an organisation with its first data key, wrapped under the current master key,
+    /// and its `org.create` audit entry (the name is not recorded, only the id).
+    pub fn create_org(
+        &self,
+        name: &str,
+        masters: &MasterKeyring,
+        ctx: &AuditContext,
+    ) -> Result<Org, Error> {
         let org = Org {
             id: OrgId::random(),
             name: name.to_owned(),
             created_at: self.now(),
         };
         let (_keys, wrapped) = OrgKeyring::generate(org.id, masters)?;
+        let entry = ctx
+            .entry("org.create", "org")
+            .in_org(org.id)
+            .resource(org.id)
+            .detail("master_key", wrapped.master_version())
+            .detail("data_key", wrapped.generation());
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
@@ -75,6 +91,7 @@ impl Store {
             params![org.id.as_bytes(), org.name, org.created_at],
         )?;
         insert_key(&tx, &wrapped, org.created_at)?;
+        audit::append(&tx, &entry, self.now_ms())?;
         tx.commit()?;
         Ok(org)
     }
@@ -137,14 +154,26 @@ impl Store {
 
     /// Adds a new data-key generation to an org (its newest key is near its seal limit); older
     /// generations stay to open what they sealed.
+    /// Records `org.data_key.add` in the same transaction.
     pub fn add_org_key_generation(
         &self,
         keys: &mut OrgKeyring,
         masters: &MasterKeyring,
+        ctx: &AuditContext,
     ) -> Result<DataKeyGeneration, Error> {
         let wrapped = keys.add_generation(masters)?;
         let generation = wrapped.generation();
-        insert_key(&self.conn(), &wrapped, self.now())?;
+        let entry = ctx
+            .entry("org.data_key.add", "org")
+            .in_org(keys.org())
+            .resource(keys.org())
+            .detail("data_key", generation)
+            .detail("master_key", wrapped.master_version());
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        insert_key(&tx, &wrapped, self.now())?;
+        audit::append(&tx, &entry, self.now_ms())?;
+        tx.commit()?;
         Ok(generation)
     }
 
@@ -162,10 +191,16 @@ impl Store {
         Ok(())
     }
 
-    /// Re-wraps every org data key not yet under `to` — in ONE transaction, so an interrupted
-    /// rotation leaves every row readable with the keys still in the source. Returns how many
-    /// rows were re-wrapped.
-    pub fn rewrap_all(&self, masters: &MasterKeyring, to: &MasterKey) -> Result<usize, Error> {
+    /// Re-wraps every org data key and installation secret not yet under `to` — in ONE
+    /// transaction with its `keys.rewrap` audit entry, so an interrupted rotation leaves every
+    /// row readable with the keys still in the source. Returns how many org-key rows were
+    /// re-wrapped.
+    pub fn rewrap_all(
+        &self,
+        masters: &MasterKeyring,
+        to: &MasterKey,
+        ctx: &AuditContext,
+    ) -> Result<usize, Error> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let stale: Vec<OrgKeyRow> = {
@@ -182,15 +217,24 @@ impl Store {
                 params![new.org().as_bytes(), new.generation().get(), new.master_version().get(), new.bytes()],
             )?;
         }
+        let secrets = crate::secrets::rewrap_all(&tx, masters, to)?;
+        let entry = ctx
+            .entry("keys.rewrap", "master_key")
+            .resource(to.version())
+            .count("org_keys", stale.len() as u64)
+            .count("secrets", secrets as u64);
+        audit::append(&tx, &entry, self.now_ms())?;
         tx.commit()?;
         Ok(stale.len())
     }
 
-    /// Master-key versions that still wrap at least one org key (a rotation must not retire
-    /// any of these).
+    /// Master-key versions that still wrap at least one org key or installation secret (a
+    /// rotation must not retire any of these).
     pub fn master_versions_in_use(&self) -> Result<Vec<MasterKeyVersion>, Error> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT DISTINCT master_version FROM org_keys ORDER BY 1")?;
+        let mut stmt = conn.prepare(
+            "SELECT master_version FROM org_keys UNION SELECT master_version FROM system_secrets ORDER BY 1",
+        )?;
         let rows = stmt.query_map([], |r| Ok(MasterKeyVersion(r.get(0)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -198,14 +242,18 @@ impl Store {
     /// Deletes an organisation and its wrapped data keys (`secure_delete` overwrites them).
     /// Whatever it had sealed can no longer be opened, wherever a copy of it survives
     /// (crypto-shredding); backups taken earlier still hold the keys, so they age out with the
-    /// backup rotation.
-    pub fn delete_org(&self, org: OrgId) -> Result<(), Error> {
-        let deleted = self
-            .conn()
-            .execute("DELETE FROM orgs WHERE id = ?1", [org.as_bytes()])?;
+    /// backup rotation. Records `org.delete` in the same transaction; its audit entries stay
+    /// (they hold no personal data and are pruned with the rest).
+    pub fn delete_org(&self, org: OrgId, ctx: &AuditContext) -> Result<(), Error> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let deleted = tx.execute("DELETE FROM orgs WHERE id = ?1", [org.as_bytes()])?;
         if deleted == 0 {
             return Err(Error::NotFound("organisation"));
         }
+        let entry = ctx.entry("org.delete", "org").in_org(org).resource(org);
+        audit::append(&tx, &entry, self.now_ms())?;
+        tx.commit()?;
         Ok(())
     }
 }

@@ -6,7 +6,7 @@ use ringside_core::FakeClock;
 use ringside_vault::{KeySource, MasterKey, MasterKeyVersion, MasterKeyring, SealContext};
 use rusqlite::Connection;
 
-use crate::{Error, Migration, Store, latest_version, test_support::store};
+use crate::{AuditContext, Error, Migration, Store, latest_version, test_support::store};
 
 fn clock() -> Arc<FakeClock> {
     Arc::new(FakeClock::new(
@@ -160,6 +160,11 @@ fn a_failing_migration_changes_nothing() {
     );
 }
 
+/// Tests act as the CLI would.
+fn audit_ctx() -> AuditContext {
+    AuditContext::system("test")
+}
+
 fn ring() -> MasterKeyring {
     MasterKeyring::single(MasterKey::generate(MasterKeyVersion::FIRST))
 }
@@ -168,7 +173,9 @@ fn ring() -> MasterKeyring {
 fn an_org_key_is_stored_wrapped_and_unwraps_to_a_working_key() {
     let (_dir, store) = store();
     let masters = ring();
-    let org = store.create_org("Acme Insurance", &masters).unwrap();
+    let org = store
+        .create_org("Acme Insurance", &masters, &audit_ctx())
+        .unwrap();
     assert_eq!(store.org(org.id).unwrap().name, "Acme Insurance");
     let keys = store.org_keyring(org.id, &masters).unwrap();
     let ctx = SealContext::new(org.id, "calls", "from_number", b"row-1");
@@ -180,7 +187,7 @@ fn an_org_key_is_stored_wrapped_and_unwraps_to_a_working_key() {
 #[test]
 fn another_master_key_cannot_unwrap_an_org_key() {
     let (_dir, store) = store();
-    let org = store.create_org("Acme", &ring()).unwrap();
+    let org = store.create_org("Acme", &ring(), &audit_ctx()).unwrap();
     assert!(
         store.org_keyring(org.id, &ring()).is_err(),
         "a different master key must not unwrap"
@@ -194,8 +201,8 @@ fn a_rotation_rewraps_every_org_key_and_old_data_still_opens_with_only_the_new_v
         .parse()
         .unwrap();
     let mut masters = source.load_or_create().unwrap();
-    let a = store.create_org("A", &masters).unwrap();
-    let b = store.create_org("B", &masters).unwrap();
+    let a = store.create_org("A", &masters, &audit_ctx()).unwrap();
+    let b = store.create_org("B", &masters, &audit_ctx()).unwrap();
     let ctx = SealContext::new(a.id, "calls", "note", b"1");
     let sealed = store
         .org_keyring(a.id, &masters)
@@ -206,13 +213,13 @@ fn a_rotation_rewraps_every_org_key_and_old_data_still_opens_with_only_the_new_v
     let plan = masters.rotate_target(&source).unwrap();
     let target = masters.get(plan.target).unwrap();
     assert_eq!(
-        store.rewrap_all(&masters, target).unwrap(),
+        store.rewrap_all(&masters, target, &audit_ctx()).unwrap(),
         2,
         "both orgs' keys re-wrapped"
     );
     assert_eq!(store.master_versions_in_use().unwrap(), vec![plan.target]);
     assert_eq!(
-        store.rewrap_all(&masters, target).unwrap(),
+        store.rewrap_all(&masters, target, &audit_ctx()).unwrap(),
         0,
         "re-running re-wraps nothing"
     );
@@ -237,8 +244,8 @@ fn a_rotation_rewraps_every_org_key_and_old_data_still_opens_with_only_the_new_v
 fn deleting_an_org_crypto_shreds_it() {
     let (_dir, store) = store();
     let masters = ring();
-    let org = store.create_org("Gone", &masters).unwrap();
-    store.delete_org(org.id).unwrap();
+    let org = store.create_org("Gone", &masters, &audit_ctx()).unwrap();
+    store.delete_org(org.id, &audit_ctx()).unwrap();
     assert!(
         store.org_key_rows(org.id).unwrap().is_empty(),
         "the wrapped keys went with the org"
@@ -247,14 +254,19 @@ fn deleting_an_org_crypto_shreds_it() {
         store.org_keyring(org.id, &masters),
         Err(Error::NotFound(_))
     ));
-    assert!(matches!(store.delete_org(org.id), Err(Error::NotFound(_))));
+    assert!(matches!(
+        store.delete_org(org.id, &audit_ctx()),
+        Err(Error::NotFound(_))
+    ));
 }
 
 #[test]
 fn seal_counts_are_persisted_and_never_go_down() {
     let (_dir, store) = store();
     let masters = ring();
-    let org = store.create_org("Counting", &masters).unwrap();
+    let org = store
+        .create_org("Counting", &masters, &audit_ctx())
+        .unwrap();
     let keys = store.org_keyring(org.id, &masters).unwrap();
     let ctx = SealContext::new(org.id, "t", "c", b"r");
     for _ in 0..3 {
@@ -281,11 +293,13 @@ fn seal_counts_are_persisted_and_never_go_down() {
 fn a_new_data_key_generation_seals_while_the_old_still_opens() {
     let (_dir, store) = store();
     let masters = ring();
-    let org = store.create_org("Gen", &masters).unwrap();
+    let org = store.create_org("Gen", &masters, &audit_ctx()).unwrap();
     let mut keys = store.org_keyring(org.id, &masters).unwrap();
     let ctx = SealContext::new(org.id, "t", "c", b"r");
     let old = keys.seal(&ctx, b"old").unwrap();
-    let generation = store.add_org_key_generation(&mut keys, &masters).unwrap();
+    let generation = store
+        .add_org_key_generation(&mut keys, &masters, &audit_ctx())
+        .unwrap();
     assert_eq!(generation.get(), 2);
     let reloaded = store.org_keyring(org.id, &masters).unwrap();
     assert_eq!(

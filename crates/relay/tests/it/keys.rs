@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use ringside_core::SystemClock;
-use ringside_store::Store;
+use ringside_store::{AuditContext, Store};
 use ringside_vault::{MasterKeyVersion, SealContext};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ringside-relay");
@@ -26,8 +26,12 @@ fn keys_rotate_rewraps_every_org_and_retires_the_old_version() {
     let (org, ctx_row, sealed) = {
         let store = Store::open(&data, Arc::new(SystemClock)).unwrap();
         let masters = source.load_or_create().unwrap();
-        let org = store.create_org("Acme Insurance", &masters).unwrap();
-        store.create_org("Other Agency", &masters).unwrap();
+        let org = store
+            .create_org("Acme Insurance", &masters, &AuditContext::system("test"))
+            .unwrap();
+        store
+            .create_org("Other Agency", &masters, &AuditContext::system("test"))
+            .unwrap();
         let ctx = SealContext::new(org.id, "calls", "note", b"42");
         let sealed = store
             .org_keyring(org.id, &masters)
@@ -80,7 +84,9 @@ fn an_interrupted_rotation_is_completed_by_running_it_again() {
     {
         let store = Store::open(&data, Arc::new(SystemClock)).unwrap();
         let mut masters = source.load_or_create().unwrap();
-        store.create_org("Acme", &masters).unwrap();
+        store
+            .create_org("Acme", &masters, &AuditContext::system("test"))
+            .unwrap();
         // Crash after step 1: the new version is in the source, nothing re-wrapped yet.
         masters.rotate_target(&source).unwrap();
     }
@@ -102,7 +108,9 @@ async fn a_missing_master_key_is_never_replaced_when_the_database_has_data() {
     {
         let store = Store::open(&data, Arc::new(SystemClock)).unwrap();
         let masters = config.master_key_source.load_or_create().unwrap();
-        store.create_org("Acme", &masters).unwrap();
+        store
+            .create_org("Acme", &masters, &AuditContext::system("test"))
+            .unwrap();
     }
     std::fs::remove_file(data.join("master.key")).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
