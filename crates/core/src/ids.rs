@@ -124,6 +124,11 @@ id_type!(
     DeviceId, "dev", "device"
 );
 id_type!(
+    /// An invitation to join an organisation. This id names it in lists and the audit log; the
+    /// secret code that accepts it is a separate random value, stored only hashed.
+    InvitationId, "inv", "invitation"
+);
+id_type!(
     /// A VoIP provider connection; its id is also the unguessable part of the webhook URL.
     IntegrationId, "int", "integration"
 );

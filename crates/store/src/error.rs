@@ -65,6 +65,12 @@ pub enum Error {
     /// A row that should exist does not (or belongs to another org).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A unique value is already taken (e.g. an email address that already belongs to a user).
+    #[error("{0} already in use")]
+    Conflict(&'static str),
+    /// The change would leave the organisation without an active owner.
+    #[error("an organisation must keep at least one active owner")]
+    LastOwner,
     /// Sealing or opening failed, or a key could not be unwrapped.
     #[error(transparent)]
     Vault(#[from] ringside_vault::Error),

@@ -15,9 +15,13 @@
 
 mod audit;
 mod error;
+mod invitations;
 pub mod migrate;
 mod orgs;
 mod secrets;
+mod sessions;
+mod throttle;
+mod users;
 
 use std::fs::{DirBuilder, Permissions};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -37,6 +41,16 @@ pub use error::Error;
 pub use migrate::{Applied, MIGRATIONS, Migration, latest_version};
 pub use orgs::{Org, OrgKeyRow};
 pub use secrets::SecretBytes;
+
+pub use invitations::{Invitation, InvitationInfo, NewInvitation};
+pub use sessions::{
+    IdentityPurge, NewSession, RefreshLookup, RevokeReason, Rotation, Session, SessionInfo,
+};
+pub use throttle::{FailureWindow, ThrottleKey, ThrottleState, UNKNOWN_DEVICE_BUCKET};
+pub use users::{
+    EmailIndex, NewUser, PasswordHash, PendingTotp, TokenHash, TotpConfirmation, User, UserProfile,
+    UserStatus,
+};
 
 /// The database file's name inside the data folder.
 pub const DB_FILE: &str = "ringside.db";
@@ -175,5 +189,7 @@ pub(crate) mod test_support {
         (dir, store)
     }
 }
+#[cfg(test)]
+mod identity_tests;
 #[cfg(test)]
 mod tests;

@@ -37,6 +37,7 @@ macro_rules! migration {
 pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_orgs_and_keys"),
     migration!(2, "0002_audit"),
+    migration!(3, "0003_identity"),
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,307 @@
+//! Invitations: the only way into an organisation (nobody signs up).
+//!
+//! Why it looks like this (ASVS 6.4.1): the code is 128 bits from the CSPRNG, shown once and
+//! stored only as its SHA-256; it works once (`accepted_at`), expires (`expires_at`) and can be
+//! revoked; it never becomes the password — accepting it sets one. Acceptance re-checks all of
+//! that and creates the user in ONE transaction, so two people racing with the same code cannot
+//! both get in. The invited address is sealed like every other email address, with the same
+//! blind index as users so "is this address already a user?" needs no decryption.
+
+use ringside_core::{InvitationId, OrgId, Pii, Role, UserId};
+use ringside_vault::OrgKeyring;
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+
+use crate::audit::{AuditEntry, append};
+use crate::users::{
+    EmailIndex, NewUser, TokenHash, User, bytes16, bytes32, insert_user, open_text,
+    persist_seal_counts, role_from, seal_text,
+};
+use crate::{Error, Store};
+
+/// What creating an invitation needs.
+#[derive(Debug)]
+pub struct NewInvitation {
+    /// Fresh id (names the invitation; not the secret).
+    pub id: InvitationId,
+    /// The org joined.
+    pub org: OrgId,
+    /// SHA-256 of the secret code.
+    pub code_hash: TokenHash,
+    /// Normalized email address of the invitee.
+    pub email: Pii<String>,
+    /// Its blind index.
+    pub email_index: EmailIndex,
+    /// The role they will have.
+    pub role: Role,
+    /// Who invited (`None`: the operator on the command line).
+    pub invited_by: Option<UserId>,
+    /// Now.
+    pub created_at: i64,
+    /// When the code stops working.
+    pub expires_at: i64,
+}
+
+/// An invitation as stored (no code, no personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    /// Id.
+    pub id: InvitationId,
+    /// The org joined.
+    pub org: OrgId,
+    /// Blind index of the invited address.
+    pub email_index: EmailIndex,
+    /// The role granted.
+    pub role: Role,
+    /// Who invited (`None`: the operator).
+    pub invited_by: Option<UserId>,
+    /// Created.
+    pub created_at: i64,
+    /// Expires.
+    pub expires_at: i64,
+    /// Accepted (it is then used up).
+    pub accepted_at: Option<i64>,
+    /// Revoked.
+    pub revoked_at: Option<i64>,
+}
+
+impl Invitation {
+    /// Whether the code can still be accepted at `now`.
+    pub fn is_usable(&self, now: i64) -> bool {
+        self.accepted_at.is_none() && self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+/// An invitation with the invited address opened, for the admin's list.
+#[derive(Debug, Clone)]
+pub struct InvitationInfo {
+    /// The invitation.
+    pub invitation: Invitation,
+    /// The invited address.
+    pub email: Pii<String>,
+}
+
+const INVITATION_COLUMNS: &str = "id, org_id, email_index, role, invited_by, created_at, \
+     expires_at, accepted_at, revoked_at";
+
+fn invitation_row(r: &Row<'_>) -> rusqlite::Result<Invitation> {
+    let invited_by: Option<Vec<u8>> = r.get(4)?;
+    Ok(Invitation {
+        id: InvitationId::from_bytes(bytes16(r.get(0)?)?),
+        org: OrgId::from_bytes(bytes16(r.get(1)?)?),
+        email_index: EmailIndex(bytes32(r.get(2)?)?),
+        role: role_from(r.get(3)?)?,
+        invited_by: invited_by
+            .map(|b| Ok::<_, rusqlite::Error>(UserId::from_bytes(bytes16(b)?)))
+            .transpose()?,
+        created_at: r.get(5)?,
+        expires_at: r.get(6)?,
+        accepted_at: r.get(7)?,
+        revoked_at: r.get(8)?,
+    })
+}
+
+impl Store {
+    /// Stores a new invitation. [`Error::Conflict`] if the address already belongs to a user
+    /// (in any org: one person, one org).
+    pub fn create_invitation(
+        &self,
+        new: &NewInvitation,
+        keys: &OrgKeyring,
+        audit: &AuditEntry,
+    ) -> Result<(), Error> {
+        let email = seal_text(
+            keys,
+            new.org,
+            "invitations",
+            "email",
+            new.id.as_bytes(),
+            &new.email,
+        )?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let taken = tx
+            .query_row(
+                "SELECT 1 FROM users WHERE email_index = ?1",
+                [new.email_index.0],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if taken {
+            return Err(Error::Conflict("email address"));
+        }
+        tx.execute(
+            "INSERT INTO invitations (id, org_id, code_hash, email_index, email_sealed, role,
+                                      invited_by, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                new.id.as_bytes(),
+                new.org.as_bytes(),
+                new.code_hash.0,
+                new.email_index.0,
+                email,
+                new.role.as_str(),
+                new.invited_by.map(|u| *u.as_bytes()),
+                new.created_at,
+                new.expires_at
+            ],
+        )?;
+        persist_seal_counts(&tx, keys)?;
+        append(&tx, audit, self.now_ms())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The invitation whose code hashes to `hash`, whatever its state (the code is the
+    /// credential, so this lookup is not scoped by org; the row names the org).
+    pub fn invitation_by_code(&self, hash: &TokenHash) -> Result<Option<Invitation>, Error> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE code_hash = ?1"),
+                [hash.0],
+                invitation_row,
+            )
+            .optional()?)
+    }
+
+    /// The invited address of an invitation of `org`, opened.
+    pub fn invitation_email(
+        &self,
+        org: OrgId,
+        id: InvitationId,
+        keys: &OrgKeyring,
+    ) -> Result<Pii<String>, Error> {
+        let sealed: Vec<u8> = self
+            .conn()
+            .query_row(
+                "SELECT email_sealed FROM invitations WHERE org_id = ?1 AND id = ?2",
+                params![org.as_bytes(), id.as_bytes()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(Error::NotFound("invitation"))?;
+        open_text(keys, org, "invitations", "email", id.as_bytes(), &sealed)
+    }
+
+    /// Accepts an invitation: in one transaction, checks the code is still usable at `now` and
+    /// is for `user`'s org, address and role, marks it used and creates the user.
+    /// [`Error::NotFound`]`("invitation")` if it is not usable (used, revoked, expired, unknown);
+    /// [`Error::Conflict`] if the address became a user meanwhile.
+    pub fn accept_invitation(
+        &self,
+        code_hash: &TokenHash,
+        now: i64,
+        user: &NewUser,
+        keys: &OrgKeyring,
+        audit: &AuditEntry,
+    ) -> Result<User, Error> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let used = tx.execute(
+            "UPDATE invitations SET accepted_at = ?2
+             WHERE code_hash = ?1 AND accepted_at IS NULL AND revoked_at IS NULL
+               AND expires_at > ?2 AND org_id = ?3 AND email_index = ?4 AND role = ?5",
+            params![
+                code_hash.0,
+                now,
+                user.org.as_bytes(),
+                user.email_index.0,
+                user.role.as_str()
+            ],
+        )?;
+        if used != 1 {
+            return Err(Error::NotFound("invitation"));
+        }
+        insert_user(&tx, user, keys, now)?;
+        tx.execute(
+            "UPDATE invitations SET accepted_user = ?2 WHERE code_hash = ?1",
+            params![code_hash.0, user.id.as_bytes()],
+        )?;
+        append(&tx, audit, self.now_ms())?;
+        tx.commit()?;
+        Ok(User {
+            id: user.id,
+            org: user.org,
+            email_index: user.email_index,
+            role: user.role,
+            status: crate::UserStatus::Active,
+            password_hash: user.password_hash.clone(),
+            mfa_enrolled_at: None,
+            totp_last_step: None,
+            created_at: now,
+        })
+    }
+
+    /// The invitations of `org` that can still be accepted at `now`, newest first, with the
+    /// invited addresses opened.
+    pub fn pending_invitations(
+        &self,
+        org: OrgId,
+        now: i64,
+        keys: &OrgKeyring,
+    ) -> Result<Vec<InvitationInfo>, Error> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {INVITATION_COLUMNS}, email_sealed FROM invitations
+             WHERE org_id = ?1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?2
+             ORDER BY created_at DESC, id"
+        ))?;
+        let rows = stmt
+            .query_map(params![org.as_bytes(), now], |r| {
+                Ok((invitation_row(r)?, r.get::<_, Vec<u8>>(9)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(invitation, sealed)| {
+                let email = open_text(
+                    keys,
+                    org,
+                    "invitations",
+                    "email",
+                    invitation.id.as_bytes(),
+                    &sealed,
+                )?;
+                Ok(InvitationInfo { invitation, email })
+            })
+            .collect()
+    }
+
+    /// One invitation of `org`.
+    pub fn invitation(&self, org: OrgId, id: InvitationId) -> Result<Invitation, Error> {
+        self.conn()
+            .query_row(
+                &format!(
+                    "SELECT {INVITATION_COLUMNS} FROM invitations WHERE org_id = ?1 AND id = ?2"
+                ),
+                params![org.as_bytes(), id.as_bytes()],
+                invitation_row,
+            )
+            .optional()?
+            .ok_or(Error::NotFound("invitation"))
+    }
+
+    /// Revokes a pending invitation of `org`. [`Error::NotFound`] if there is no such pending
+    /// invitation in this org.
+    pub fn revoke_invitation(
+        &self,
+        org: OrgId,
+        id: InvitationId,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<(), Error> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = tx.execute(
+            "UPDATE invitations SET revoked_at = ?3
+             WHERE org_id = ?1 AND id = ?2 AND accepted_at IS NULL AND revoked_at IS NULL",
+            params![org.as_bytes(), id.as_bytes(), now],
+        )?;
+        if changed == 0 {
+            return Err(Error::NotFound("invitation"));
+        }
+        append(&tx, audit, self.now_ms())?;
+        tx.commit()?;
+        Ok(())
+    }
+}
