@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::audit::{self, ExportFormat};
 use crate::config::{Config, Sources};
 use crate::{Error, keys, telemetry};
 
@@ -45,6 +46,28 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Verify or export the tamper-evident audit log (docs/audit.md).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check every entry's hash and link and every signed checkpoint, then sign the head. Exits 0
+    /// with a summary, or 1 naming the first bad entry.
+    Verify,
+    /// Write the audit log to standard output, with each entry's seq, prev_hash and hash so it
+    /// can be re-verified elsewhere. The export is itself recorded (`audit.export`).
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+        /// Only entries from this time on (RFC 3339, e.g. 2026-01-31T00:00:00Z).
+        #[arg(long, value_name = "RFC3339", value_parser = audit::parse_since)]
+        since: Option<time::OffsetDateTime>,
     },
 }
 
@@ -98,6 +121,19 @@ fn dispatch(command: Command, config: Config) -> Result<(), Error> {
         } => {
             let report = keys::rotate(&config)?;
             println!("{report}");
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            println!("{}", audit::verify(&config)?);
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Export { format, since },
+        } => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            audit::export(&config, format, since, &mut out)?;
             Ok(())
         }
         Command::Config {

@@ -6,6 +6,7 @@
 //! `127.0.0.1:0` — lives here so it can be tested without spawning processes.
 
 mod api;
+pub mod audit;
 pub mod cli;
 pub mod config;
 mod error;

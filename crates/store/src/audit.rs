@@ -682,6 +682,23 @@ pub enum ViolationKind {
     SigningKeyMissing,
 }
 
+impl ViolationKind {
+    /// A short stable code for the kind (`edited`, `deleted`, ...), for audit details and
+    /// machine-readable output.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Edited => "edited",
+            Self::Deleted { .. } => "deleted",
+            Self::Inserted => "inserted",
+            Self::Reordered => "reordered",
+            Self::BrokenLink => "broken_link",
+            Self::CheckpointForged => "checkpoint_forged",
+            Self::CheckpointMismatch { .. } => "checkpoint_mismatch",
+            Self::SigningKeyMissing => "signing_key_missing",
+        }
+    }
+}
+
 /// The first problem `verify` found: the entry number and what is wrong there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuditViolation {
@@ -730,11 +747,19 @@ impl fmt::Display for AuditViolation {
                 f,
                 "the checkpoint at entry {seq} has an invalid signature: it was forged or altered"
             ),
-            ViolationKind::CheckpointMismatch { verified_through } => write!(
-                f,
-                "entry {seq} no longer matches its signed checkpoint: an entry after \
-                 {verified_through} and up to {seq} was rewritten and the later hashes recomputed"
-            ),
+            ViolationKind::CheckpointMismatch { verified_through } => {
+                write!(
+                    f,
+                    "entry {seq} no longer matches its signed checkpoint: an entry "
+                )?;
+                if verified_through.0 > 0 {
+                    write!(f, "after {verified_through} and ")?;
+                }
+                write!(
+                    f,
+                    "up to {seq} was rewritten and the later hashes recomputed"
+                )
+            }
             ViolationKind::SigningKeyMissing => write!(
                 f,
                 "the checkpoint at entry {seq} cannot be checked: the installation's checkpoint \

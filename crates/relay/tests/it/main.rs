@@ -8,6 +8,8 @@
 
 /// The HTTP API's common behaviour: headers, problem+json, rate limits, OpenAPI.
 mod api;
+/// `audit verify` and `audit export` through the real binary, against a tampered file too.
+mod audit;
 /// Process-level behaviour of the `ringside-relay` binary: exit codes, messages, signals.
 mod cli;
 /// `keys rotate` against a real store and key file.
