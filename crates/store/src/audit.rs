@@ -1190,7 +1190,7 @@ impl Store {
             .entry("audit.export", "audit_log")
             .detail("format", format);
         if let Some(since_ms) = since_ms {
-            entry = entry.detail("since_ms", since_ms);
+            entry = entry.count("since_ms", u64::try_from(since_ms).unwrap_or(0));
         }
         let seq = self.record_audit(&entry)?;
         let mut conn = self.conn();

@@ -1038,7 +1038,7 @@ fn an_export_is_audited_first_and_includes_its_own_entry() {
     assert_eq!(own.action, "audit.export");
     assert_eq!(
         own.details,
-        format!(r#"{{"format":"jsonl","since_ms":"{}"}}"#, unix_ms(cutoff))
+        format!(r#"{{"format":"jsonl","since_ms":{}}}"#, unix_ms(cutoff))
     );
     assert_eq!(own.prev_hash, records[2].hash, "records carry the chain");
 
