@@ -37,6 +37,26 @@ pub struct Cli {
 enum Command {
     /// Run the relay until SIGTERM or SIGINT.
     Serve,
+    /// Manage organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Invite someone into an organisation: prints a one-time invitation code (72 h).
+    Invite {
+        /// The organisation's id (org_…).
+        #[arg(long, value_name = "ORG")]
+        org: ringside_core::OrgId,
+        /// The invitee's email address.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        /// owner, admin, agent or viewer.
+        #[arg(long, value_name = "ROLE")]
+        role: ringside_core::Role,
+        /// Print `{"org_id", "invitation_id", "invitation", "role", "expires_at"}` as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage the master key.
     Keys {
         #[command(subcommand)]
@@ -116,6 +136,28 @@ pub fn main() -> ExitCode {
 fn dispatch(command: Command, config: Config) -> Result<(), Error> {
     match command {
         Command::Serve => serve(config),
+        Command::Org {
+            command:
+                OrgCommand::Create {
+                    name,
+                    owner_email,
+                    json,
+                },
+        } => {
+            let created = crate::auth::admin::create_org(&config, &name, &owner_email)?;
+            print_invitation(&created.invitation, "owner", json);
+            Ok(())
+        }
+        Command::Invite {
+            org,
+            email,
+            role,
+            json,
+        } => {
+            let invitation = crate::auth::admin::invite(&config, org, &email, role)?;
+            print_invitation(&invitation, role.as_str(), json);
+            Ok(())
+        }
         Command::Keys {
             command: KeysCommand::Rotate,
         } => {
@@ -153,6 +195,45 @@ fn dispatch(command: Command, config: Config) -> Result<(), Error> {
             );
             Ok(())
         }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Create an organisation and print a one-time invitation for its first owner (72 h).
+    Create {
+        /// The organisation's name.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// The first owner's email address.
+        #[arg(long, value_name = "EMAIL")]
+        owner_email: String,
+        /// Print `{"org_id", "invitation_id", "invitation", "role", "expires_at"}` as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Prints an invitation code, the one time it is ever shown. The address is not printed: the
+/// operator typed it, and terminal scrollback is not a place for personal data.
+fn print_invitation(invitation: &crate::auth::CreatedInvitation, role: &str, json: bool) {
+    let expires = invitation
+        .expires_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    if json {
+        let out = serde_json::json!({
+            "org_id": invitation.org,
+            "invitation_id": invitation.id,
+            "invitation": invitation.code,
+            "role": role,
+            "expires_at": expires,
+        });
+        println!("{out}");
+    } else {
+        println!("organisation {}", invitation.org);
+        println!("{role} invitation (single use, expires {expires}):");
+        println!("  {}", invitation.code.expose());
     }
 }
 

@@ -14,6 +14,9 @@ pub enum Error {
     /// The master key could not be loaded, stored or used.
     #[error("master key: {0}")]
     Vault(#[from] ringside_vault::Error),
+    /// An identity operation was refused (bad address, address already a user, ...).
+    #[error("{0}")]
+    Auth(crate::auth::AuthError),
     /// The TLS certificate or key could not be used.
     #[error("TLS: {0}")]
     Tls(String),
@@ -25,6 +28,19 @@ pub enum Error {
         /// Why it failed.
         source: std::io::Error,
     },
+}
+
+impl From<crate::auth::AuthError> for Error {
+    /// Internal causes surface as what they are (the operator needs the database or key error);
+    /// refusals keep their own message.
+    fn from(err: crate::auth::AuthError) -> Self {
+        use crate::auth::error::Internal;
+        match err {
+            crate::auth::AuthError::Internal(Internal::Store(e)) => Self::Store(e),
+            crate::auth::AuthError::Internal(Internal::Vault(e)) => Self::Vault(e),
+            other => Self::Auth(other),
+        }
+    }
 }
 
 impl Error {

@@ -7,6 +7,7 @@
 
 mod api;
 pub mod audit;
+pub mod auth;
 pub mod cli;
 pub mod config;
 mod error;

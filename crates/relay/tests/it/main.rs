@@ -10,6 +10,8 @@
 mod api;
 /// `audit verify` and `audit export` through the real binary, against a tampered file too.
 mod audit;
+/// The identity core: sign-in, second factor, sessions, back-off, team, privacy, CLI.
+mod auth;
 /// Process-level behaviour of the `ringside-relay` binary: exit codes, messages, signals.
 mod cli;
 /// `keys rotate` against a real store and key file.
