@@ -35,7 +35,7 @@ build: ui
 # The keychain tests need a Secret Service (.ci/with-keyring starts a private one); the desktop
 # end-to-end test needs an X display (xvfb-run provides one).
 test-rust: build
-	xvfb-run -a -s "-screen 0 1280x800x24" .ci/with-keyring $(CARGO) test --workspace --locked
+	xvfb-run -a -s "-screen 0 1280x800x24" .ci/with-keyring $(CARGO) test --workspace --locked --no-fail-fast
 
 test-ui: ui-deps
 	npm --prefix ui test

@@ -137,6 +137,10 @@ impl TauriDriver {
             "tauri:options".to_owned(),
             json!({ "application": application }),
         );
+        // The workspace builds rustls with both `ring` (ours) and `aws-lc-rs` (fantoccini's
+        // hyper-rustls), so rustls cannot pick a provider by itself: choose ours explicitly.
+        // A second call (several tests in one process) finds it installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         ClientBuilder::rustls()
             .expect("rustls client for WebDriver")
             .capabilities(capabilities)
