@@ -79,31 +79,8 @@ macro_rules! id_type {
             }
         }
 
-        impl ts_rs::TS for $name {
-            type WithoutGenerics = Self;
-            type OptionInnerType = Self;
-
-            // Ids cross the wire as their text form: a plain `string` in TypeScript.
-            fn name() -> String {
-                "string".to_owned()
-            }
-
-            fn inline() -> String {
-                "string".to_owned()
-            }
-
-            fn inline_flattened() -> String {
-                panic!("an id cannot be flattened")
-            }
-
-            fn decl() -> String {
-                panic!("an id is inlined as `string`, never declared")
-            }
-
-            fn decl_concrete() -> String {
-                panic!("an id is inlined as `string`, never declared")
-            }
-        }
+        // Ids cross the wire as their text form.
+        $crate::ts_string!($name);
     };
 }
 

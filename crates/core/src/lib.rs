@@ -6,6 +6,42 @@
 //! this crate by `cargo test -p ringside-core export_bindings` (see `docs/development.md`); they
 //! are never written by hand.
 
+/// Implements `ts_rs::TS` for a type that crosses the wire as text (ids, phone numbers): it is a
+/// plain `string` in TypeScript, inlined wherever it is used and never declared on its own.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ts_string {
+    ($ty:ty) => {
+        impl ts_rs::TS for $ty {
+            type WithoutGenerics = Self;
+            type OptionInnerType = Self;
+
+            fn name() -> String {
+                "string".to_owned()
+            }
+
+            fn inline() -> String {
+                "string".to_owned()
+            }
+
+            fn inline_flattened() -> String {
+                panic!(
+                    "{} is a string on the wire and cannot be flattened",
+                    stringify!($ty)
+                )
+            }
+
+            fn decl() -> String {
+                panic!("{} is inlined as `string`, never declared", stringify!($ty))
+            }
+
+            fn decl_concrete() -> String {
+                panic!("{} is inlined as `string`, never declared", stringify!($ty))
+            }
+        }
+    };
+}
+
 pub mod clock;
 pub mod error;
 pub mod ids;

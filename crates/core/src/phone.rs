@@ -329,31 +329,8 @@ impl<'de> serde::Deserialize<'de> for PhoneNumber {
     }
 }
 
-impl ts_rs::TS for PhoneNumber {
-    type WithoutGenerics = Self;
-    type OptionInnerType = Self;
-
-    // A phone number crosses the wire as its E.164 text: a plain `string` in TypeScript.
-    fn name() -> String {
-        "string".to_owned()
-    }
-
-    fn inline() -> String {
-        "string".to_owned()
-    }
-
-    fn inline_flattened() -> String {
-        panic!("a phone number cannot be flattened")
-    }
-
-    fn decl() -> String {
-        panic!("a phone number is inlined as `string`, never declared")
-    }
-
-    fn decl_concrete() -> String {
-        panic!("a phone number is inlined as `string`, never declared")
-    }
-}
+// A phone number crosses the wire as its E.164 text.
+crate::ts_string!(PhoneNumber);
 
 fn parse_number(input: &str) -> Result<PhoneNumber, PhoneError> {
     let text = input.trim();
