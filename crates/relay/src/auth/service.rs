@@ -1613,6 +1613,62 @@ impl AuthService {
             .map_err(store_err)
     }
 
+    /// Changes the caller's password (ASVS 6.2.2, 6.2.3): the current password is required and
+    /// wrong guesses are throttled like step-up codes; the new one must pass the policy. Every
+    /// other session of the user ends (the current one stays), and the revocations are
+    /// published. Returns how many sessions ended.
+    pub fn change_password(
+        &self,
+        p: &Principal,
+        current: &str,
+        new: &str,
+        ip: IpAddr,
+    ) -> Result<usize, AuthError> {
+        let now = self.now();
+        let user = self.store().user(p.org, p.user).map_err(store_err)?;
+        let key = ThrottleKey {
+            subject: user.email_index,
+            bucket: step_up_bucket(p.device),
+        };
+        let attempt = self.audit_for(Some(&user), "user.password_change", ip);
+        self.check_throttle(&key, now, &attempt)?;
+        if !self.0.hasher.verify(&user.password_hash, current) {
+            self.record_failure(&key, now, attempt.failed())?;
+            return Err(AuthError::InvalidCredentials);
+        }
+        let keys = self.keys(p.org)?;
+        let profile = self
+            .store()
+            .user_profile(p.org, p.user, &keys)
+            .map_err(store_err)?;
+        check_password(new, &profile.email).map_err(AuthError::WeakPassword)?;
+        let hash = self.0.hasher.hash(new)?;
+        self.store().clear_throttle_bucket(&key)?;
+        self.store()
+            .set_password_hash(p.org, p.user, &hash, now, &attempt)
+            .map_err(store_err)?;
+        let audit = entry(
+            Some(p.org),
+            Actor::user(p.user),
+            "session.revoke_others",
+            "user",
+            p.user,
+        )
+        .detail("reason", RevokeReason::CredentialsChanged.as_str());
+        let ended = self.store().revoke_user_sessions(
+            p.org,
+            p.user,
+            RevokeReason::CredentialsChanged,
+            now,
+            Some(p.session),
+            &audit,
+        )?;
+        for id in &ended {
+            self.publish(p.org, p.user, RevocationScope::Session(*id));
+        }
+        Ok(ended.len())
+    }
+
     // ---- hygiene -------------------------------------------------------------------------
 
     /// Removes what has run its course: sessions ended over a day ago, devices unused for

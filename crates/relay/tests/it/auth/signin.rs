@@ -310,3 +310,53 @@ fn a_successful_sign_in_rehashes_a_password_made_with_weaker_parameters() {
         "re-hashed with the current parameters"
     );
 }
+
+#[test]
+fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions() {
+    let w = World::new();
+    let org = w.org("Acme");
+    w.member(org, "a@acme.example", Role::Agent);
+    let here = w.sign_in("a@acme.example");
+    let elsewhere = w.sign_in("a@acme.example");
+    let p = w.principal(&here);
+    assert_eq!(
+        w.auth
+            .change_password(&p, "not my password", "a brand new passphrase", ip(1))
+            .unwrap_err()
+            .code(),
+        "invalid_credentials"
+    );
+    assert_eq!(
+        w.auth
+            .change_password(&p, PASSWORD, "Password12345", ip(1))
+            .unwrap_err()
+            .code(),
+        "weak_password"
+    );
+    let ended = w
+        .auth
+        .change_password(&p, PASSWORD, "a brand new passphrase", ip(1))
+        .unwrap();
+    assert_eq!(ended, 1, "the other session ends");
+    assert_eq!(
+        w.auth
+            .authenticate(elsewhere.access_token.expose())
+            .unwrap_err()
+            .code(),
+        "session_revoked"
+    );
+    w.principal(&here);
+    assert_eq!(
+        w.login("a@acme.example", PASSWORD, None, None)
+            .unwrap_err()
+            .code(),
+        "invalid_credentials",
+        "the old password is gone"
+    );
+    assert_eq!(
+        w.login("a@acme.example", "a brand new passphrase", None, None)
+            .unwrap()
+            .code(),
+        "signed_in"
+    );
+}
