@@ -13,9 +13,7 @@ use ringside_core::{OrgId, Role, SystemClock};
 use ringside_store::{AuditContext, Store};
 use ringside_vault::MasterKeyring;
 
-use crate::auth::{
-    AuthConfig, AuthError, AuthService, CreatedInvitation, EmailIndexKey, normalize_email,
-};
+use crate::auth::{AuthConfig, AuthError, AuthService, CreatedInvitation, normalize_email};
 use crate::{Config, Error};
 
 /// Longest org name (the database refuses longer).
@@ -34,12 +32,10 @@ pub struct OrgCreated {
 fn open(config: &Config) -> Result<(Arc<Store>, Arc<MasterKeyring>, AuthService), Error> {
     let store = Arc::new(Store::open(&config.data_dir, Arc::new(SystemClock))?);
     let masters = Arc::new(crate::keys::load_master_keys(config, &store)?);
-    let email_key = EmailIndexKey::load(&store, &masters)?;
-    let auth = AuthService::new(
+    let auth = AuthService::load(
         Arc::clone(&store),
         Arc::clone(&masters),
         Arc::new(SystemClock),
-        email_key,
         AuthConfig::default(),
     )?;
     Ok((store, masters, auth))

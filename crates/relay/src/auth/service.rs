@@ -357,6 +357,18 @@ impl AuthService {
         Self::with_unvalidated_config(store, masters, clock, email_key, config)
     }
 
+    /// The service on a running relay's store: loads (or, on first start, creates) the
+    /// `email-index` installation secret, then [`AuthService::new`].
+    pub fn load(
+        store: Arc<Store>,
+        masters: Arc<MasterKeyring>,
+        clock: Arc<dyn Clock>,
+        config: AuthConfig,
+    ) -> Result<Self, AuthError> {
+        let email_key = EmailIndexKey::load(&store, &masters)?;
+        Self::new(store, masters, clock, email_key, config)
+    }
+
     /// The service without validating `config`: for tests, which use cheap password hashing.
     #[doc(hidden)]
     pub fn with_unvalidated_config(
