@@ -1715,3 +1715,26 @@ fn user_view(profile: ringside_store::UserProfile) -> UserView {
         created_at: at(profile.user.created_at),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_can_be_shared_across_threads_and_tasks() {
+        fn shareable<T: Send + Sync + Clone + 'static>() {}
+        shareable::<AuthService>();
+        fn sendable<T: Send + 'static>() {}
+        sendable::<Principal>();
+        sendable::<Tokens>();
+        sendable::<Revocation>();
+    }
+
+    #[test]
+    fn step_up_buckets_differ_per_device_and_from_the_unknown_bucket() {
+        let a = step_up_bucket(DeviceId::random());
+        let b = step_up_bucket(DeviceId::random());
+        assert_ne!(a, b, "each device has its own bucket");
+        assert_ne!(a, UNKNOWN_DEVICE_BUCKET);
+    }
+}
