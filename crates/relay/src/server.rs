@@ -83,6 +83,16 @@ fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, Error> {
     }
     let keyring = crate::keys::load_master_keys(config, &store)?;
     tracing::info!(version = %keyring.current().version(), "master key loaded");
+    if let ringside_vault::KeySource::File { path } = &config.master_key_source
+        && path.starts_with(&config.data_dir)
+    {
+        // Fine for a trial; in production a backup of the folder would hold both the sealed
+        // data and the key that opens it.
+        tracing::warn!(
+            "the master key file is inside the data folder: for production keep it elsewhere \
+             (master_key_source = \"keychain\", \"env\" or \"file:/other/volume\"); see docs/keys.md"
+        );
+    }
     Ok(AppState::new(store, keyring))
 }
 

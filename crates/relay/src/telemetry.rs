@@ -12,8 +12,11 @@ use crate::config::{LogConfig, LogFormat};
 pub fn init(log: &LogConfig) {
     // The level was validated with the config; fall back to `info` rather than panic.
     let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only for a person at a terminal, never into a log file or a journal.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     // A second init (e.g. two commands in one test process) keeps the first subscriber.
     let _ = match log.format {
