@@ -1518,6 +1518,26 @@ impl AuthService {
         })
     }
 
+    /// [`AuthService::accept_invitation`], then a session on the named device: the invitee has
+    /// just proved the code and chosen the password, so asking for it again adds nothing. A new
+    /// user has no second factor, so this is exactly the session a sign-in would open (with the
+    /// permissions enrolment unlocks still held back).
+    pub fn accept_invitation_and_sign_in(
+        &self,
+        code: &str,
+        display_name: &str,
+        password: &str,
+        device_name: &str,
+        ip: IpAddr,
+    ) -> Result<Tokens, AuthError> {
+        let accepted = self.accept_invitation(code, display_name, password, ip)?;
+        let user = self
+            .store()
+            .user(accepted.org, accepted.user)
+            .map_err(store_err)?;
+        self.open_session(&user, None, device_name, false, self.now(), ip)
+    }
+
     // ---- second factor -------------------------------------------------------------------
 
     /// Starts TOTP enrolment: a new secret, pending until [`AuthService::confirm_totp`]. Replacing
