@@ -17,13 +17,14 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::Error;
 
 /// What a user is in their organisation. Serialized lowercase (`"owner"`).
 // Deliberately not `Ord`: declaration order would make `Owner < Viewer` and invite a
 // `role >= Role::Admin` check that means the opposite. Compare with `allows` or `includes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[ts(export)]
 pub enum Role {
@@ -39,7 +40,9 @@ pub enum Role {
 
 /// Something a route or a screen needs the caller to be allowed to do. Serialized snake_case
 /// (`"receive_pops"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum Permission {

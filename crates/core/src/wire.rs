@@ -4,9 +4,20 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+mod admin;
 mod audit;
+mod auth;
 
+pub use admin::{
+    AuditLogPage, AuditQuery, CreateInvitationRequest, InvitationCreated, InvitationInfo,
+    InvitationList, MfaPolicyRequest, SetRoleRequest, UserList,
+};
 pub use audit::{Actor, ActorKind, AuditOutcome, AuditRecord};
+pub use auth::{
+    AcceptInvitationRequest, ChangePasswordRequest, CodeRequest, LoginRequest, LoginResponse, Me,
+    MfaRequirement, RecoveryCodes, RefreshRequest, SecondFactorRequest, Secret, SessionInfo,
+    SessionList, SessionTokens, SessionsEnded, TotpEnrollment, UserInfo,
+};
 
 /// The version of the relay <-> client protocol (HTTP API and WebSocket messages). A client and a
 /// relay with different versions refuse each other with a clear message rather than misparse.

@@ -11,11 +11,12 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::{IntegrationId, UserId};
 
 /// Who did it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[ts(export)]
 pub enum ActorKind {
@@ -69,7 +70,7 @@ impl FromStr for ActorKind {
 
 /// The actor of an audit entry: a kind and an id text (a user or integration id, or the name of
 /// a relay component). Never a name or an email.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct Actor {
     /// What kind of actor.
@@ -113,7 +114,7 @@ impl Actor {
 }
 
 /// How it ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[ts(export)]
 pub enum AuditOutcome {
@@ -159,7 +160,7 @@ impl FromStr for AuditOutcome {
 }
 
 /// One audit-log entry, as stored: what admins query and what `audit export` writes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct AuditRecord {
     /// The entry number: 1 for the first entry of an installation, +1 for each one after.

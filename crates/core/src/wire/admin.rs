@@ -1,0 +1,173 @@
+//! The HTTP API's administration bodies (`/v1/admin/...`): the team, roles, invitations, the
+//! organisation's second-factor policy, and the audit-log query.
+//!
+//! Same rules as [`super::auth`]: requests refuse unknown fields, personal data and secrets are
+//! [`Pii`], times are RFC 3339 UTC strings.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use ts_rs::TS;
+use utoipa::{IntoParams, ToSchema};
+
+use super::audit::AuditRecord;
+use super::auth::{Secret, UserInfo};
+use crate::{InvitationId, Pii, Role, UserId};
+
+/// `GET /v1/admin/users`: everyone in the organisation.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct UserList {
+    /// The users, disabled ones included.
+    pub users: Vec<UserInfo>,
+}
+
+/// `PUT /v1/admin/users/{id}/role`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct SetRoleRequest {
+    /// The new role. An admin can neither grant nor take away `owner`.
+    pub role: Role,
+}
+
+/// `POST /v1/admin/invitations`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct CreateInvitationRequest {
+    /// Who is invited.
+    #[schema(value_type = String, example = "pat@agency.example")]
+    pub email: Pii<String>,
+    /// The role they will have. An admin cannot invite an owner.
+    pub role: Role,
+}
+
+/// A new invitation. The code is shown this once: pass it on to the invitee.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct InvitationCreated {
+    /// The invitation's id (for the list and revocation).
+    #[schema(value_type = String)]
+    pub id: InvitationId,
+    /// The secret code the invitee enters (single use).
+    #[schema(value_type = String)]
+    pub code: Secret,
+    /// The role it grants.
+    pub role: Role,
+    /// When it stops working.
+    #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// A pending invitation.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct InvitationInfo {
+    /// Id.
+    #[schema(value_type = String)]
+    pub id: InvitationId,
+    /// Who is invited.
+    #[schema(value_type = String)]
+    pub email: Pii<String>,
+    /// The role it grants.
+    pub role: Role,
+    /// Who invited (`null`: the operator, on the relay's command line).
+    #[schema(value_type = Option<String>)]
+    pub invited_by: Option<UserId>,
+    /// When it stops working.
+    #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// `GET /v1/admin/invitations`: the invitations that can still be accepted.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct InvitationList {
+    /// Pending invitations.
+    pub invitations: Vec<InvitationInfo>,
+}
+
+/// `PUT /v1/admin/org/mfa-policy`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct MfaPolicyRequest {
+    /// Whether everyone must enrol a second factor (owners and admins always must).
+    pub require_for_all: bool,
+}
+
+/// `GET /v1/admin/audit` query parameters. Every filter is optional; pages run oldest first.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema, IntoParams,
+)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+#[ts(export)]
+pub struct AuditQuery {
+    /// Only this actor: a user id (`usr_…`), `system:<component>`, an integration id
+    /// (`int_…`), or `anonymous`.
+    #[ts(optional)]
+    pub actor: Option<String>,
+    /// Only this action (`auth.login`), or every action under a prefix (`auth.*`).
+    #[ts(optional)]
+    pub action: Option<String>,
+    /// Only this resource type (`user`, `session`, `invitation`, …).
+    #[ts(optional)]
+    pub resource_type: Option<String>,
+    /// From this time on (RFC 3339, inclusive).
+    #[ts(optional)]
+    pub from: Option<String>,
+    /// Before this time (RFC 3339, exclusive).
+    #[ts(optional)]
+    pub to: Option<String>,
+    /// Continue after this entry number: the previous page's `next_after_seq`.
+    #[ts(optional, type = "number")]
+    pub after_seq: Option<u64>,
+    /// Entries per page, 1 to 500 (default 100).
+    #[ts(optional)]
+    pub limit: Option<u32>,
+}
+
+/// One page of the audit log.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct AuditLogPage {
+    /// The entries, oldest first.
+    pub entries: Vec<AuditRecord>,
+    /// Pass as `after_seq` for the next page; `null` when this page is the last.
+    #[ts(type = "number | null")]
+    pub next_after_seq: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invitation_request_names_a_role_by_its_wire_name() {
+        let request: CreateInvitationRequest =
+            serde_json::from_str(r#"{"email":"pat@agency.example","role":"agent"}"#).unwrap();
+        assert_eq!(request.role, Role::Agent);
+        assert!(
+            serde_json::from_str::<CreateInvitationRequest>(
+                r#"{"email":"pat@agency.example","role":"superuser"}"#
+            )
+            .is_err(),
+            "an unknown role is refused"
+        );
+    }
+
+    #[test]
+    fn an_audit_query_refuses_unknown_parameters() {
+        assert!(
+            serde_json::from_str::<AuditQuery>(r#"{"acter":"usr_00"}"#).is_err(),
+            "a misspelt filter must not silently widen the query"
+        );
+        assert_eq!(
+            serde_json::from_str::<AuditQuery>("{}").unwrap(),
+            AuditQuery::default()
+        );
+    }
+}
