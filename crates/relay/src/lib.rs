@@ -19,4 +19,4 @@ mod tls;
 
 pub use config::Config;
 pub use error::Error;
-pub use server::{GRACE, run};
+pub use server::{GRACE, run, run_with_clock};

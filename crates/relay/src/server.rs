@@ -1,6 +1,8 @@
 //! `ringside-relay serve`: opens the store, loads the master key, and serves HTTP(S) until the
 //! shutdown future resolves — then stops accepting, lets in-flight requests finish (up to
-//! [`GRACE`]) and returns. Tests call [`run`] on `127.0.0.1:0` exactly as the binary does.
+//! [`GRACE`]) and returns. Tests call [`run`] on `127.0.0.1:0` exactly as the binary does, or
+//! [`run_with_clock`] with a `FakeClock` to move past token lifetimes, TOTP steps and back-off
+//! without sleeping.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,6 +12,7 @@ use std::time::Duration;
 use ringside_core::{Clock, SystemClock};
 use ringside_store::Store;
 
+use crate::auth::{AuthConfig, AuthService};
 use crate::state::AppState;
 use crate::{Config, Error, tls};
 
@@ -22,7 +25,17 @@ pub async fn run(
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    run_with_clock(config, listener, shutdown, Arc::new(SystemClock)).await
+}
+
+/// [`run`] with every reading of the time — sessions, invitations, TOTP, back-off, rate limits,
+/// audit timestamps — taken from `clock`.
+pub async fn run_with_clock(
+    config: Config,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    clock: Arc<dyn Clock>,
+) -> Result<(), Error> {
     let state = tokio::task::spawn_blocking(move || open(&config, clock).map(|s| (s, config)))
         .await
         .map_err(|e| Error::io("start-up task")(std::io::Error::other(e)))?;
@@ -70,9 +83,10 @@ pub async fn run(
     Ok(())
 }
 
-/// Opens the store and the master keyring (blocking: SQLite and the keychain are synchronous).
+/// Opens the store, the master keyring and the identity service (blocking: SQLite, the
+/// keychain and the start-up password-hash calibration are synchronous).
 fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, Error> {
-    let store = Store::open(&config.data_dir, clock)?;
+    let store = Arc::new(Store::open(&config.data_dir, Arc::clone(&clock))?);
     let applied = store.migrations();
     if applied.from != applied.to {
         tracing::info!(
@@ -81,7 +95,7 @@ fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, Error> {
             "database schema migrated"
         );
     }
-    let keyring = crate::keys::load_master_keys(config, &store)?;
+    let keyring = Arc::new(crate::keys::load_master_keys(config, &store)?);
     tracing::info!(version = %keyring.current().version(), "master key loaded");
     if let ringside_vault::KeySource::File { path } = &config.master_key_source
         && path.starts_with(&config.data_dir)
@@ -93,14 +107,36 @@ fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, Error> {
              (master_key_source = \"keychain\", \"env\" or \"file:/other/volume\"); see docs/keys.md"
         );
     }
-    Ok(AppState::new(store, keyring))
+    let auth = AuthService::load(
+        Arc::clone(&store),
+        Arc::clone(&keyring),
+        Arc::clone(&clock),
+        AuthConfig::default(),
+    )?;
+    Ok(AppState::new(store, keyring, auth, &clock))
 }
 
-/// Forgets idle rate-limit keys once a minute, so many distinct clients cannot grow memory.
+/// How often, in minutes, ended sessions, used-up invitations and stale back-off state are
+/// removed.
+const IDENTITY_PURGE_EVERY: u32 = 60;
+
+/// Once a minute, forgets idle rate-limit keys (so many distinct clients cannot grow memory);
+/// at start-up and then hourly, purges what the identity core no longer needs (DESIGN §2 step 8).
 async fn forget_idle_clients(state: AppState) {
     let mut every = tokio::time::interval(Duration::from_secs(60));
+    let mut minutes = 0u32;
     loop {
         every.tick().await;
         state.limits().per_client.forget_idle();
+        state.limits().per_user.forget_idle();
+        if minutes.is_multiple_of(IDENTITY_PURGE_EVERY) {
+            let auth = state.auth().clone();
+            match tokio::task::spawn_blocking(move || auth.purge_expired()).await {
+                Ok(Ok(purged)) => tracing::debug!(?purged, "identity purge"),
+                Ok(Err(err)) => tracing::warn!(error = %err, "identity purge failed"),
+                Err(_) => tracing::warn!("identity purge did not finish"),
+            }
+        }
+        minutes = minutes.wrapping_add(1);
     }
 }

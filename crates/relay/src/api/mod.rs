@@ -1,38 +1,94 @@
-//! The HTTP surface. Every route is listed in [`router`]; handlers are thin adapters that live in
-//! one file per area and take their authorisation, tenant and body validation from extractors,
-//! never from code inside the handler (style.md item 2).
+//! The HTTP surface. Every route is listed in [`routes`]; handlers are thin adapters that live in
+//! one file per area and take their authorisation, tenant scoping and body validation from
+//! extractors ([`extract`]), never from code inside the handler (style.md item 2).
+//!
+//! Three routers, so what a route is open to can be read from where it is listed: public routes
+//! (sign-in, invitation acceptance, probes, the API description), the signed-in person's own
+//! routes (`/v1/me`, sign-out), and administration under `/v1/admin`, kept apart from everything
+//! an agent uses. Each route is registered with its OpenAPI description (`utoipa_axum`), so the
+//! document at `/v1/openapi.json` lists exactly the routes that exist.
 //!
 //! Layers, outermost first: security headers (so even a 404 or a 429 carries them), request
 //! tracing (method, path, status, latency — never bodies), problem+json normalisation of every
-//! error, panic catching, the body-size limit, and per-route rate limits.
+//! error, panic catching, and the body-size limit. Rate limits are part of the access
+//! extractors (`rate_limit`).
 
+mod audit;
+mod auth;
+mod dto;
+pub(crate) mod extract;
 mod headers;
 mod health;
+mod invitations;
+mod me;
 mod openapi;
 pub(crate) mod problem;
 pub(crate) mod rate_limit;
+mod team;
+
+use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
-use axum::{Router, middleware};
+use axum::{Extension, Router, middleware};
 use tower_http::catch_panic::CatchPanicLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 
 /// The largest request body the API accepts (webhooks have their own limit).
 pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 
+/// Every route, with its OpenAPI description.
+fn routes() -> OpenApiRouter<AppState> {
+    let public = OpenApiRouter::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(openapi::document))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::second_factor))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::accept_invitation));
+    let own = OpenApiRouter::new()
+        .routes(routes!(auth::logout))
+        .routes(routes!(me::me))
+        .routes(routes!(me::sessions))
+        .routes(routes!(me::revoke_session))
+        .routes(routes!(me::revoke_other_sessions))
+        .routes(routes!(me::enroll_totp))
+        .routes(routes!(me::confirm_totp))
+        .routes(routes!(me::step_up))
+        .routes(routes!(me::change_password));
+    let admin = OpenApiRouter::new()
+        .routes(routes!(team::list_users))
+        .routes(routes!(team::set_role))
+        .routes(routes!(team::disable))
+        .routes(routes!(team::enable))
+        .routes(routes!(team::unlock))
+        .routes(routes!(team::reset_second_factor))
+        .routes(routes!(team::user_sessions, team::revoke_user_sessions))
+        .routes(routes!(team::set_mfa_policy))
+        .routes(routes!(invitations::list, invitations::create))
+        .routes(routes!(invitations::revoke))
+        .routes(routes!(audit::query));
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(public)
+        .merge(own)
+        .merge(admin)
+}
+
+/// The OpenAPI document, as `/v1/openapi.json` serves it.
+#[cfg(test)]
+fn document() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
+}
+
 /// The whole HTTP API.
 pub(crate) fn router(state: AppState) -> Router {
-    let mut router = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/v1/openapi.json", get(openapi::document))
+    let (routes, document) = routes().split_for_parts();
+    let mut router = routes
         .fallback(problem::fallback)
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            rate_limit::per_client,
-        ))
+        .layer(Extension(Arc::new(document)))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::new())
         .layer(middleware::map_response(problem::normalize))
@@ -42,4 +98,51 @@ pub(crate) fn router(state: AppState) -> Router {
         router = router.layer(layer);
     }
     router
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_admin_route_lives_under_v1_admin_and_nothing_else_does() {
+        let doc = document();
+        for (path, item) in &doc.paths.paths {
+            let admin_tagged = [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                .into_iter()
+                .flatten()
+                .any(|op| op.tags.iter().flatten().any(|t| t == "admin"));
+            assert_eq!(
+                admin_tagged,
+                path.starts_with("/v1/admin/"),
+                "{path}: admin routes, and only they, sit under /v1/admin"
+            );
+        }
+    }
+
+    #[test]
+    fn the_document_names_the_bearer_scheme_every_protected_route_uses() {
+        let doc = serde_json::to_value(document()).unwrap();
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer",
+            "the bearer scheme is declared"
+        );
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if let Some(security) = op.get("security") {
+                    let schemes: Vec<&String> = security
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .flat_map(|s| s.as_object().unwrap().keys())
+                        .collect();
+                    assert_eq!(
+                        schemes,
+                        ["bearer"],
+                        "{method} {path} uses the bearer scheme"
+                    );
+                }
+            }
+        }
+    }
 }

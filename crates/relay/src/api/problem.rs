@@ -2,7 +2,8 @@
 //! switch on, and a human `title`/`detail` written for the person using the API.
 //!
 //! Internals never leak: an unexpected failure is logged here with its cause and answered with
-//! a generic 500 `internal` problem. Nothing in a problem body is personal data.
+//! a generic 500 `internal` problem. Nothing in a problem body is personal data: identity
+//! refusals carry [`AuthError`]'s own messages, which name fields and reasons, never values.
 
 use std::time::Duration;
 
@@ -10,6 +11,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::auth::AuthError;
 
 /// The content type of every error body.
 pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
@@ -29,6 +32,10 @@ pub(crate) struct Problem {
     /// What happened this time, for a person; never personal data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) detail: Option<String>,
+    /// A finer machine reason where the code has several (`weak_password`: `too_short`,
+    /// `common`, ...), for clients that explain it in their own words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) reason: Option<&'static str>,
 }
 
 /// An API error: a status, a stable code and an optional detail.
@@ -38,6 +45,7 @@ pub(crate) struct ApiError {
     code: &'static str,
     title: &'static str,
     detail: Option<String>,
+    reason: Option<&'static str>,
     retry_after: Option<Duration>,
 }
 
@@ -48,6 +56,7 @@ impl ApiError {
             code,
             title,
             detail: None,
+            reason: None,
             retry_after: None,
         }
     }
@@ -56,6 +65,15 @@ impl ApiError {
     pub(crate) fn detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
         self
+    }
+
+    /// The generic 500: the cause has been logged by whoever calls this.
+    pub(crate) fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        )
     }
 
     pub(crate) fn not_found() -> Self {
@@ -99,6 +117,44 @@ impl ApiError {
     }
 }
 
+/// The title of an identity refusal: one per status, so one per code.
+fn auth_title(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "Not signed in",
+        403 => "Not allowed",
+        404 => "Not found",
+        409 => "Conflict",
+        422 => "Invalid request",
+        429 => "Too many attempts",
+        _ => "Internal error",
+    }
+}
+
+impl From<AuthError> for ApiError {
+    /// The identity core's status, code and message; `Retry-After` for back-off and rate
+    /// limits; an internal failure is logged with its cause chain and answered with a bare 500.
+    fn from(err: AuthError) -> Self {
+        if let AuthError::Internal(_) = &err {
+            let mut causes = Vec::new();
+            let mut source = std::error::Error::source(&err);
+            while let Some(cause) = source {
+                causes.push(cause.to_string());
+                source = cause.source();
+            }
+            tracing::error!(cause = %causes.join(": "), "identity operation failed");
+            return Self::internal();
+        }
+        let status =
+            StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut api = Self::new(status, err.code(), auth_title(status)).detail(err.to_string());
+        api.retry_after = err.retry_after();
+        if let AuthError::WeakPassword(problem) = &err {
+            api.reason = Some(problem.as_str());
+        }
+        api
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Problem {
@@ -107,6 +163,7 @@ impl IntoResponse for ApiError {
             status: self.status.as_u16(),
             code: self.code,
             detail: self.detail,
+            reason: self.reason,
         };
         let mut res = (self.status, axum::Json(body)).into_response();
         res.headers_mut()
@@ -116,6 +173,13 @@ impl IntoResponse for ApiError {
             let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 9110 §15.5.2: a 401 names the scheme that would be accepted.
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"ringside\""),
+            );
         }
         res
     }
@@ -142,4 +206,52 @@ pub(crate) async fn normalize(res: Response) -> Response {
         return ApiError::from_status(status).into_response();
     }
     res
+}
+
+/// The error responses routes list in their OpenAPI description (`responses(..., Unauthorized)`),
+/// each a [`Problem`] body. Only the document uses these types; handlers answer [`ApiError`].
+pub(crate) mod responses {
+    #![allow(
+        dead_code,
+        reason = "these types only describe responses in the OpenAPI document"
+    )]
+
+    use utoipa::IntoResponses;
+
+    use super::Problem;
+
+    /// `unauthenticated`, `session_expired`, `session_revoked`, `invalid_credentials`,
+    /// `invalid_second_factor`: sign in (again), or refresh.
+    #[derive(IntoResponses)]
+    #[response(status = 401, content_type = "application/problem+json")]
+    pub(crate) struct Unauthorized(Problem);
+
+    /// `forbidden`, `mfa_enrollment_required`, `step_up_required`.
+    #[derive(IntoResponses)]
+    #[response(status = 403, content_type = "application/problem+json")]
+    pub(crate) struct Forbidden(Problem);
+
+    /// `not_found` (also for anything in another organisation), `invitation_invalid`.
+    #[derive(IntoResponses)]
+    #[response(status = 404, content_type = "application/problem+json")]
+    pub(crate) struct NotFound(Problem);
+
+    /// `email_unavailable`, `last_owner`, `no_pending_enrollment`.
+    #[derive(IntoResponses)]
+    #[response(status = 409, content_type = "application/problem+json")]
+    pub(crate) struct Conflict(Problem);
+
+    /// `invalid_body`, `invalid_input`, `weak_password` (with a `reason`).
+    #[derive(IntoResponses)]
+    #[response(status = 422, content_type = "application/problem+json")]
+    pub(crate) struct Invalid(Problem);
+
+    /// `rate_limited`, `locked`: retry after the number of seconds in `Retry-After`.
+    #[derive(IntoResponses)]
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait"))
+    )]
+    pub(crate) struct TooManyRequests(Problem);
 }
