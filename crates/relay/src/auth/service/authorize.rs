@@ -2,11 +2,10 @@
 //! everyone, step-up for marked permissions) and who may manage whom. Checked here, in the
 //! service, as well as in the route extractor, and every refusal is audited.
 
-use ringside_core::wire::Actor;
 use ringside_core::{Permission, Role, UserId};
 use ringside_store::User;
 
-use super::{AuthService, MfaScope, Principal, entry, store_err};
+use super::{AuthService, MfaScope, Principal, entry_by, store_err};
 use crate::auth::AuthError;
 
 impl AuthService {
@@ -63,15 +62,9 @@ impl AuthService {
         };
         if let Err(err) = &result {
             self.store().record_audit(
-                &entry(
-                    Some(p.org),
-                    Actor::user(p.user),
-                    "authz.check",
-                    "permission",
-                    permission,
-                )
-                .denied()
-                .detail("reason", err.code()),
+                &entry_by(p, "authz.check", "permission", permission)
+                    .denied()
+                    .detail("reason", err.code()),
             )?;
         }
         result
@@ -98,19 +91,21 @@ impl AuthService {
         })
     }
 
-    /// Checks `permission` and that the caller may manage `target` (`Role::can_manage`), in the
-    /// caller's org. A user of another org is "not found".
-    pub(super) fn manage_target(
-        &self,
-        p: &Principal,
-        target: UserId,
-        permission: Permission,
-    ) -> Result<User, AuthError> {
-        self.authorize(p, permission)?;
+    /// The user `target` of the caller's org, once the caller is authorized to manage the team
+    /// and may manage `target`'s role. A user of another org is "not found".
+    pub(super) fn manageable_user(&self, p: &Principal, target: UserId) -> Result<User, AuthError> {
+        self.authorize(p, Permission::ManageTeam)?;
         let user = self.store().user(p.org, target).map_err(store_err)?;
-        if !p.role.can_manage(user.role) {
-            return Err(AuthError::Forbidden);
-        }
+        check_can_manage(p, user.role)?;
         Ok(user)
+    }
+}
+
+/// Refuses ([`AuthError::Forbidden`]) unless the caller's role may manage (or grant) `role`.
+pub(super) fn check_can_manage(p: &Principal, role: Role) -> Result<(), AuthError> {
+    if p.role.can_manage(role) {
+        Ok(())
+    } else {
+        Err(AuthError::Forbidden)
     }
 }

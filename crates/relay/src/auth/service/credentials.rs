@@ -5,11 +5,10 @@
 use std::net::IpAddr;
 
 use ringside_core::DeviceId;
-use ringside_core::wire::Actor;
-use ringside_store::{RevokeReason, ThrottleKey, TotpConfirmation, User};
+use ringside_store::{AuditEntry, RevokeReason, ThrottleKey, TotpConfirmation, User};
 use sha2::{Digest, Sha256};
 
-use super::{AuthService, Principal, RecoveryCodes, RevocationScope, entry, secs, store_err};
+use super::{AuthService, Principal, RecoveryCodes, entry_by, secs, store_err};
 use crate::auth::AuthError;
 use crate::auth::password::check_password;
 use crate::auth::totp::{self, Provisioning};
@@ -31,20 +30,11 @@ impl AuthService {
         if p.mfa_enrolled && !self.recently_verified(p) {
             return Err(AuthError::StepUpRequired);
         }
-        let keys = self.keys(p.org)?;
-        let profile = self
-            .store()
-            .user_profile(p.org, p.user, &keys)
-            .map_err(store_err)?;
+        let profile = self.own_profile(p)?;
         let secret = totp::new_secret();
         let provisioning = totp::provisioning(&secret, &profile.email)?;
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "user.mfa_enroll_start",
-            "user",
-            p.user,
-        );
+        let keys = self.keys(p.org)?;
+        let audit = entry_by(p, "user.mfa_enroll_start", "user", p.user);
         self.store()
             .set_pending_totp(p.org, p.user, &secret, self.now(), &keys, &audit)
             .map_err(store_err)?;
@@ -68,13 +58,7 @@ impl AuthService {
             return Err(AuthError::InvalidSecondFactor);
         };
         let (codes, hashes) = totp::new_recovery_codes();
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "user.mfa_enroll",
-            "user",
-            p.user,
-        );
+        let audit = entry_by(p, "user.mfa_enroll", "user", p.user);
         self.store()
             .confirm_totp(
                 p.org,
@@ -91,13 +75,7 @@ impl AuthService {
                 ringside_store::Error::NotFound(_) => AuthError::NoPendingEnrollment,
                 other => store_err(other),
             })?;
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "auth.step_up",
-            "session",
-            p.session,
-        );
+        let audit = entry_by(p, "auth.step_up", "session", p.session);
         self.store()
             .mark_session_mfa_verified(p.org, p.session, now, &audit)
             .map_err(store_err)?;
@@ -113,12 +91,7 @@ impl AuthService {
         if user.mfa_enrolled_at.is_none() {
             return Err(AuthError::MfaEnrollmentRequired);
         }
-        let key = ThrottleKey {
-            subject: user.email_index,
-            bucket: step_up_bucket(p.device),
-        };
-        let attempt = self.audit_for(Some(&user), "auth.step_up", ip);
-        self.check_throttle(&key, now, &attempt)?;
+        let (key, attempt) = self.session_attempt(&user, p, "auth.step_up", ip, now)?;
         if !self.verify_factor(&user, code, now, ip)? {
             self.record_failure(&key, now, attempt.failed())?;
             return Err(AuthError::InvalidSecondFactor);
@@ -142,47 +115,42 @@ impl AuthService {
     ) -> Result<usize, AuthError> {
         let now = self.now();
         let user = self.store().user(p.org, p.user).map_err(store_err)?;
-        let key = ThrottleKey {
-            subject: user.email_index,
-            bucket: step_up_bucket(p.device),
-        };
-        let attempt = self.audit_for(Some(&user), "user.password_change", ip);
-        self.check_throttle(&key, now, &attempt)?;
+        let (key, attempt) = self.session_attempt(&user, p, "user.password_change", ip, now)?;
         if !self.0.hasher.verify(&user.password_hash, current) {
             self.record_failure(&key, now, attempt.failed())?;
             return Err(AuthError::InvalidCredentials);
         }
-        let keys = self.keys(p.org)?;
-        let profile = self
-            .store()
-            .user_profile(p.org, p.user, &keys)
-            .map_err(store_err)?;
+        let profile = self.own_profile(p)?;
         check_password(new, &profile.email).map_err(AuthError::WeakPassword)?;
         let hash = self.0.hasher.hash(new)?;
         self.store().clear_throttle_bucket(&key)?;
         self.store()
             .set_password_hash(p.org, p.user, &hash, now, &attempt)
             .map_err(store_err)?;
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "session.revoke_others",
-            "user",
-            p.user,
-        )
-        .detail("reason", RevokeReason::CredentialsChanged.as_str());
-        let ended = self.store().revoke_user_sessions(
-            p.org,
-            p.user,
-            RevokeReason::CredentialsChanged,
-            now,
-            Some(p.session),
-            &audit,
-        )?;
-        for id in &ended {
-            self.publish(p.org, p.user, RevocationScope::Session(*id));
-        }
-        Ok(ended.len())
+        let reason = RevokeReason::CredentialsChanged;
+        let audit =
+            entry_by(p, "session.revoke_others", "user", p.user).detail("reason", reason.as_str());
+        self.end_other_sessions(p, reason, now, &audit)
+    }
+
+    /// The back-off key and audit entry of a credential the caller presents inside their session
+    /// (a step-up code, the current password), after checking the key is not in back-off. The
+    /// bucket is the session's device's own.
+    fn session_attempt(
+        &self,
+        user: &User,
+        p: &Principal,
+        action: &'static str,
+        ip: IpAddr,
+        now: i64,
+    ) -> Result<(ThrottleKey, AuditEntry), AuthError> {
+        let key = ThrottleKey {
+            subject: user.email_index,
+            bucket: step_up_bucket(p.device),
+        };
+        let attempt = self.audit_for(Some(user), action, ip);
+        self.check_throttle(&key, now, &attempt)?;
+        Ok((key, attempt))
     }
 
     /// Checks a TOTP code (accepted once: its step must be after the last accepted one) or a

@@ -6,11 +6,12 @@ use std::net::IpAddr;
 
 use ringside_core::wire::Actor;
 use ringside_core::{InvitationId, OrgId, Permission, Pii, Role, UserId};
-use ringside_store::{EmailIndex, Invitation, NewInvitation, NewUser};
+use ringside_store::{EmailIndex, NewInvitation, NewUser};
 
+use super::authorize::check_can_manage;
 use super::{
     AcceptedInvitation, AuthService, CreatedInvitation, InvitationView, Principal, Tokens, at,
-    entry, secs, store_err,
+    entry, entry_by, secs, store_err,
 };
 use crate::auth::AuthError;
 use crate::auth::email::normalize_email;
@@ -30,9 +31,7 @@ impl AuthService {
         role: Role,
     ) -> Result<CreatedInvitation, AuthError> {
         self.authorize(p, Permission::ManageTeam)?;
-        if !p.role.can_manage(role) {
-            return Err(AuthError::Forbidden);
-        }
+        check_can_manage(p, role)?;
         self.invite(p.org, email, role, Some(p.user), Actor::user(p.user))
     }
 
@@ -120,17 +119,9 @@ impl AuthService {
     /// Revokes a pending invitation of the caller's org.
     pub fn revoke_invitation(&self, p: &Principal, id: InvitationId) -> Result<(), AuthError> {
         self.authorize(p, Permission::ManageTeam)?;
-        let invitation: Invitation = self.store().invitation(p.org, id).map_err(store_err)?;
-        if !p.role.can_manage(invitation.role) {
-            return Err(AuthError::Forbidden);
-        }
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "invitation.revoke",
-            "invitation",
-            id,
-        );
+        let invitation = self.store().invitation(p.org, id).map_err(store_err)?;
+        check_can_manage(p, invitation.role)?;
+        let audit = entry_by(p, "invitation.revoke", "invitation", id);
         self.store()
             .revoke_invitation(p.org, id, self.now(), &audit)
             .map_err(store_err)

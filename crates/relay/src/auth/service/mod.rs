@@ -38,8 +38,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use ringside_core::wire::Actor;
-use ringside_core::{Clock, DeviceId, OrgId, Pii, UserId};
-use ringside_store::{AuditEntry, IdentityPurge, Store, ThrottleKey, TokenHash, User};
+use ringside_core::{Clock, OrgId, UserId};
+use ringside_store::{AuditEntry, IdentityPurge, Store, ThrottleKey, TokenHash, User, UserProfile};
 use ringside_vault::{MasterKeyring, OrgKeyring};
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
@@ -48,6 +48,8 @@ use crate::auth::email::EmailIndexKey;
 use crate::auth::lockout::{CEILING_WINDOW, IpLimiter};
 use crate::auth::password::Hasher;
 use crate::auth::{AuthConfig, AuthError};
+
+use signin::Challenge;
 
 pub use invitations::MAX_DISPLAY_NAME_CHARS;
 pub use types::{
@@ -58,16 +60,6 @@ pub use types::{
 /// How many revocations the channel buffers for a slow subscriber (it then sees `Lagged` and
 /// must re-check its sessions).
 pub const REVOCATION_CHANNEL_CAPACITY: usize = 1024;
-
-struct Challenge {
-    user: UserId,
-    org: OrgId,
-    key: ThrottleKey,
-    device: Option<(DeviceId, TokenHash)>,
-    device_name: Pii<String>,
-    expires_at: i64,
-    attempts: u32,
-}
 
 struct Inner {
     store: Arc<Store>,
@@ -120,6 +112,22 @@ fn entry(
         Some(org) => entry.in_org(org),
         None => entry,
     }
+}
+
+/// An audit entry for what the caller `p` does in their org.
+fn entry_by(
+    p: &Principal,
+    action: &'static str,
+    resource_type: &'static str,
+    resource_id: impl std::fmt::Display,
+) -> AuditEntry {
+    entry(
+        Some(p.org),
+        Actor::user(p.user),
+        action,
+        resource_type,
+        resource_id,
+    )
 }
 
 fn store_err(err: ringside_store::Error) -> AuthError {
@@ -216,7 +224,7 @@ impl AuthService {
             now - secs(self.0.config.lockout.forget_after),
         )?;
         self.0.ip_limiter.forget_idle();
-        lock(&self.0.challenges).retain(|_, c| c.expires_at > now);
+        drop(self.live_challenges(now));
         Ok(purge)
     }
 
@@ -245,6 +253,14 @@ impl AuthService {
         );
         lock(&self.0.keyrings).insert(org, Arc::clone(&keys));
         Ok(keys)
+    }
+
+    /// The caller's own user with their personal data opened.
+    fn own_profile(&self, p: &Principal) -> Result<UserProfile, AuthError> {
+        let keys = self.keys(p.org)?;
+        self.store()
+            .user_profile(p.org, p.user, &keys)
+            .map_err(store_err)
     }
 
     fn check_ip(&self, ip: IpAddr) -> Result<(), AuthError> {

@@ -2,31 +2,18 @@
 //! ended session is announced on the revocation channel after it is committed, so the WebSocket
 //! hub closes its streams at once.
 
-use ringside_core::wire::Actor;
-use ringside_core::{Permission, SessionId, UserId};
-use ringside_store::RevokeReason;
+use ringside_core::{OrgId, Permission, SessionId, UserId};
+use ringside_store::{AuditEntry, RevokeReason};
 
-use super::{AuthService, Principal, RevocationScope, SessionView, at, entry, store_err};
+use super::authorize::check_can_manage;
+use super::{AuthService, Principal, RevocationScope, SessionView, at, entry_by, store_err};
 use crate::auth::AuthError;
 
 impl AuthService {
     /// Ends the caller's session.
     pub fn logout(&self, p: &Principal) -> Result<(), AuthError> {
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "auth.logout",
-            "session",
-            p.session,
-        );
-        if self
-            .store()
-            .revoke_session(p.org, p.session, RevokeReason::Logout, self.now(), &audit)
-            .map_err(store_err)?
-            .is_some()
-        {
-            self.publish(p.org, p.user, RevocationScope::Session(p.session));
-        }
+        let audit = entry_by(p, "auth.logout", "session", p.session);
+        self.end_session(p.org, p.session, RevokeReason::Logout, self.now(), &audit)?;
         Ok(())
     }
 
@@ -43,8 +30,8 @@ impl AuthService {
     ) -> Result<Vec<SessionView>, AuthError> {
         self.authorize_read(p, Permission::ManageTeam)?;
         let target = self.store().user(p.org, user).map_err(store_err)?;
-        if !p.role.can_manage(target.role) && target.id != p.user {
-            return Err(AuthError::Forbidden);
+        if target.id != p.user {
+            check_can_manage(p, target.role)?;
         }
         self.sessions_view(p, user)
     }
@@ -76,45 +63,71 @@ impl AuthService {
         let reason = if target.user == p.user {
             RevokeReason::RevokedByUser
         } else {
-            self.manage_target(p, target.user, Permission::ManageTeam)?;
+            self.manageable_user(p, target.user)?;
             RevokeReason::RevokedByAdmin
         };
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "session.revoke",
-            "session",
-            session,
-        )
-        .detail("reason", reason.as_str());
-        if self
-            .store()
-            .revoke_session(p.org, session, reason, self.now(), &audit)
-            .map_err(store_err)?
-            .is_some()
-        {
-            self.publish(p.org, target.user, RevocationScope::Session(session));
-        }
+        let audit =
+            entry_by(p, "session.revoke", "session", session).detail("reason", reason.as_str());
+        self.end_session(p.org, session, reason, self.now(), &audit)?;
         Ok(())
     }
 
     /// Ends every session of the caller except the current one (after changing a factor,
     /// ASVS 7.4.3). Returns how many ended.
     pub fn revoke_other_sessions(&self, p: &Principal) -> Result<usize, AuthError> {
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "session.revoke_others",
-            "user",
-            p.user,
-        );
+        let audit = entry_by(p, "session.revoke_others", "user", p.user);
+        self.end_other_sessions(p, RevokeReason::RevokedByUser, self.now(), &audit)
+    }
+
+    /// Ends every session of a user of the org (admins, ASVS 7.4.5). Returns how many ended.
+    pub fn revoke_user_sessions(&self, p: &Principal, user: UserId) -> Result<usize, AuthError> {
+        self.manageable_user(p, user)?;
+        let audit = entry_by(p, "session.revoke_all", "user", user);
+        self.end_all_sessions(
+            p.org,
+            user,
+            RevokeReason::RevokedByAdmin,
+            self.now(),
+            &audit,
+        )
+    }
+
+    /// Revokes one session of `org` with `audit` and, if it was live, announces it. Returns
+    /// whether it was live (ending an ended session changes nothing and is not audited).
+    pub(super) fn end_session(
+        &self,
+        org: OrgId,
+        session: SessionId,
+        reason: RevokeReason,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<bool, AuthError> {
+        let user = self
+            .store()
+            .revoke_session(org, session, reason, now, audit)
+            .map_err(store_err)?;
+        if let Some(user) = user {
+            self.publish(org, user, RevocationScope::Session(session));
+        }
+        Ok(user.is_some())
+    }
+
+    /// Revokes every session of the caller but the current one with `audit`, announcing each.
+    /// Returns how many ended.
+    pub(super) fn end_other_sessions(
+        &self,
+        p: &Principal,
+        reason: RevokeReason,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<usize, AuthError> {
         let ended = self.store().revoke_user_sessions(
             p.org,
             p.user,
-            RevokeReason::RevokedByUser,
-            self.now(),
+            reason,
+            now,
             Some(p.session),
-            &audit,
+            audit,
         )?;
         for id in &ended {
             self.publish(p.org, p.user, RevocationScope::Session(*id));
@@ -122,25 +135,20 @@ impl AuthService {
         Ok(ended.len())
     }
 
-    /// Ends every session of a user of the org (admins, ASVS 7.4.5). Returns how many ended.
-    pub fn revoke_user_sessions(&self, p: &Principal, user: UserId) -> Result<usize, AuthError> {
-        self.manage_target(p, user, Permission::ManageTeam)?;
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "session.revoke_all",
-            "user",
-            user,
-        );
-        let ended = self.store().revoke_user_sessions(
-            p.org,
-            user,
-            RevokeReason::RevokedByAdmin,
-            self.now(),
-            None,
-            &audit,
-        )?;
-        self.publish(p.org, user, RevocationScope::AllSessions);
+    /// Revokes every session of `user` with `audit`, announced as one message (the hub closes
+    /// all their streams). Returns how many ended.
+    pub(super) fn end_all_sessions(
+        &self,
+        org: OrgId,
+        user: UserId,
+        reason: RevokeReason,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<usize, AuthError> {
+        let ended = self
+            .store()
+            .revoke_user_sessions(org, user, reason, now, None, audit)?;
+        self.publish(org, user, RevocationScope::AllSessions);
         Ok(ended.len())
     }
 }

@@ -2,22 +2,43 @@
 //! failure, back-off before the password is checked), the second-factor challenge, refresh-token
 //! rotation with reuse detection, and authenticating an access token on every request.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::MutexGuard;
 
 use ringside_core::wire::Actor;
-use ringside_core::{DeviceId, Pii, SessionId};
+use ringside_core::{DeviceId, OrgId, Pii, SessionId, UserId};
 use ringside_store::{
     NewSession, RefreshLookup, RevokeReason, Rotation, Session, ThrottleKey, TokenHash,
     UNKNOWN_DEVICE_BUCKET, User, UserStatus,
 };
 
 use super::{
-    AuthService, Challenge, LoginOutcome, LoginRequest, Principal, RevocationScope, Tokens, at,
-    entry, lock, secs, store_err,
+    AuthService, LoginOutcome, LoginRequest, Principal, Tokens, at, entry, lock, secs, store_err,
 };
 use crate::auth::AuthError;
 use crate::auth::email::normalize_email;
 use crate::auth::tokens::{SecretToken, TokenKind, hash_presented};
+
+/// A sign-in waiting for its second factor: who, and what the password step established.
+pub(super) struct Challenge {
+    user: UserId,
+    org: OrgId,
+    key: ThrottleKey,
+    device: Option<(DeviceId, TokenHash)>,
+    device_name: Pii<String>,
+    expires_at: i64,
+    attempts: u32,
+}
+
+/// A new access and refresh token for a session, with their deadlines (unix seconds).
+struct TokenPair {
+    access: SecretToken,
+    refresh: SecretToken,
+    access_expires_at: i64,
+    refresh_expires_at: i64,
+    session_expires_at: i64,
+}
 
 impl AuthService {
     /// Signs in with email and password (and a second-factor code when the account has one).
@@ -116,8 +137,7 @@ impl AuthService {
         let hash =
             hash_presented(TokenKind::Challenge, challenge).ok_or(AuthError::Unauthenticated)?;
         let (user_id, org, key, device, device_name) = {
-            let mut challenges = lock(&self.0.challenges);
-            challenges.retain(|_, c| c.expires_at > now);
+            let mut challenges = self.live_challenges(now);
             let c = challenges
                 .get_mut(&hash)
                 .ok_or(AuthError::Unauthenticated)?;
@@ -157,9 +177,7 @@ impl AuthService {
     ) -> LoginOutcome {
         let token = SecretToken::generate(TokenKind::Challenge);
         let expires_at = now + secs(self.0.config.challenge_ttl);
-        let mut challenges = lock(&self.0.challenges);
-        challenges.retain(|_, c| c.expires_at > now);
-        challenges.insert(
+        self.live_challenges(now).insert(
             token.hash(),
             Challenge {
                 user: user.id,
@@ -175,6 +193,16 @@ impl AuthService {
             challenge: token,
             expires_at: at(expires_at),
         }
+    }
+
+    /// The pending challenges, the expired ones dropped.
+    pub(super) fn live_challenges(
+        &self,
+        now: i64,
+    ) -> MutexGuard<'_, HashMap<TokenHash, Challenge>> {
+        let mut challenges = lock(&self.0.challenges);
+        challenges.retain(|_, c| c.expires_at > now);
+        challenges
     }
 
     pub(super) fn open_session(
@@ -205,12 +233,8 @@ impl AuthService {
                 (id, Some(token))
             }
         };
-        let c = &self.0.config;
         let id = SessionId::random();
-        let access = SecretToken::generate(TokenKind::Access);
-        let refresh = SecretToken::generate(TokenKind::Refresh);
-        let absolute = now + secs(c.absolute_timeout);
-        let access_expires = (now + secs(c.access_ttl)).min(absolute);
+        let pair = self.token_pair(now, now + secs(self.0.config.absolute_timeout));
         let keys = self.keys(user.org)?;
         let audit = self
             .audit_for(Some(user), "auth.login", ip)
@@ -224,27 +248,50 @@ impl AuthService {
                     user: user.id,
                     device: device_id,
                     device_name: Pii::new(name),
-                    access_hash: access.hash(),
-                    access_expires_at: access_expires,
-                    refresh_hash: refresh.hash(),
+                    access_hash: pair.access.hash(),
+                    access_expires_at: pair.access_expires_at,
+                    refresh_hash: pair.refresh.hash(),
                     created_at: now,
-                    absolute_expires_at: absolute,
+                    absolute_expires_at: pair.session_expires_at,
                     mfa_verified_at: mfa_verified.then_some(now),
                 },
                 &keys,
                 &audit,
             )
             .map_err(store_err)?;
+        self.tokens(user, id, pair, device_token)
+    }
+
+    /// New tokens at `now` for a session that ends at `session_end`: no deadline passes it.
+    fn token_pair(&self, now: i64, session_end: i64) -> TokenPair {
+        let c = &self.0.config;
+        TokenPair {
+            access: SecretToken::generate(TokenKind::Access),
+            refresh: SecretToken::generate(TokenKind::Refresh),
+            access_expires_at: (now + secs(c.access_ttl)).min(session_end),
+            refresh_expires_at: (now + secs(c.idle_timeout)).min(session_end),
+            session_expires_at: session_end,
+        }
+    }
+
+    /// What the client gets for `session` once `pair` is stored.
+    fn tokens(
+        &self,
+        user: &User,
+        session: SessionId,
+        pair: TokenPair,
+        device_token: Option<SecretToken>,
+    ) -> Result<Tokens, AuthError> {
         Ok(Tokens {
-            session: id,
+            session,
             user: user.id,
             org: user.org,
             role: user.role,
-            access_token: access,
-            access_expires_at: at(access_expires),
-            refresh_token: refresh,
-            refresh_expires_at: at((now + secs(c.idle_timeout)).min(absolute)),
-            session_expires_at: at(absolute),
+            access_token: pair.access,
+            access_expires_at: at(pair.access_expires_at),
+            refresh_token: pair.refresh,
+            refresh_expires_at: at(pair.refresh_expires_at),
+            session_expires_at: at(pair.session_expires_at),
             device_token,
             mfa_enrolled: user.mfa_enrolled_at.is_some(),
             mfa_required_for: self.mfa_scope(user)?,
@@ -267,17 +314,8 @@ impl AuthService {
             RefreshLookup::Current(session) => session,
         };
         self.check_live(&session, now)?;
-        let user = self
-            .store()
-            .user(session.org, session.user)
-            .map_err(store_err)?;
-        if user.status != UserStatus::Active {
-            return Err(AuthError::SessionRevoked);
-        }
-        let c = &self.0.config;
-        let access = SecretToken::generate(TokenKind::Access);
-        let refresh = SecretToken::generate(TokenKind::Refresh);
-        let access_expires = (now + secs(c.access_ttl)).min(session.absolute_expires_at);
+        let user = self.session_user(&session)?;
+        let pair = self.token_pair(now, session.absolute_expires_at);
         let audit = entry(
             Some(session.org),
             Actor::user(session.user),
@@ -291,9 +329,9 @@ impl AuthService {
             session.id,
             &hash,
             &Rotation {
-                access_hash: access.hash(),
-                access_expires_at: access_expires,
-                refresh_hash: refresh.hash(),
+                access_hash: pair.access.hash(),
+                access_expires_at: pair.access_expires_at,
+                refresh_hash: pair.refresh.hash(),
                 now,
             },
             &audit,
@@ -303,20 +341,7 @@ impl AuthService {
             self.revoke_family_for_reuse(&session, now, ip)?;
             return Err(AuthError::SessionRevoked);
         }
-        Ok(Tokens {
-            session: session.id,
-            user: user.id,
-            org: user.org,
-            role: user.role,
-            access_token: access,
-            access_expires_at: at(access_expires),
-            refresh_token: refresh,
-            refresh_expires_at: at((now + secs(c.idle_timeout)).min(session.absolute_expires_at)),
-            session_expires_at: at(session.absolute_expires_at),
-            device_token: None,
-            mfa_enrolled: user.mfa_enrolled_at.is_some(),
-            mfa_required_for: self.mfa_scope(&user)?,
-        })
+        self.tokens(&user, session.id, pair, None)
     }
 
     fn revoke_family_for_reuse(
@@ -338,26 +363,28 @@ impl AuthService {
         .from_ip(Some(ip))
         .detail("reason", RevokeReason::RefreshReuse.as_str())
         .detail("user", session.user);
-        if self
-            .store()
-            .revoke_session(
-                session.org,
-                session.id,
-                RevokeReason::RefreshReuse,
-                now,
-                &audit,
-            )
-            .map_err(store_err)?
-            .is_some()
-        {
+        if self.end_session(
+            session.org,
+            session.id,
+            RevokeReason::RefreshReuse,
+            now,
+            &audit,
+        )? {
             tracing::warn!(session = %session.id, user = %session.user, "refresh token reused: session revoked");
-            self.publish(
-                session.org,
-                session.user,
-                RevocationScope::Session(session.id),
-            );
         }
         Ok(())
+    }
+
+    /// The session's user, who must still be active (disabling a user ends their sessions).
+    fn session_user(&self, session: &Session) -> Result<User, AuthError> {
+        let user = self
+            .store()
+            .user(session.org, session.user)
+            .map_err(store_err)?;
+        if user.status != UserStatus::Active {
+            return Err(AuthError::SessionRevoked);
+        }
+        Ok(user)
     }
 
     fn check_live(&self, session: &Session, now: i64) -> Result<(), AuthError> {
@@ -388,13 +415,7 @@ impl AuthService {
         if now >= session.access_expires_at {
             return Err(AuthError::SessionExpired);
         }
-        let user = self
-            .store()
-            .user(session.org, session.user)
-            .map_err(store_err)?;
-        if user.status != UserStatus::Active {
-            return Err(AuthError::SessionRevoked);
-        }
+        let user = self.session_user(&session)?;
         if now - session.last_seen_at >= secs(self.0.config.touch_interval) {
             self.store().touch_session(session.id, now)?;
         }

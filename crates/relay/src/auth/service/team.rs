@@ -1,26 +1,21 @@
 //! The team: what owners and admins do to other users of their org (roles, disabling, unlocking,
 //! resetting a lost second factor), the org's second-factor policy, and the user lists. Every
-//! change goes through `manage_target`: the permission, the role rank, the caller's org.
+//! change to a user starts with `manageable_user`: the permission, the role rank, the caller's
+//! org.
 
-use ringside_core::wire::Actor;
 use ringside_core::{Permission, Role, UserId};
-use ringside_store::{RevokeReason, UserStatus};
+use ringside_store::{RevokeReason, UserProfile, UserStatus};
 
-use super::{AuthService, Principal, RevocationScope, UserView, at, entry, store_err};
+use super::authorize::check_can_manage;
+use super::{AuthService, Principal, RevocationScope, UserView, at, entry_by, store_err};
 use crate::auth::AuthError;
 
 impl AuthService {
     /// Disables a user: they cannot sign in, and every session of theirs ends at once (in the
     /// same transaction) and is announced on the revocation channel (ASVS 7.4.2).
     pub fn disable_user(&self, p: &Principal, user: UserId) -> Result<(), AuthError> {
-        self.manage_target(p, user, Permission::ManageTeam)?;
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "user.disable",
-            "user",
-            user,
-        );
+        self.manageable_user(p, user)?;
+        let audit = entry_by(p, "user.disable", "user", user);
         let ended = self
             .store()
             .set_user_status(p.org, user, UserStatus::Disabled, self.now(), &audit)
@@ -32,14 +27,8 @@ impl AuthService {
 
     /// Re-enables a disabled user.
     pub fn enable_user(&self, p: &Principal, user: UserId) -> Result<(), AuthError> {
-        self.manage_target(p, user, Permission::ManageTeam)?;
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "user.enable",
-            "user",
-            user,
-        );
+        self.manageable_user(p, user)?;
+        let audit = entry_by(p, "user.enable", "user", user);
         self.store()
             .set_user_status(p.org, user, UserStatus::Active, self.now(), &audit)
             .map_err(store_err)?;
@@ -48,14 +37,8 @@ impl AuthService {
 
     /// Clears a user's sign-in back-off (every bucket and the hourly count).
     pub fn unlock_user(&self, p: &Principal, user: UserId) -> Result<(), AuthError> {
-        let target = self.manage_target(p, user, Permission::ManageTeam)?;
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "user.unlock",
-            "user",
-            user,
-        );
+        let target = self.manageable_user(p, user)?;
+        let audit = entry_by(p, "user.unlock", "user", user);
         self.store()
             .clear_login_throttle(&target.email_index, &audit)?;
         Ok(())
@@ -65,19 +48,11 @@ impl AuthService {
     /// role (an admin can neither touch an owner nor make one), and the org keeps at least one
     /// active owner.
     pub fn set_role(&self, p: &Principal, user: UserId, role: Role) -> Result<(), AuthError> {
-        let target = self.manage_target(p, user, Permission::ManageTeam)?;
-        if !p.role.can_manage(role) {
-            return Err(AuthError::Forbidden);
-        }
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "user.role_change",
-            "user",
-            user,
-        )
-        .detail("from", target.role)
-        .detail("to", role);
+        let target = self.manageable_user(p, user)?;
+        check_can_manage(p, role)?;
+        let audit = entry_by(p, "user.role_change", "user", user)
+            .detail("from", target.role)
+            .detail("to", role);
         self.store()
             .set_user_role(p.org, user, role, self.now(), &audit)
             .map_err(store_err)
@@ -86,35 +61,16 @@ impl AuthService {
     /// Removes a user's second factor (lost phone); they must enrol again, and their sessions
     /// end.
     pub fn reset_second_factor(&self, p: &Principal, user: UserId) -> Result<(), AuthError> {
-        self.manage_target(p, user, Permission::ManageTeam)?;
+        self.manageable_user(p, user)?;
         let now = self.now();
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "user.mfa_reset",
-            "user",
-            user,
-        );
+        let audit = entry_by(p, "user.mfa_reset", "user", user);
         self.store()
             .remove_totp(p.org, user, now, &audit)
             .map_err(store_err)?;
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "session.revoke_all",
-            "user",
-            user,
-        )
-        .detail("reason", RevokeReason::CredentialsChanged.as_str());
-        self.store().revoke_user_sessions(
-            p.org,
-            user,
-            RevokeReason::CredentialsChanged,
-            now,
-            None,
-            &audit,
-        )?;
-        self.publish(p.org, user, RevocationScope::AllSessions);
+        let reason = RevokeReason::CredentialsChanged;
+        let audit =
+            entry_by(p, "session.revoke_all", "user", user).detail("reason", reason.as_str());
+        self.end_all_sessions(p.org, user, reason, now, &audit)?;
         Ok(())
     }
 
@@ -125,14 +81,8 @@ impl AuthService {
         require_for_all: bool,
     ) -> Result<(), AuthError> {
         self.authorize(p, Permission::ManageTeam)?;
-        let audit = entry(
-            Some(p.org),
-            Actor::user(p.user),
-            "org.mfa_policy",
-            "org",
-            p.org,
-        )
-        .flag("require_for_all", require_for_all);
+        let audit =
+            entry_by(p, "org.mfa_policy", "org", p.org).flag("require_for_all", require_for_all);
         self.store()
             .set_org_requires_mfa_for_all(p.org, require_for_all, self.now(), &audit)?;
         Ok(())
@@ -140,12 +90,7 @@ impl AuthService {
 
     /// The caller's own profile.
     pub fn me(&self, p: &Principal) -> Result<UserView, AuthError> {
-        let keys = self.keys(p.org)?;
-        let profile = self
-            .store()
-            .user_profile(p.org, p.user, &keys)
-            .map_err(store_err)?;
-        Ok(user_view(profile))
+        Ok(user_view(self.own_profile(p)?))
     }
 
     /// Everyone in the caller's org (admins). A read of personal data, so it is audited.
@@ -154,14 +99,14 @@ impl AuthService {
         let keys = self.keys(p.org)?;
         let users = self.store().users(p.org, &keys)?;
         self.store().record_audit(
-            &entry(Some(p.org), Actor::user(p.user), "user.list", "org", p.org)
+            &entry_by(p, "user.list", "org", p.org)
                 .count("count", u64::try_from(users.len()).unwrap_or(u64::MAX)),
         )?;
         Ok(users.into_iter().map(user_view).collect())
     }
 }
 
-fn user_view(profile: ringside_store::UserProfile) -> UserView {
+fn user_view(profile: UserProfile) -> UserView {
     UserView {
         id: profile.user.id,
         email: profile.email,
