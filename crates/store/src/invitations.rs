@@ -9,13 +9,12 @@
 
 use ringside_core::{InvitationId, OrgId, Pii, Role, UserId};
 use ringside_vault::OrgKeyring;
-use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Row, params};
 
-use crate::audit::{AuditEntry, append};
-use crate::users::{
-    EmailIndex, NewUser, TokenHash, User, bytes16, bytes32, insert_user, open_text,
-    persist_seal_counts, role_from, seal_text,
-};
+use crate::audit::AuditEntry;
+use crate::rows::{Table, bytes32, id, optional_id, require_changed, role_from};
+use crate::sealed::{SealedColumn, persist_seal_counts};
+use crate::users::{EmailIndex, NewUser, TokenHash, User, email_index_taken, insert_user};
 use crate::{Error, Store};
 
 /// What creating an invitation needs.
@@ -80,19 +79,24 @@ pub struct InvitationInfo {
     pub email: Pii<String>,
 }
 
-const INVITATION_COLUMNS: &str = "id, org_id, email_index, role, invited_by, created_at, \
-     expires_at, accepted_at, revoked_at";
+const INVITATIONS: Table<Invitation> = Table {
+    name: "invitations",
+    columns: "id, org_id, email_index, role, invited_by, created_at, expires_at, accepted_at, \
+              revoked_at",
+    what: "invitation",
+    read: invitation_row,
+};
+
+/// The invited address, sealed like every other email address.
+const EMAIL: SealedColumn = SealedColumn::new("invitations", "email");
 
 fn invitation_row(r: &Row<'_>) -> rusqlite::Result<Invitation> {
-    let invited_by: Option<Vec<u8>> = r.get(4)?;
     Ok(Invitation {
-        id: InvitationId::from_bytes(bytes16(r.get(0)?)?),
-        org: OrgId::from_bytes(bytes16(r.get(1)?)?),
+        id: id(r, 0, InvitationId::from_bytes)?,
+        org: id(r, 1, OrgId::from_bytes)?,
         email_index: EmailIndex(bytes32(r.get(2)?)?),
         role: role_from(r.get(3)?)?,
-        invited_by: invited_by
-            .map(|b| Ok::<_, rusqlite::Error>(UserId::from_bytes(bytes16(b)?)))
-            .transpose()?,
+        invited_by: optional_id(r, 4, UserId::from_bytes)?,
         created_at: r.get(5)?,
         expires_at: r.get(6)?,
         accepted_at: r.get(7)?,
@@ -109,60 +113,35 @@ impl Store {
         keys: &OrgKeyring,
         audit: &AuditEntry,
     ) -> Result<(), Error> {
-        let email = seal_text(
-            keys,
-            new.org,
-            "invitations",
-            "email",
-            new.id.as_bytes(),
-            &new.email,
-        )?;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let taken = tx
-            .query_row(
-                "SELECT 1 FROM users WHERE email_index = ?1",
-                [new.email_index.0],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        if taken {
-            return Err(Error::Conflict("email address"));
-        }
-        tx.execute(
-            "INSERT INTO invitations (id, org_id, code_hash, email_index, email_sealed, role,
-                                      invited_by, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                new.id.as_bytes(),
-                new.org.as_bytes(),
-                new.code_hash.0,
-                new.email_index.0,
-                email,
-                new.role.as_str(),
-                new.invited_by.map(|u| *u.as_bytes()),
-                new.created_at,
-                new.expires_at
-            ],
-        )?;
-        persist_seal_counts(&tx, keys)?;
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(())
+        let email = EMAIL.seal_text(keys, new.org, new.id.as_bytes(), &new.email)?;
+        self.audited(audit, |tx| {
+            if email_index_taken(tx, &new.email_index)? {
+                return Err(Error::Conflict("email address"));
+            }
+            tx.execute(
+                "INSERT INTO invitations (id, org_id, code_hash, email_index, email_sealed, role,
+                                          invited_by, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    new.id.as_bytes(),
+                    new.org.as_bytes(),
+                    new.code_hash.0,
+                    new.email_index.0,
+                    email,
+                    new.role.as_str(),
+                    new.invited_by.map(|u| *u.as_bytes()),
+                    new.created_at,
+                    new.expires_at
+                ],
+            )?;
+            persist_seal_counts(tx, keys)
+        })
     }
 
     /// The invitation whose code hashes to `hash`, whatever its state (the code is the
     /// credential, so this lookup is not scoped by org; the row names the org).
     pub fn invitation_by_code(&self, hash: &TokenHash) -> Result<Option<Invitation>, Error> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE code_hash = ?1"),
-                [hash.0],
-                invitation_row,
-            )
-            .optional()?)
+        INVITATIONS.find(&self.conn(), "WHERE code_hash = ?1", [hash.0])
     }
 
     /// The invited address of an invitation of `org`, opened.
@@ -172,16 +151,11 @@ impl Store {
         id: InvitationId,
         keys: &OrgKeyring,
     ) -> Result<Pii<String>, Error> {
-        let sealed: Vec<u8> = self
-            .conn()
-            .query_row(
-                "SELECT email_sealed FROM invitations WHERE org_id = ?1 AND id = ?2",
-                params![org.as_bytes(), id.as_bytes()],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or(Error::NotFound("invitation"))?;
-        open_text(keys, org, "invitations", "email", id.as_bytes(), &sealed)
+        let sealed: Vec<u8> =
+            INVITATIONS.read_in_org(&self.conn(), "email_sealed", org, id.as_bytes(), |r| {
+                r.get(0)
+            })?;
+        EMAIL.open_text(keys, org, id.as_bytes(), &sealed)
     }
 
     /// Accepts an invitation: in one transaction, checks the code is still usable at `now` and
@@ -196,30 +170,29 @@ impl Store {
         keys: &OrgKeyring,
         audit: &AuditEntry,
     ) -> Result<User, Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let used = tx.execute(
-            "UPDATE invitations SET accepted_at = ?2
-             WHERE code_hash = ?1 AND accepted_at IS NULL AND revoked_at IS NULL
-               AND expires_at > ?2 AND org_id = ?3 AND email_index = ?4 AND role = ?5",
-            params![
-                code_hash.0,
-                now,
-                user.org.as_bytes(),
-                user.email_index.0,
-                user.role.as_str()
-            ],
-        )?;
-        if used != 1 {
-            return Err(Error::NotFound("invitation"));
-        }
-        insert_user(&tx, user, keys, now)?;
-        tx.execute(
-            "UPDATE invitations SET accepted_user = ?2 WHERE code_hash = ?1",
-            params![code_hash.0, user.id.as_bytes()],
-        )?;
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
+        self.audited(audit, |tx| {
+            let used = tx.execute(
+                "UPDATE invitations SET accepted_at = ?2
+                 WHERE code_hash = ?1 AND accepted_at IS NULL AND revoked_at IS NULL
+                   AND expires_at > ?2 AND org_id = ?3 AND email_index = ?4 AND role = ?5",
+                params![
+                    code_hash.0,
+                    now,
+                    user.org.as_bytes(),
+                    user.email_index.0,
+                    user.role.as_str()
+                ],
+            )?;
+            if used != 1 {
+                return Err(Error::NotFound("invitation"));
+            }
+            insert_user(tx, user, keys, now)?;
+            tx.execute(
+                "UPDATE invitations SET accepted_user = ?2 WHERE code_hash = ?1",
+                params![code_hash.0, user.id.as_bytes()],
+            )?;
+            Ok(())
+        })?;
         Ok(User {
             id: user.id,
             org: user.org,
@@ -242,10 +215,10 @@ impl Store {
         keys: &OrgKeyring,
     ) -> Result<Vec<InvitationInfo>, Error> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {INVITATION_COLUMNS}, email_sealed FROM invitations
-             WHERE org_id = ?1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?2
-             ORDER BY created_at DESC, id"
+        let mut stmt = conn.prepare(&INVITATIONS.select(
+            "email_sealed",
+            "WHERE org_id = ?1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?2
+             ORDER BY created_at DESC, id",
         ))?;
         let rows = stmt
             .query_map(params![org.as_bytes(), now], |r| {
@@ -254,14 +227,7 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
             .map(|(invitation, sealed)| {
-                let email = open_text(
-                    keys,
-                    org,
-                    "invitations",
-                    "email",
-                    invitation.id.as_bytes(),
-                    &sealed,
-                )?;
+                let email = EMAIL.open_text(keys, org, invitation.id.as_bytes(), &sealed)?;
                 Ok(InvitationInfo { invitation, email })
             })
             .collect()
@@ -269,16 +235,7 @@ impl Store {
 
     /// One invitation of `org`.
     pub fn invitation(&self, org: OrgId, id: InvitationId) -> Result<Invitation, Error> {
-        self.conn()
-            .query_row(
-                &format!(
-                    "SELECT {INVITATION_COLUMNS} FROM invitations WHERE org_id = ?1 AND id = ?2"
-                ),
-                params![org.as_bytes(), id.as_bytes()],
-                invitation_row,
-            )
-            .optional()?
-            .ok_or(Error::NotFound("invitation"))
+        INVITATIONS.in_org(&self.conn(), org, id.as_bytes())
     }
 
     /// Revokes a pending invitation of `org`. [`Error::NotFound`] if there is no such pending
@@ -290,18 +247,13 @@ impl Store {
         now: i64,
         audit: &AuditEntry,
     ) -> Result<(), Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed = tx.execute(
-            "UPDATE invitations SET revoked_at = ?3
-             WHERE org_id = ?1 AND id = ?2 AND accepted_at IS NULL AND revoked_at IS NULL",
-            params![org.as_bytes(), id.as_bytes(), now],
-        )?;
-        if changed == 0 {
-            return Err(Error::NotFound("invitation"));
-        }
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, |tx| {
+            let changed = tx.execute(
+                "UPDATE invitations SET revoked_at = ?3
+                 WHERE org_id = ?1 AND id = ?2 AND accepted_at IS NULL AND revoked_at IS NULL",
+                params![org.as_bytes(), id.as_bytes(), now],
+            )?;
+            require_changed(changed, "invitation")
+        })
     }
 }

@@ -18,6 +18,8 @@ mod error;
 mod invitations;
 pub mod migrate;
 mod orgs;
+mod rows;
+mod sealed;
 mod secrets;
 mod sessions;
 mod throttle;

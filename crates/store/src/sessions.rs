@@ -15,10 +15,12 @@
 
 use ringside_core::{DeviceId, OrgId, Pii, SessionId, UserId};
 use ringside_vault::OrgKeyring;
-use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use crate::audit::{AuditEntry, append};
-use crate::users::{TokenHash, bytes16, open_text, persist_seal_counts, seal_text};
+use crate::rows::{Table, bytes16, id, require_changed};
+use crate::sealed::{SealedColumn, persist_seal_counts};
+use crate::users::TokenHash;
 use crate::{Error, Store};
 
 /// Why a session ended early.
@@ -154,16 +156,24 @@ pub enum RefreshLookup {
     Unknown,
 }
 
-const SESSION_COLUMNS: &str = "id, org_id, user_id, device_id, access_expires_at, created_at, \
-     last_seen_at, absolute_expires_at, mfa_verified_at, rotations, revoked_at, revoked_reason";
+const SESSIONS: Table<Session> = Table {
+    name: "sessions",
+    columns: "id, org_id, user_id, device_id, access_expires_at, created_at, last_seen_at, \
+              absolute_expires_at, mfa_verified_at, rotations, revoked_at, revoked_reason",
+    what: "session",
+    read: session_row,
+};
+
+/// The device name, sealed (personal data).
+const DEVICE_NAME: SealedColumn = SealedColumn::new("sessions", "device_name");
 
 fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
     let reason: Option<String> = r.get(11)?;
     Ok(Session {
-        id: SessionId::from_bytes(bytes16(r.get(0)?)?),
-        org: OrgId::from_bytes(bytes16(r.get(1)?)?),
-        user: UserId::from_bytes(bytes16(r.get(2)?)?),
-        device: DeviceId::from_bytes(bytes16(r.get(3)?)?),
+        id: id(r, 0, SessionId::from_bytes)?,
+        org: id(r, 1, OrgId::from_bytes)?,
+        user: id(r, 2, UserId::from_bytes)?,
+        device: id(r, 3, DeviceId::from_bytes)?,
         access_expires_at: r.get(4)?,
         created_at: r.get(5)?,
         last_seen_at: r.get(6)?,
@@ -193,7 +203,7 @@ pub(crate) fn revoke_user_sessions_in(
     let ids = stmt
         .query_map(
             params![org.as_bytes(), user.as_bytes(), now, reason.as_str(), keep],
-            |r| Ok(SessionId::from_bytes(bytes16(r.get(0)?)?)),
+            |r| id(r, 0, SessionId::from_bytes),
         )?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ids)
@@ -207,102 +217,57 @@ impl Store {
         keys: &OrgKeyring,
         audit: &AuditEntry,
     ) -> Result<(), Error> {
-        let name = seal_text(
-            keys,
-            new.org,
-            "sessions",
-            "device_name",
-            new.id.as_bytes(),
-            &new.device_name,
-        )?;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
+        let name = DEVICE_NAME.seal_text(keys, new.org, new.id.as_bytes(), &new.device_name)?;
+        self.audited(audit, |tx| {
+            let inserted = tx.execute(
             "INSERT INTO sessions (id, org_id, user_id, device_id, device_name_sealed, access_hash,
                                    access_expires_at, refresh_hash, created_at, last_seen_at,
                                    absolute_expires_at, mfa_verified_at)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11
              WHERE EXISTS (SELECT 1 FROM users WHERE id = ?3 AND org_id = ?2 AND status = 'active')",
-            params![
-                new.id.as_bytes(),
-                new.org.as_bytes(),
-                new.user.as_bytes(),
-                new.device.as_bytes(),
-                name,
-                new.access_hash.0,
-                new.access_expires_at,
-                new.refresh_hash.0,
-                new.created_at,
-                new.absolute_expires_at,
-                new.mfa_verified_at
-            ],
-        )
-        .and_then(|n| {
-            if n == 1 {
-                Ok(())
-            } else {
-                Err(rusqlite::Error::QueryReturnedNoRows)
-            }
+                params![
+                    new.id.as_bytes(),
+                    new.org.as_bytes(),
+                    new.user.as_bytes(),
+                    new.device.as_bytes(),
+                    name,
+                    new.access_hash.0,
+                    new.access_expires_at,
+                    new.refresh_hash.0,
+                    new.created_at,
+                    new.absolute_expires_at,
+                    new.mfa_verified_at
+                ],
+            )?;
+            // No row: the user is not (or no longer) an active user of the org.
+            require_changed(inserted, "user")?;
+            persist_seal_counts(tx, keys)
         })
-        .map_err(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Error::NotFound("user"),
-            other => Error::Sqlite(other),
-        })?;
-        persist_seal_counts(&tx, keys)?;
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(())
     }
 
     /// The session whose current access token hashes to `hash` (revoked or expired ones too:
     /// the caller decides and says why).
     pub fn session_by_access_hash(&self, hash: &TokenHash) -> Result<Option<Session>, Error> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE access_hash = ?1"),
-                [hash.0],
-                session_row,
-            )
-            .optional()?)
+        SESSIONS.find(&self.conn(), "WHERE access_hash = ?1", [hash.0])
     }
 
     /// What a refresh-token hash is: current, retired (a replay), or unknown.
     pub fn session_by_refresh_hash(&self, hash: &TokenHash) -> Result<RefreshLookup, Error> {
         let conn = self.conn();
-        if let Some(session) = conn
-            .query_row(
-                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE refresh_hash = ?1"),
-                [hash.0],
-                session_row,
-            )
-            .optional()?
-        {
+        if let Some(session) = SESSIONS.find(&conn, "WHERE refresh_hash = ?1", [hash.0])? {
             return Ok(RefreshLookup::Current(session));
         }
-        let retired = conn
-            .query_row(
-                &format!(
-                    "SELECT {SESSION_COLUMNS} FROM sessions
-                     WHERE id = (SELECT session_id FROM retired_refresh_tokens WHERE token_hash = ?1)"
-                ),
-                [hash.0],
-                session_row,
-            )
-            .optional()?;
+        let retired = SESSIONS.find(
+            &conn,
+            "WHERE id = (SELECT session_id FROM retired_refresh_tokens WHERE token_hash = ?1)",
+            [hash.0],
+        )?;
         Ok(retired.map_or(RefreshLookup::Unknown, RefreshLookup::Retired))
     }
 
     /// One session of `org`.
     pub fn session(&self, org: OrgId, id: SessionId) -> Result<Session, Error> {
-        self.conn()
-            .query_row(
-                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE org_id = ?1 AND id = ?2"),
-                params![org.as_bytes(), id.as_bytes()],
-                session_row,
-            )
-            .optional()?
-            .ok_or(Error::NotFound("session"))
+        SESSIONS.in_org(&self.conn(), org, id.as_bytes())
     }
 
     /// Replaces a live session's tokens, if `old_refresh` is still its current refresh token;
@@ -316,32 +281,32 @@ impl Store {
         rotation: &Rotation,
         audit: &AuditEntry,
     ) -> Result<bool, Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed = tx.execute(
-            "UPDATE sessions SET access_hash = ?4, access_expires_at = ?5, refresh_hash = ?6,
-                                 last_seen_at = ?7, rotations = rotations + 1
-             WHERE org_id = ?1 AND id = ?2 AND refresh_hash = ?3 AND revoked_at IS NULL",
-            params![
-                org.as_bytes(),
-                id.as_bytes(),
-                old_refresh.0,
-                rotation.access_hash.0,
-                rotation.access_expires_at,
-                rotation.refresh_hash.0,
-                rotation.now
-            ],
-        )?;
-        if changed == 0 {
-            return Ok(false);
-        }
-        tx.execute(
-            "INSERT INTO retired_refresh_tokens (token_hash, session_id, retired_at) VALUES (?1, ?2, ?3)",
-            params![old_refresh.0, id.as_bytes(), rotation.now],
-        )?;
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(true)
+        // Not `audited`: a refresh that lost the race changed nothing and is not audited.
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE sessions SET access_hash = ?4, access_expires_at = ?5, refresh_hash = ?6,
+                                     last_seen_at = ?7, rotations = rotations + 1
+                 WHERE org_id = ?1 AND id = ?2 AND refresh_hash = ?3 AND revoked_at IS NULL",
+                params![
+                    org.as_bytes(),
+                    id.as_bytes(),
+                    old_refresh.0,
+                    rotation.access_hash.0,
+                    rotation.access_expires_at,
+                    rotation.refresh_hash.0,
+                    rotation.now
+                ],
+            )?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO retired_refresh_tokens (token_hash, session_id, retired_at) VALUES (?1, ?2, ?3)",
+                params![old_refresh.0, id.as_bytes(), rotation.now],
+            )?;
+            append(tx, audit, self.now_ms())?;
+            Ok(true)
+        })
     }
 
     /// Records activity on a session (the idle timeout counts from the last activity). Not
@@ -362,19 +327,14 @@ impl Store {
         now: i64,
         audit: &AuditEntry,
     ) -> Result<(), Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed = tx.execute(
-            "UPDATE sessions SET mfa_verified_at = ?3, last_seen_at = max(last_seen_at, ?3)
-             WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL",
-            params![org.as_bytes(), id.as_bytes(), now],
-        )?;
-        if changed == 0 {
-            return Err(Error::NotFound("session"));
-        }
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, |tx| {
+            let changed = tx.execute(
+                "UPDATE sessions SET mfa_verified_at = ?3, last_seen_at = max(last_seen_at, ?3)
+                 WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL",
+                params![org.as_bytes(), id.as_bytes(), now],
+            )?;
+            require_changed(changed, "session")
+        })
     }
 
     /// Revokes one session of `org`; returns its user if it was live (nothing to do otherwise:
@@ -387,34 +347,25 @@ impl Store {
         now: i64,
         audit: &AuditEntry,
     ) -> Result<Option<UserId>, Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let user: Option<Vec<u8>> = tx
-            .query_row(
-                "UPDATE sessions SET revoked_at = ?3, revoked_reason = ?4
-                 WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL RETURNING user_id",
-                params![org.as_bytes(), id.as_bytes(), now, reason.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(user) = user else {
-            let exists = tx
+        // Not `audited`: ending an ended session changes nothing and is not audited.
+        let user: Option<Vec<u8>> = self.write(|tx| {
+            let user = tx
                 .query_row(
-                    "SELECT 1 FROM sessions WHERE org_id = ?1 AND id = ?2",
-                    params![org.as_bytes(), id.as_bytes()],
-                    |_| Ok(()),
+                    "UPDATE sessions SET revoked_at = ?3, revoked_reason = ?4
+                     WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL RETURNING user_id",
+                    params![org.as_bytes(), id.as_bytes(), now, reason.as_str()],
+                    |r| r.get(0),
                 )
-                .optional()?
-                .is_some();
-            return if exists {
-                Ok(None)
+                .optional()?;
+            if user.is_some() {
+                append(tx, audit, self.now_ms())?;
             } else {
-                Err(Error::NotFound("session"))
-            };
-        };
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(Some(UserId::from_bytes(bytes16(user)?)))
+                // Already ended; or `NotFound` if there is no such session in `org`.
+                SESSIONS.in_org(tx, org, id.as_bytes())?;
+            }
+            Ok(user)
+        })?;
+        Ok(user.map(bytes16).transpose()?.map(UserId::from_bytes))
     }
 
     /// Revokes every live session of a user of `org` (except `keep`); returns their ids.
@@ -427,12 +378,9 @@ impl Store {
         keep: Option<SessionId>,
         audit: &AuditEntry,
     ) -> Result<Vec<SessionId>, Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let ids = revoke_user_sessions_in(&tx, org, user, reason, now, keep)?;
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(ids)
+        self.audited(audit, |tx| {
+            revoke_user_sessions_in(tx, org, user, reason, now, keep)
+        })
     }
 
     /// The live sessions (not revoked, not past their absolute end) of a user of `org`, newest
@@ -445,10 +393,10 @@ impl Store {
         keys: &OrgKeyring,
     ) -> Result<Vec<SessionInfo>, Error> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {SESSION_COLUMNS}, device_name_sealed FROM sessions
-             WHERE org_id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND absolute_expires_at > ?3
-             ORDER BY created_at DESC, id"
+        let mut stmt = conn.prepare(&SESSIONS.select(
+            "device_name_sealed",
+            "WHERE org_id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND absolute_expires_at > ?3
+             ORDER BY created_at DESC, id",
         ))?;
         let rows = stmt
             .query_map(params![org.as_bytes(), user.as_bytes(), now], |r| {
@@ -457,14 +405,8 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
             .map(|(session, sealed)| {
-                let device_name = open_text(
-                    keys,
-                    org,
-                    "sessions",
-                    "device_name",
-                    session.id.as_bytes(),
-                    &sealed,
-                )?;
+                let device_name =
+                    DEVICE_NAME.open_text(keys, org, session.id.as_bytes(), &sealed)?;
                 Ok(SessionInfo {
                     session,
                     device_name,
@@ -480,16 +422,14 @@ impl Store {
         user: UserId,
         hash: &TokenHash,
     ) -> Result<Option<DeviceId>, Error> {
-        let id: Option<Vec<u8>> = self
+        Ok(self
             .conn()
             .query_row(
                 "SELECT id FROM known_devices WHERE org_id = ?1 AND user_id = ?2 AND token_hash = ?3",
                 params![org.as_bytes(), user.as_bytes(), hash.0],
-                |r| r.get(0),
+                |r| id(r, 0, DeviceId::from_bytes),
             )
-            .optional()?;
-        id.map(|b| Ok(DeviceId::from_bytes(bytes16(b)?)))
-            .transpose()
+            .optional()?)
     }
 
     /// Remembers a device that completed a sign-in (its token hashed), or refreshes its
@@ -521,26 +461,22 @@ impl Store {
         devices_unused_since: i64,
         invitations_before: i64,
     ) -> Result<IdentityPurge, Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let sessions = tx.execute(
-            "DELETE FROM sessions WHERE absolute_expires_at < ?1 OR revoked_at < ?1",
-            [ended_before],
-        )?;
-        let devices = tx.execute(
-            "DELETE FROM known_devices WHERE last_used_at < ?1",
-            [devices_unused_since],
-        )?;
-        let invitations = tx.execute(
-            "DELETE FROM invitations
-             WHERE expires_at < ?1 OR accepted_at < ?1 OR revoked_at < ?1",
-            [invitations_before],
-        )?;
-        tx.commit()?;
-        Ok(IdentityPurge {
-            sessions,
-            devices,
-            invitations,
+        self.write(|tx| {
+            Ok(IdentityPurge {
+                sessions: tx.execute(
+                    "DELETE FROM sessions WHERE absolute_expires_at < ?1 OR revoked_at < ?1",
+                    [ended_before],
+                )?,
+                devices: tx.execute(
+                    "DELETE FROM known_devices WHERE last_used_at < ?1",
+                    [devices_unused_since],
+                )?,
+                invitations: tx.execute(
+                    "DELETE FROM invitations
+                     WHERE expires_at < ?1 OR accepted_at < ?1 OR revoked_at < ?1",
+                    [invitations_before],
+                )?,
+            })
         })
     }
 }

@@ -9,9 +9,9 @@
 //! which addresses have accounts. Rows exist only for addresses that failed recently; hygiene
 //! removes the rest ([`Store::prune_login_throttle`]).
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::audit::{AuditEntry, append};
+use crate::audit::AuditEntry;
 use crate::users::EmailIndex;
 use crate::{Error, Store};
 
@@ -48,24 +48,27 @@ pub struct FailureWindow {
     pub oldest: Option<i64>,
 }
 
+fn state_in(conn: &Connection, key: &ThrottleKey) -> Result<Option<ThrottleState>, Error> {
+    Ok(conn
+        .query_row(
+            "SELECT failures, last_failure_at, next_allowed_at FROM login_throttle
+             WHERE subject = ?1 AND bucket = ?2",
+            params![key.subject.0, key.bucket],
+            |r| {
+                Ok(ThrottleState {
+                    failures: r.get(0)?,
+                    last_failure_at: r.get(1)?,
+                    next_allowed_at: r.get(2)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
 impl Store {
     /// The back-off state of one bucket.
     pub fn throttle_state(&self, key: &ThrottleKey) -> Result<Option<ThrottleState>, Error> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT failures, last_failure_at, next_allowed_at FROM login_throttle
-                 WHERE subject = ?1 AND bucket = ?2",
-                params![key.subject.0, key.bucket],
-                |r| {
-                    Ok(ThrottleState {
-                        failures: r.get(0)?,
-                        last_failure_at: r.get(1)?,
-                        next_allowed_at: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+        state_in(&self.conn(), key)
     }
 
     /// The account's failures at or after `since`.
@@ -93,47 +96,31 @@ impl Store {
         update: impl FnOnce(Option<ThrottleState>) -> ThrottleState,
         audit: &AuditEntry,
     ) -> Result<ThrottleState, Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "DELETE FROM login_failures WHERE subject = ?1 AND at < ?2",
-            params![key.subject.0, window_start],
-        )?;
-        tx.execute(
-            "INSERT INTO login_failures (subject, at) VALUES (?1, ?2)",
-            params![key.subject.0, now],
-        )?;
-        let previous = tx
-            .query_row(
-                "SELECT failures, last_failure_at, next_allowed_at FROM login_throttle
-                 WHERE subject = ?1 AND bucket = ?2",
-                params![key.subject.0, key.bucket],
-                |r| {
-                    Ok(ThrottleState {
-                        failures: r.get(0)?,
-                        last_failure_at: r.get(1)?,
-                        next_allowed_at: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?;
-        let next = update(previous);
-        tx.execute(
-            "INSERT INTO login_throttle (subject, bucket, failures, last_failure_at, next_allowed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (subject, bucket) DO UPDATE
-             SET failures = ?3, last_failure_at = ?4, next_allowed_at = ?5",
-            params![
-                key.subject.0,
-                key.bucket,
-                next.failures,
-                next.last_failure_at,
-                next.next_allowed_at
-            ],
-        )?;
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(next)
+        self.audited(audit, |tx| {
+            tx.execute(
+                "DELETE FROM login_failures WHERE subject = ?1 AND at < ?2",
+                params![key.subject.0, window_start],
+            )?;
+            tx.execute(
+                "INSERT INTO login_failures (subject, at) VALUES (?1, ?2)",
+                params![key.subject.0, now],
+            )?;
+            let next = update(state_in(tx, key)?);
+            tx.execute(
+                "INSERT INTO login_throttle (subject, bucket, failures, last_failure_at, next_allowed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (subject, bucket) DO UPDATE
+                 SET failures = ?3, last_failure_at = ?4, next_allowed_at = ?5",
+                params![
+                    key.subject.0,
+                    key.bucket,
+                    next.failures,
+                    next.last_failure_at,
+                    next.next_allowed_at
+                ],
+            )?;
+            Ok(next)
+        })
     }
 
     /// Forgets one bucket's back-off (a successful sign-in from it). The account's failure log
@@ -153,13 +140,11 @@ impl Store {
         subject: &EmailIndex,
         audit: &AuditEntry,
     ) -> Result<(), Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("DELETE FROM login_throttle WHERE subject = ?1", [subject.0])?;
-        tx.execute("DELETE FROM login_failures WHERE subject = ?1", [subject.0])?;
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, |tx| {
+            tx.execute("DELETE FROM login_throttle WHERE subject = ?1", [subject.0])?;
+            tx.execute("DELETE FROM login_failures WHERE subject = ?1", [subject.0])?;
+            Ok(())
+        })
     }
 
     /// Hygiene: drops failure-log entries before `failures_before` and bucket states whose last
@@ -169,17 +154,16 @@ impl Store {
         failures_before: i64,
         quiet_since: i64,
     ) -> Result<usize, Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let a = tx.execute(
-            "DELETE FROM login_failures WHERE at < ?1",
-            [failures_before],
-        )?;
-        let b = tx.execute(
-            "DELETE FROM login_throttle WHERE last_failure_at < ?1 AND next_allowed_at < ?1",
-            [quiet_since],
-        )?;
-        tx.commit()?;
-        Ok(a + b)
+        self.write(|tx| {
+            let failures = tx.execute(
+                "DELETE FROM login_failures WHERE at < ?1",
+                [failures_before],
+            )?;
+            let buckets = tx.execute(
+                "DELETE FROM login_throttle WHERE last_failure_at < ?1 AND next_allowed_at < ?1",
+                [quiet_since],
+            )?;
+            Ok(failures + buckets)
+        })
     }
 }

@@ -17,11 +17,13 @@ use std::fmt;
 use std::str::FromStr;
 
 use ringside_core::{OrgId, Pii, Role, SessionId, UserId};
-use ringside_vault::{OrgKeyring, SealContext};
-use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use ringside_vault::OrgKeyring;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use zeroize::Zeroizing;
 
-use crate::audit::{AuditEntry, append};
+use crate::audit::AuditEntry;
+use crate::rows::{Table, bytes32, conversion, id, require_changed, role_from};
+use crate::sealed::{SealedColumn, check_keys, persist_seal_counts};
 use crate::sessions::{RevokeReason, revoke_user_sessions_in};
 use crate::{Error, Store};
 
@@ -175,33 +177,27 @@ pub struct TotpConfirmation<'a> {
     pub now: i64,
 }
 
-const USER_COLUMNS: &str = "id, org_id, role, status, password_hash, totp_enrolled_at, \
-     totp_last_step, created_at, email_index";
+const USERS: Table<User> = Table {
+    name: "users",
+    columns: "id, org_id, role, status, password_hash, totp_enrolled_at, totp_last_step, \
+              created_at, email_index",
+    what: "user",
+    read: user_row,
+};
 
-pub(crate) fn bytes16(bytes: Vec<u8>) -> rusqlite::Result<[u8; 16]> {
-    bytes
-        .try_into()
-        .map_err(|_| conversion("an id is not 16 bytes"))
-}
+/// The sealed personal data and second factor of a user.
+const EMAIL: SealedColumn = SealedColumn::new("users", "email");
+const DISPLAY_NAME: SealedColumn = SealedColumn::new("users", "display_name");
+const TOTP_PENDING: SealedColumn = SealedColumn::new("users", "totp_pending");
+const TOTP_SECRET: SealedColumn = SealedColumn::new("users", "totp_secret");
 
-pub(crate) fn bytes32(bytes: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
-    bytes
-        .try_into()
-        .map_err(|_| conversion("a hash is not 32 bytes"))
-}
-
-pub(crate) fn conversion(what: &'static str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, what.into())
-}
-
-pub(crate) fn role_from(text: String) -> rusqlite::Result<Role> {
-    Role::from_str(&text).map_err(|_| conversion("unknown role"))
-}
+/// The sealed columns [`profile_row`] reads after the user's own.
+const PROFILE_COLUMNS: &str = "email_sealed, display_name_sealed";
 
 fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
-        id: UserId::from_bytes(bytes16(r.get(0)?)?),
-        org: OrgId::from_bytes(bytes16(r.get(1)?)?),
+        id: id(r, 0, UserId::from_bytes)?,
+        org: id(r, 1, OrgId::from_bytes)?,
         role: role_from(r.get(2)?)?,
         status: r
             .get::<_, String>(3)?
@@ -215,60 +211,20 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-/// Seals a text value for (org, table, column, row).
-pub(crate) fn seal_text(
-    keys: &OrgKeyring,
-    org: OrgId,
-    table: &str,
-    column: &str,
-    row: &[u8],
-    value: &Pii<String>,
-) -> Result<Vec<u8>, Error> {
-    Ok(keys.seal(
-        &SealContext::new(org, table, column, row),
-        value.expose().as_bytes(),
-    )?)
+/// A user row followed by [`PROFILE_COLUMNS`], still sealed.
+fn profile_row(r: &Row<'_>) -> rusqlite::Result<(User, Vec<u8>, Vec<u8>)> {
+    Ok((user_row(r)?, r.get(9)?, r.get(10)?))
 }
 
-/// Opens a sealed text value for (org, table, column, row).
-pub(crate) fn open_text(
-    keys: &OrgKeyring,
-    org: OrgId,
-    table: &str,
-    column: &str,
-    row: &[u8],
-    blob: &[u8],
-) -> Result<Pii<String>, Error> {
-    let plain = keys.open(&SealContext::new(org, table, column, row), blob)?;
-    let text = String::from_utf8(plain.to_vec()).map_err(|_| ringside_vault::Error::OpenFailed)?;
-    Ok(Pii::new(text))
-}
-
-/// Persists the org keyring's seal counts in the same transaction as the rows they sealed, so
-/// the count can never lag behind what is on disk.
-pub(crate) fn persist_seal_counts(tx: &Transaction<'_>, keys: &OrgKeyring) -> Result<(), Error> {
-    for (generation, count) in keys.seal_counts() {
-        tx.execute(
-            "UPDATE org_keys SET seal_count = max(seal_count, ?3) WHERE org_id = ?1 AND generation = ?2",
-            params![
-                keys.org().as_bytes(),
-                generation.get(),
-                i64::try_from(count).unwrap_or(i64::MAX)
-            ],
-        )?;
-    }
-    Ok(())
-}
-
-fn check_keys(keys: &OrgKeyring, org: OrgId) -> Result<(), Error> {
-    if keys.org() == org {
-        Ok(())
-    } else {
-        Err(Error::Vault(ringside_vault::Error::OrgMismatch {
-            keyring: keys.org(),
-            value: org,
-        }))
-    }
+fn profile(keys: &OrgKeyring, user: User, email: &[u8], name: &[u8]) -> Result<UserProfile, Error> {
+    let row = *user.id.as_bytes();
+    let email = EMAIL.open_text(keys, user.org, &row, email)?;
+    let display_name = DISPLAY_NAME.open_text(keys, user.org, &row, name)?;
+    Ok(UserProfile {
+        user,
+        email,
+        display_name,
+    })
 }
 
 pub(crate) fn insert_user(
@@ -279,15 +235,8 @@ pub(crate) fn insert_user(
 ) -> Result<(), Error> {
     check_keys(keys, new.org)?;
     let row = new.id.as_bytes();
-    let email = seal_text(keys, new.org, "users", "email", row, &new.email)?;
-    let name = seal_text(
-        keys,
-        new.org,
-        "users",
-        "display_name",
-        row,
-        &new.display_name,
-    )?;
+    let email = EMAIL.seal_text(keys, new.org, row, &new.email)?;
+    let name = DISPLAY_NAME.seal_text(keys, new.org, row, &new.display_name)?;
     let inserted = tx.execute(
         "INSERT INTO users (id, org_id, email_index, email_sealed, display_name_sealed, role, status,
                             password_hash, password_changed_at, created_at, updated_at)
@@ -311,62 +260,54 @@ pub(crate) fn insert_user(
     Ok(())
 }
 
-fn user_in(tx: &Transaction<'_>, org: OrgId, id: UserId) -> Result<User, Error> {
-    tx.query_row(
-        &format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = ?1 AND id = ?2"),
-        params![org.as_bytes(), id.as_bytes()],
-        user_row,
-    )
-    .optional()?
-    .ok_or(Error::NotFound("user"))
+/// Whether any user, in any org, has the address with this blind index.
+pub(crate) fn email_index_taken(conn: &Connection, index: &EmailIndex) -> Result<bool, Error> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM users WHERE email_index = ?1",
+            [index.0],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
 }
 
-fn active_owners_in(tx: &Transaction<'_>, org: OrgId) -> Result<u32, Error> {
-    Ok(tx.query_row(
+fn active_owners(conn: &Connection, org: OrgId) -> Result<u32, Error> {
+    Ok(conn.query_row(
         "SELECT count(*) FROM users WHERE org_id = ?1 AND role = 'owner' AND status = 'active'",
         [org.as_bytes()],
         |r| r.get(0),
     )?)
 }
 
+/// [`Error::LastOwner`] if `user` is the last active owner of their org (call it before a
+/// change that would stop them being one, inside that change's transaction).
+fn keep_an_owner(tx: &Transaction<'_>, user: &User) -> Result<(), Error> {
+    if user.role == Role::Owner
+        && user.status == UserStatus::Active
+        && active_owners(tx, user.org)? <= 1
+    {
+        return Err(Error::LastOwner);
+    }
+    Ok(())
+}
+
 impl Store {
     /// The user with this email blind index, in whichever org. The ONE user query not scoped by
     /// org: the person signing in has not told us their org yet (see the module docs).
     pub fn user_by_email_index(&self, index: &EmailIndex) -> Result<Option<User>, Error> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE email_index = ?1"),
-                [index.0],
-                user_row,
-            )
-            .optional()?)
+        USERS.find(&self.conn(), "WHERE email_index = ?1", [index.0])
     }
 
     /// Whether any user, in any org, has this email address.
     pub fn email_index_in_use(&self, index: &EmailIndex) -> Result<bool, Error> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT 1 FROM users WHERE email_index = ?1",
-                [index.0],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        email_index_taken(&self.conn(), index)
     }
 
     /// One user of `org`; [`Error::NotFound`] if there is none — including when the id belongs
     /// to another org.
     pub fn user(&self, org: OrgId, id: UserId) -> Result<User, Error> {
-        self.conn()
-            .query_row(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = ?1 AND id = ?2"),
-                params![org.as_bytes(), id.as_bytes()],
-                user_row,
-            )
-            .optional()?
-            .ok_or(Error::NotFound("user"))
+        USERS.in_org(&self.conn(), org, id.as_bytes())
     }
 
     /// One user of `org` with their personal data opened.
@@ -378,23 +319,9 @@ impl Store {
     ) -> Result<UserProfile, Error> {
         check_keys(keys, org)?;
         let conn = self.conn();
-        let (user, email, name) = conn
-            .query_row(
-                &format!(
-                    "SELECT {USER_COLUMNS}, email_sealed, display_name_sealed FROM users
-                     WHERE org_id = ?1 AND id = ?2"
-                ),
-                params![org.as_bytes(), id.as_bytes()],
-                |r| {
-                    Ok((
-                        user_row(r)?,
-                        r.get::<_, Vec<u8>>(9)?,
-                        r.get::<_, Vec<u8>>(10)?,
-                    ))
-                },
-            )
-            .optional()?
-            .ok_or(Error::NotFound("user"))?;
+        let columns = format!("{}, {PROFILE_COLUMNS}", USERS.columns);
+        let (user, email, name) =
+            USERS.read_in_org(&conn, &columns, org, id.as_bytes(), profile_row)?;
         profile(keys, user, &email, &name)
     }
 
@@ -402,18 +329,10 @@ impl Store {
     pub fn users(&self, org: OrgId, keys: &OrgKeyring) -> Result<Vec<UserProfile>, Error> {
         check_keys(keys, org)?;
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {USER_COLUMNS}, email_sealed, display_name_sealed FROM users
-             WHERE org_id = ?1 ORDER BY created_at, id"
-        ))?;
+        let mut stmt = conn
+            .prepare(&USERS.select(PROFILE_COLUMNS, "WHERE org_id = ?1 ORDER BY created_at, id"))?;
         let rows = stmt
-            .query_map([org.as_bytes()], |r| {
-                Ok((
-                    user_row(r)?,
-                    r.get::<_, Vec<u8>>(9)?,
-                    r.get::<_, Vec<u8>>(10)?,
-                ))
-            })?
+            .query_map([org.as_bytes()], profile_row)?
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
             .map(|(user, email, name)| profile(keys, user, &email, &name))
@@ -422,11 +341,7 @@ impl Store {
 
     /// How many active owners `org` has.
     pub fn active_owner_count(&self, org: OrgId) -> Result<u32, Error> {
-        Ok(self.conn().query_row(
-            "SELECT count(*) FROM users WHERE org_id = ?1 AND role = 'owner' AND status = 'active'",
-            [org.as_bytes()],
-            |r| r.get(0),
-        )?)
+        active_owners(&self.conn(), org)
     }
 
     /// Changes a user's role. [`Error::LastOwner`] if that would leave `org` without an active
@@ -439,23 +354,17 @@ impl Store {
         now: i64,
         audit: &AuditEntry,
     ) -> Result<(), Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let user = user_in(&tx, org, id)?;
-        if user.role == Role::Owner
-            && role != Role::Owner
-            && user.status == UserStatus::Active
-            && active_owners_in(&tx, org)? <= 1
-        {
-            return Err(Error::LastOwner);
-        }
-        tx.execute(
-            "UPDATE users SET role = ?3, updated_at = ?4 WHERE org_id = ?1 AND id = ?2",
-            params![org.as_bytes(), id.as_bytes(), role.as_str(), now],
-        )?;
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, |tx| {
+            let user = USERS.in_org(tx, org, id.as_bytes())?;
+            if role != Role::Owner {
+                keep_an_owner(tx, &user)?;
+            }
+            tx.execute(
+                "UPDATE users SET role = ?3, updated_at = ?4 WHERE org_id = ?1 AND id = ?2",
+                params![org.as_bytes(), id.as_bytes(), role.as_str(), now],
+            )?;
+            Ok(())
+        })
     }
 
     /// Enables or disables a user. Disabling ends every session of the user in the same
@@ -469,28 +378,21 @@ impl Store {
         now: i64,
         audit: &AuditEntry,
     ) -> Result<Vec<SessionId>, Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let user = user_in(&tx, org, id)?;
-        if status == UserStatus::Disabled
-            && user.role == Role::Owner
-            && user.status == UserStatus::Active
-            && active_owners_in(&tx, org)? <= 1
-        {
-            return Err(Error::LastOwner);
-        }
-        tx.execute(
-            "UPDATE users SET status = ?3, updated_at = ?4 WHERE org_id = ?1 AND id = ?2",
-            params![org.as_bytes(), id.as_bytes(), status.as_str(), now],
-        )?;
-        let revoked = if status == UserStatus::Disabled {
-            revoke_user_sessions_in(&tx, org, id, RevokeReason::UserDisabled, now, None)?
-        } else {
-            Vec::new()
-        };
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(revoked)
+        self.audited(audit, |tx| {
+            let user = USERS.in_org(tx, org, id.as_bytes())?;
+            if status == UserStatus::Disabled {
+                keep_an_owner(tx, &user)?;
+            }
+            tx.execute(
+                "UPDATE users SET status = ?3, updated_at = ?4 WHERE org_id = ?1 AND id = ?2",
+                params![org.as_bytes(), id.as_bytes(), status.as_str(), now],
+            )?;
+            if status == UserStatus::Disabled {
+                revoke_user_sessions_in(tx, org, id, RevokeReason::UserDisabled, now, None)
+            } else {
+                Ok(Vec::new())
+            }
+        })
     }
 
     /// Replaces a user's password hash (a re-hash with stronger parameters after a successful
@@ -503,19 +405,14 @@ impl Store {
         now: i64,
         audit: &AuditEntry,
     ) -> Result<(), Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed = tx.execute(
-            "UPDATE users SET password_hash = ?3, password_changed_at = ?4, updated_at = ?4
-             WHERE org_id = ?1 AND id = ?2",
-            params![org.as_bytes(), id.as_bytes(), hash.as_str(), now],
-        )?;
-        if changed == 0 {
-            return Err(Error::NotFound("user"));
-        }
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, |tx| {
+            let changed = tx.execute(
+                "UPDATE users SET password_hash = ?3, password_changed_at = ?4, updated_at = ?4
+                 WHERE org_id = ?1 AND id = ?2",
+                params![org.as_bytes(), id.as_bytes(), hash.as_str(), now],
+            )?;
+            require_changed(changed, "user")
+        })
     }
 
     /// Stores a TOTP secret being enrolled (sealed), replacing any earlier pending one. The
@@ -530,24 +427,16 @@ impl Store {
         audit: &AuditEntry,
     ) -> Result<(), Error> {
         check_keys(keys, org)?;
-        let sealed = keys.seal(
-            &SealContext::new(org, "users", "totp_pending", id.as_bytes()),
-            secret,
-        )?;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed = tx.execute(
-            "UPDATE users SET totp_pending_sealed = ?3, totp_pending_at = ?4, updated_at = ?4
-             WHERE org_id = ?1 AND id = ?2",
-            params![org.as_bytes(), id.as_bytes(), sealed, now],
-        )?;
-        if changed == 0 {
-            return Err(Error::NotFound("user"));
-        }
-        persist_seal_counts(&tx, keys)?;
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(())
+        let sealed = TOTP_PENDING.seal(keys, org, id.as_bytes(), secret)?;
+        self.audited(audit, |tx| {
+            let changed = tx.execute(
+                "UPDATE users SET totp_pending_sealed = ?3, totp_pending_at = ?4, updated_at = ?4
+                 WHERE org_id = ?1 AND id = ?2",
+                params![org.as_bytes(), id.as_bytes(), sealed, now],
+            )?;
+            require_changed(changed, "user")?;
+            persist_seal_counts(tx, keys)
+        })
     }
 
     /// The pending (unconfirmed) TOTP secret and when it was created, if any.
@@ -558,25 +447,18 @@ impl Store {
         keys: &OrgKeyring,
     ) -> Result<Option<PendingTotp>, Error> {
         check_keys(keys, org)?;
-        let row: Option<(Option<Vec<u8>>, Option<i64>)> = self
-            .conn()
-            .query_row(
-                "SELECT totp_pending_sealed, totp_pending_at FROM users WHERE org_id = ?1 AND id = ?2",
-                params![org.as_bytes(), id.as_bytes()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((sealed, at)) = row else {
-            return Err(Error::NotFound("user"));
-        };
+        let (sealed, at): (Option<Vec<u8>>, Option<i64>) = USERS.read_in_org(
+            &self.conn(),
+            "totp_pending_sealed, totp_pending_at",
+            org,
+            id.as_bytes(),
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         match (sealed, at) {
-            (Some(sealed), Some(at)) => {
-                let ctx = SealContext::new(org, "users", "totp_pending", id.as_bytes());
-                Ok(Some(PendingTotp {
-                    secret: keys.open(&ctx, &sealed)?,
-                    created_at: at,
-                }))
-            }
+            (Some(sealed), Some(at)) => Ok(Some(PendingTotp {
+                secret: TOTP_PENDING.open(keys, org, id.as_bytes(), &sealed)?,
+                created_at: at,
+            })),
             _ => Ok(None),
         }
     }
@@ -589,22 +471,15 @@ impl Store {
         keys: &OrgKeyring,
     ) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
         check_keys(keys, org)?;
-        let sealed: Option<Option<Vec<u8>>> = self
-            .conn()
-            .query_row(
-                "SELECT totp_secret_sealed FROM users WHERE org_id = ?1 AND id = ?2",
-                params![org.as_bytes(), id.as_bytes()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(sealed) = sealed else {
-            return Err(Error::NotFound("user"));
-        };
+        let sealed: Option<Vec<u8>> = USERS.read_in_org(
+            &self.conn(),
+            "totp_secret_sealed",
+            org,
+            id.as_bytes(),
+            |r| r.get(0),
+        )?;
         sealed
-            .map(|sealed| {
-                let ctx = SealContext::new(org, "users", "totp_secret", id.as_bytes());
-                keys.open(&ctx, &sealed).map_err(Error::from)
-            })
+            .map(|sealed| TOTP_SECRET.open(keys, org, id.as_bytes(), &sealed))
             .transpose()
     }
 
@@ -626,45 +501,28 @@ impl Store {
             now,
         } = *confirmation;
         check_keys(keys, org)?;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let pending: Option<Vec<u8>> = tx
-            .query_row(
-                "SELECT totp_pending_sealed FROM users WHERE org_id = ?1 AND id = ?2",
-                params![org.as_bytes(), id.as_bytes()],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or(Error::NotFound("user"))?;
-        let pending = pending.ok_or(Error::NotFound("pending second factor"))?;
-        let secret = keys.open(
-            &SealContext::new(org, "users", "totp_pending", id.as_bytes()),
-            &pending,
-        )?;
-        let sealed = keys.seal(
-            &SealContext::new(org, "users", "totp_secret", id.as_bytes()),
-            &secret,
-        )?;
-        tx.execute(
-            "UPDATE users SET totp_secret_sealed = ?3, totp_enrolled_at = ?4, totp_last_step = ?5,
-                              totp_pending_sealed = NULL, totp_pending_at = NULL, updated_at = ?4
-             WHERE org_id = ?1 AND id = ?2",
-            params![org.as_bytes(), id.as_bytes(), sealed, now, step],
-        )?;
-        tx.execute(
-            "DELETE FROM recovery_codes WHERE user_id = ?1",
-            [id.as_bytes()],
-        )?;
-        for hash in recovery {
+        let row = id.as_bytes();
+        self.audited(audit, |tx| {
+            let pending: Option<Vec<u8>> =
+                USERS.read_in_org(tx, "totp_pending_sealed", org, row, |r| r.get(0))?;
+            let pending = pending.ok_or(Error::NotFound("pending second factor"))?;
+            let secret = TOTP_PENDING.open(keys, org, row, &pending)?;
+            let sealed = TOTP_SECRET.seal(keys, org, row, &secret)?;
             tx.execute(
-                "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (?1, ?2, ?3)",
-                params![id.as_bytes(), hash.0, now],
+                "UPDATE users SET totp_secret_sealed = ?3, totp_enrolled_at = ?4, totp_last_step = ?5,
+                                  totp_pending_sealed = NULL, totp_pending_at = NULL, updated_at = ?4
+                 WHERE org_id = ?1 AND id = ?2",
+                params![org.as_bytes(), row, sealed, now, step],
             )?;
-        }
-        persist_seal_counts(&tx, keys)?;
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(())
+            tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [row])?;
+            for hash in recovery {
+                tx.execute(
+                    "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (?1, ?2, ?3)",
+                    params![row, hash.0, now],
+                )?;
+            }
+            persist_seal_counts(tx, keys)
+        })
     }
 
     /// Removes the user's second factor and recovery codes (an admin resetting a lost device).
@@ -675,24 +533,20 @@ impl Store {
         now: i64,
         audit: &AuditEntry,
     ) -> Result<(), Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed = tx.execute(
-            "UPDATE users SET totp_secret_sealed = NULL, totp_enrolled_at = NULL, totp_last_step = NULL,
-                              totp_pending_sealed = NULL, totp_pending_at = NULL, updated_at = ?3
-             WHERE org_id = ?1 AND id = ?2",
-            params![org.as_bytes(), id.as_bytes(), now],
-        )?;
-        if changed == 0 {
-            return Err(Error::NotFound("user"));
-        }
-        tx.execute(
-            "DELETE FROM recovery_codes WHERE user_id = ?1",
-            [id.as_bytes()],
-        )?;
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, |tx| {
+            let changed = tx.execute(
+                "UPDATE users SET totp_secret_sealed = NULL, totp_enrolled_at = NULL, totp_last_step = NULL,
+                                  totp_pending_sealed = NULL, totp_pending_at = NULL, updated_at = ?3
+                 WHERE org_id = ?1 AND id = ?2",
+                params![org.as_bytes(), id.as_bytes(), now],
+            )?;
+            require_changed(changed, "user")?;
+            tx.execute(
+                "DELETE FROM recovery_codes WHERE user_id = ?1",
+                [id.as_bytes()],
+            )?;
+            Ok(())
+        })
     }
 
     /// Records `step` as the last TOTP step used, if it is later than the last one; returns
@@ -757,26 +611,13 @@ impl Store {
         now: i64,
         audit: &AuditEntry,
     ) -> Result<(), Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO org_auth_policy (org_id, require_mfa_for_all, updated_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (org_id) DO UPDATE SET require_mfa_for_all = ?2, updated_at = ?3",
-            params![org.as_bytes(), i64::from(required), now],
-        )?;
-        append(&tx, audit, self.now_ms())?;
-        tx.commit()?;
-        Ok(())
+        self.audited(audit, |tx| {
+            tx.execute(
+                "INSERT INTO org_auth_policy (org_id, require_mfa_for_all, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (org_id) DO UPDATE SET require_mfa_for_all = ?2, updated_at = ?3",
+                params![org.as_bytes(), i64::from(required), now],
+            )?;
+            Ok(())
+        })
     }
-}
-
-fn profile(keys: &OrgKeyring, user: User, email: &[u8], name: &[u8]) -> Result<UserProfile, Error> {
-    let row = *user.id.as_bytes();
-    let email = open_text(keys, user.org, "users", "email", &row, email)?;
-    let display_name = open_text(keys, user.org, "users", "display_name", &row, name)?;
-    Ok(UserProfile {
-        user,
-        email,
-        display_name,
-    })
 }
