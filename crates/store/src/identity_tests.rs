@@ -10,7 +10,7 @@ use crate::test_support::store;
 use crate::{
     AuditContext, AuditEntry, EmailIndex, Error, NewInvitation, NewSession, NewUser, PasswordHash,
     RefreshLookup, RevokeReason, Rotation, Store, ThrottleKey, ThrottleState, TokenHash,
-    TotpConfirmation, UNKNOWN_DEVICE_BUCKET, UserStatus,
+    TotpConfirmation, UNKNOWN_DEVICE_BUCKET, User, UserStatus,
 };
 
 const NOW: i64 = 1_795_424_400; // 2026-11-23 09:00 UTC
@@ -42,6 +42,51 @@ fn hash(n: u8) -> TokenHash {
     TokenHash([n; 32])
 }
 
+/// An invitation into `org` with code `hash(code)` for `email` (blind index `index(n)`).
+fn invitation(
+    org: OrgId,
+    code: u8,
+    email: &str,
+    n: u8,
+    role: Role,
+    expires_at: i64,
+) -> NewInvitation {
+    NewInvitation {
+        id: InvitationId::random(),
+        org,
+        code_hash: hash(code),
+        email: Pii::new(email.to_owned()),
+        email_index: index(n),
+        role,
+        invited_by: None,
+        created_at: NOW,
+        expires_at,
+    }
+}
+
+/// New tokens `hash(access)` and `hash(refresh)` for a session, at `now`.
+fn rotation(access: u8, refresh: u8, now: i64) -> Rotation {
+    Rotation {
+        access_hash: hash(access),
+        access_expires_at: NOW + 1000,
+        refresh_hash: hash(refresh),
+        now,
+    }
+}
+
+/// A new user of `org` with `email` (blind index `index(n)`) and display name `name`.
+fn new_user(org: OrgId, email: &str, n: u8, name: &str, role: Role) -> NewUser {
+    NewUser {
+        id: UserId::random(),
+        org,
+        email: Pii::new(email.to_owned()),
+        email_index: index(n),
+        display_name: Pii::new(name.to_owned()),
+        role,
+        password_hash: PasswordHash::new("$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA".to_owned()),
+    }
+}
+
 impl Fixture {
     fn org(&self, name: &str) -> (OrgId, OrgKeyring) {
         let org = self
@@ -62,44 +107,30 @@ impl Fixture {
         email: &str,
         name: &str,
     ) -> UserId {
-        self.store
-            .create_invitation(
-                &NewInvitation {
-                    id: InvitationId::random(),
-                    org,
-                    code_hash: hash(n),
-                    email: Pii::new(email.to_owned()),
-                    email_index: index(n),
-                    role,
-                    invited_by: None,
-                    created_at: NOW,
-                    expires_at: NOW + 3600,
-                },
-                keys,
-                &audit("invitation.create"),
-            )
+        self.invite(&invitation(org, n, email, n, role, NOW + 3600), keys)
             .unwrap();
-        let id = UserId::random();
+        self.accept(n, NOW, &new_user(org, email, n, name, role), keys)
+            .unwrap()
+            .id
+    }
+
+    fn invite(&self, new: &NewInvitation, keys: &OrgKeyring) -> Result<(), Error> {
         self.store
-            .accept_invitation(
-                &hash(n),
-                NOW,
-                &NewUser {
-                    id,
-                    org,
-                    email: Pii::new(email.to_owned()),
-                    email_index: index(n),
-                    display_name: Pii::new(name.to_owned()),
-                    role,
-                    password_hash: PasswordHash::new(
-                        "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA".to_owned(),
-                    ),
-                },
-                keys,
-                &audit("invitation.accept"),
-            )
-            .unwrap();
-        id
+            .create_invitation(new, keys, &audit("invitation.create"))
+    }
+
+    /// Accepts the invitation with code `hash(code)` at `now`.
+    fn accept(&self, code: u8, now: i64, user: &NewUser, keys: &OrgKeyring) -> Result<User, Error> {
+        self.store
+            .accept_invitation(&hash(code), now, user, keys, &audit("invitation.accept"))
+    }
+
+    /// "Acme" with an owner (so the agent is not the last one) and an agent; returns the agent.
+    fn org_with_agent(&self) -> (OrgId, OrgKeyring, UserId) {
+        let (org, keys) = self.org("Acme");
+        self.user(org, &keys, 1, Role::Owner, "o@acme.example", "O");
+        let agent = self.user(org, &keys, 2, Role::Agent, "a@acme.example", "A");
+        (org, keys, agent)
     }
 
     fn session(
@@ -323,9 +354,7 @@ fn the_last_active_owner_can_be_neither_demoted_nor_disabled() {
 #[test]
 fn disabling_a_user_ends_all_their_sessions_in_the_same_transaction() {
     let f = fixture();
-    let (org, keys) = f.org("Acme");
-    let _owner = f.user(org, &keys, 1, Role::Owner, "o@acme.example", "O");
-    let agent = f.user(org, &keys, 2, Role::Agent, "a@acme.example", "A");
+    let (org, keys, agent) = f.org_with_agent();
     let s1 = f.session(org, agent, &keys, 3, "desk");
     let s2 = f.session(org, agent, &keys, 4, "laptop");
     let mut ended = f
@@ -354,20 +383,11 @@ fn an_invitation_is_single_use_expires_and_cannot_target_an_existing_address() {
     let f = fixture();
     let (org, keys) = f.org("Acme");
     let user = f.user(org, &keys, 1, Role::Agent, "a@acme.example", "A");
-    let reuse = f.store.accept_invitation(
-        &hash(1),
+    let reuse = f.accept(
+        1,
         NOW,
-        &NewUser {
-            id: UserId::random(),
-            org,
-            email: Pii::new("a@acme.example".to_owned()),
-            email_index: index(9),
-            display_name: Pii::new("again".to_owned()),
-            role: Role::Agent,
-            password_hash: PasswordHash::new("$argon2id$x".to_owned()),
-        },
+        &new_user(org, "a@acme.example", 9, "again", Role::Agent),
         &keys,
-        &audit("invitation.accept"),
     );
     assert!(
         matches!(reuse, Err(Error::NotFound("invitation"))),
@@ -383,57 +403,25 @@ fn an_invitation_is_single_use_expires_and_cannot_target_an_existing_address() {
     );
     assert_eq!(f.store.user(org, user).unwrap().status, UserStatus::Active);
 
-    let taken = f.store.create_invitation(
-        &NewInvitation {
-            id: InvitationId::random(),
-            org,
-            code_hash: hash(2),
-            email: Pii::new("a@acme.example".to_owned()),
-            email_index: index(1),
-            role: Role::Agent,
-            invited_by: None,
-            created_at: NOW,
-            expires_at: NOW + 10,
-        },
+    let taken = f.invite(
+        &invitation(org, 2, "a@acme.example", 1, Role::Agent, NOW + 10),
         &keys,
-        &audit("invitation.create"),
     );
     assert!(
         matches!(taken, Err(Error::Conflict(_))),
         "an address that is a user cannot be invited"
     );
 
-    f.store
-        .create_invitation(
-            &NewInvitation {
-                id: InvitationId::random(),
-                org,
-                code_hash: hash(3),
-                email: Pii::new("b@acme.example".to_owned()),
-                email_index: index(3),
-                role: Role::Agent,
-                invited_by: None,
-                created_at: NOW,
-                expires_at: NOW + 10,
-            },
-            &keys,
-            &audit("invitation.create"),
-        )
-        .unwrap();
-    let late = f.store.accept_invitation(
-        &hash(3),
-        NOW + 10,
-        &NewUser {
-            id: UserId::random(),
-            org,
-            email: Pii::new("b@acme.example".to_owned()),
-            email_index: index(3),
-            display_name: Pii::new("B".to_owned()),
-            role: Role::Agent,
-            password_hash: PasswordHash::new("$argon2id$x".to_owned()),
-        },
+    f.invite(
+        &invitation(org, 3, "b@acme.example", 3, Role::Agent, NOW + 10),
         &keys,
-        &audit("invitation.accept"),
+    )
+    .unwrap();
+    let late = f.accept(
+        3,
+        NOW + 10,
+        &new_user(org, "b@acme.example", 3, "B", Role::Agent),
+        &keys,
     );
     assert!(
         matches!(late, Err(Error::NotFound(_))),
@@ -449,37 +437,16 @@ fn an_invitation_is_single_use_expires_and_cannot_target_an_existing_address() {
 fn accepting_an_invitation_is_bound_to_its_org_address_and_role() {
     let f = fixture();
     let (org, keys) = f.org("Acme");
-    f.store
-        .create_invitation(
-            &NewInvitation {
-                id: InvitationId::random(),
-                org,
-                code_hash: hash(1),
-                email: Pii::new("a@acme.example".to_owned()),
-                email_index: index(1),
-                role: Role::Agent,
-                invited_by: None,
-                created_at: NOW,
-                expires_at: NOW + 100,
-            },
-            &keys,
-            &audit("invitation.create"),
-        )
-        .unwrap();
-    let elevated = f.store.accept_invitation(
-        &hash(1),
-        NOW,
-        &NewUser {
-            id: UserId::random(),
-            org,
-            email: Pii::new("a@acme.example".to_owned()),
-            email_index: index(1),
-            display_name: Pii::new("A".to_owned()),
-            role: Role::Owner,
-            password_hash: PasswordHash::new("$argon2id$x".to_owned()),
-        },
+    f.invite(
+        &invitation(org, 1, "a@acme.example", 1, Role::Agent, NOW + 100),
         &keys,
-        &audit("invitation.accept"),
+    )
+    .unwrap();
+    let elevated = f.accept(
+        1,
+        NOW,
+        &new_user(org, "a@acme.example", 1, "A", Role::Owner),
+        &keys,
     );
     assert!(
         matches!(elevated, Err(Error::NotFound(_))),
@@ -573,23 +540,13 @@ fn a_refresh_rotates_once_and_the_old_token_is_then_retired() {
         f.store.session_by_refresh_hash(&old).unwrap(),
         RefreshLookup::Current(_)
     ));
-    let rotation = Rotation {
-        access_hash: hash(3),
-        access_expires_at: NOW + 1000,
-        refresh_hash: hash(4),
-        now: NOW + 100,
-    };
+    let first = rotation(3, 4, NOW + 100);
     assert!(
         f.store
-            .rotate_session(org, session, &old, &rotation, &audit("auth.refresh"))
+            .rotate_session(org, session, &old, &first, &audit("auth.refresh"))
             .unwrap()
     );
-    let again = Rotation {
-        access_hash: hash(5),
-        access_expires_at: NOW + 1000,
-        refresh_hash: hash(6),
-        now: NOW + 101,
-    };
+    let again = rotation(5, 6, NOW + 101);
     assert!(
         !f.store
             .rotate_session(org, session, &old, &again, &audit("auth.refresh"))
@@ -688,9 +645,7 @@ fn back_off_state_accumulates_per_bucket_and_unlock_clears_it() {
 #[test]
 fn no_audit_entry_means_no_change() {
     let f = fixture();
-    let (org, keys) = f.org("Acme");
-    let _owner = f.user(org, &keys, 1, Role::Owner, "o@acme.example", "O");
-    let agent = f.user(org, &keys, 2, Role::Agent, "a@acme.example", "A");
+    let (org, keys, agent) = f.org_with_agent();
     let session = f.session(org, agent, &keys, 3, "desk");
     let before = f.audit_count();
     // An entry the audit log refuses (a detail that is not a code) must roll the change back.
