@@ -1,14 +1,23 @@
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
+use ringside_core::FakeClock;
 use ringside_relay::Config;
 use ringside_relay::config::Sources;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// A relay running in this process on 127.0.0.1:0.
+/// Where every test relay's clock starts.
+pub(crate) const START: time::OffsetDateTime = time::macros::datetime!(2026-11-23 09:00 UTC);
+
+/// A relay running in this process on 127.0.0.1:0, on a [`FakeClock`] the test moves.
 pub(crate) struct TestRelay {
     pub(crate) addr: SocketAddr,
+    /// The relay's clock: sessions, TOTP steps, back-off and rate limits all read it.
+    pub(crate) clock: FakeClock,
+    /// The configuration it runs with.
+    pub(crate) config: Config,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), ringside_relay::Error>>>,
 }
@@ -29,15 +38,35 @@ impl TestRelay {
             "http"
         };
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(ringside_relay::run(config, listener, async {
-            let _ = stopped.await;
-        }));
+        let clock = FakeClock::new(START);
+        let task = tokio::spawn(ringside_relay::run_with_clock(
+            config.clone(),
+            listener,
+            async {
+                let _ = stopped.await;
+            },
+            Arc::new(clock.clone()),
+        ));
         wait_until_ready(&format!("{scheme}://{addr}/readyz")).await;
         Self {
             addr,
+            clock,
+            config,
             stop: Some(stop),
             task: Some(task),
         }
+    }
+
+    /// The relay's time, in unix seconds.
+    pub(crate) fn now_unix(&self) -> i64 {
+        ringside_core::Clock::now(&self.clock).unix_timestamp()
+    }
+
+    /// The relay's time, RFC 3339.
+    pub(crate) fn now_rfc3339(&self) -> String {
+        ringside_core::Clock::now(&self.clock)
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
     }
 
     /// Requests a graceful shutdown and waits for `run` to return.

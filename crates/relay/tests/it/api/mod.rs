@@ -1,3 +1,15 @@
+//! The HTTP API: its common behaviour (headers, problem+json, rate limits, OpenAPI) here; the
+//! route table and the matrix walk, whole flows and the privacy of logs in the modules below.
+
+/// A typed client, the operator, and members who join and sign in over HTTP.
+mod client;
+/// Whole journeys: invitation to disabled agent, token rotation, timeouts, limits, audit query.
+mod flows;
+/// The real binary's JSON debug log and its database file hold no marker values.
+mod privacy;
+/// Every route as data, walked for every role against the permission matrix.
+mod routes;
+
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -16,15 +28,20 @@ const EXPECTED: &[(&str, &str)] = &[
 ];
 
 fn assert_security_headers(res: &reqwest::Response, what: &str) {
+    assert_security_headers_of(res.headers(), what);
+}
+
+/// Asserts the security headers every response must carry.
+pub(super) fn assert_security_headers_of(headers: &reqwest::header::HeaderMap, what: &str) {
     for (name, value) in EXPECTED {
         assert_eq!(
-            res.headers().get(*name).and_then(|v| v.to_str().ok()),
+            headers.get(*name).and_then(|v| v.to_str().ok()),
             Some(*value),
             "{what}: header {name}"
         );
     }
     assert!(
-        res.headers().contains_key("permissions-policy"),
+        headers.contains_key("permissions-policy"),
         "{what}: permissions-policy"
     );
 }

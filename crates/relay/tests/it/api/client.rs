@@ -1,0 +1,317 @@
+//! A typed client of the relay's HTTP API and the people who use it: the operator (an identity
+//! service on the same data folder and clock, standing in for `ringside-relay org create` and
+//! `invite`), and members who join, sign in and enrol a second factor over HTTP exactly as the
+//! desktop app does — with an authenticator app's view of TOTP (`totp-rs` reading the
+//! `otpauth://` URI the relay hands out).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use ringside_core::{Clock, OrgId, Role};
+use ringside_relay::auth::{AuthConfig, AuthService};
+use ringside_store::{AuditContext, Store};
+use ringside_vault::MasterKeyring;
+use serde_json::{Value, json};
+
+use crate::utils::TestRelay;
+
+/// The password every member starts with.
+pub(crate) const PASSWORD: &str = "mauve kettle orbit 41";
+
+/// The device name members sign in from unless a test says otherwise.
+pub(crate) const DEVICE: &str = "Test Laptop";
+
+/// An answer: status, headers and the JSON body (`Null` when there is none).
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Value,
+}
+
+impl Reply {
+    /// The problem's `code`, for error answers.
+    pub(crate) fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub(crate) fn expect(self, status: u16, what: &str) -> Self {
+        assert_eq!(self.status, status, "{what}: {}", self.body);
+        self
+    }
+}
+
+/// The relay's API over real HTTP.
+pub(crate) struct Api {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    pub(crate) fn new(relay: &TestRelay) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: format!("http://{}", relay.addr),
+        }
+    }
+
+    pub(crate) async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let res = request.send().await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub(crate) async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send("GET", path, token, None).await
+    }
+
+    pub(crate) async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.send("POST", path, token, Some(&body)).await
+    }
+}
+
+/// The operator on the relay's machine: creates orgs and invitations with the relay's own data
+/// folder, master key and clock (what `ringside-relay org create` and `invite` do).
+pub(crate) struct Operator {
+    pub(crate) store: Arc<Store>,
+    masters: Arc<MasterKeyring>,
+    auth: AuthService,
+}
+
+impl Operator {
+    pub(crate) fn open(relay: &TestRelay) -> Self {
+        let clock: Arc<dyn Clock> = Arc::new(relay.clock.clone());
+        let store = Arc::new(Store::open(&relay.config.data_dir, Arc::clone(&clock)).unwrap());
+        let masters = Arc::new(relay.config.master_key_source.load().unwrap());
+        let auth = AuthService::load(
+            Arc::clone(&store),
+            Arc::clone(&masters),
+            clock,
+            AuthConfig::default(),
+        )
+        .unwrap();
+        Self {
+            store,
+            masters,
+            auth,
+        }
+    }
+
+    pub(crate) fn create_org(&self, name: &str) -> OrgId {
+        self.store
+            .create_org(name, &self.masters, &AuditContext::system("test"))
+            .unwrap()
+            .id
+    }
+
+    /// A one-time invitation: (its id, its code).
+    pub(crate) fn invite(&self, org: OrgId, email: &str, role: Role) -> (String, String) {
+        let created = self.auth.invite_as_operator(org, email, role).unwrap();
+        (created.id.to_string(), created.code.expose().to_owned())
+    }
+}
+
+/// Someone who joined over HTTP, with what their desktop app would keep.
+#[derive(Debug, Clone)]
+pub(crate) struct Member {
+    pub(crate) email: String,
+    pub(crate) password: String,
+    pub(crate) user: String,
+    pub(crate) session: String,
+    pub(crate) access: String,
+    pub(crate) refresh: String,
+    pub(crate) device_token: Option<String>,
+    /// The `otpauth://` URI of their enrolled second factor.
+    pub(crate) totp_uri: Option<String>,
+    pub(crate) recovery: Vec<String>,
+}
+
+impl Member {
+    pub(crate) fn token(&self) -> Option<&str> {
+        Some(&self.access)
+    }
+
+    /// Takes the tokens of a `SessionTokens` body.
+    pub(crate) fn take_tokens(&mut self, body: &Value) {
+        self.session = body["session_id"].as_str().unwrap().to_owned();
+        self.access = body["access_token"].as_str().unwrap().to_owned();
+        self.refresh = body["refresh_token"].as_str().unwrap().to_owned();
+        if let Some(device) = body["device_token"].as_str() {
+            self.device_token = Some(device.to_owned());
+        }
+    }
+}
+
+/// The per-address sign-in limit is 10 a minute: moving the clock 6 s before each attempt keeps
+/// a test that signs many people in from one address under it, as a real office would be.
+pub(crate) fn pace(relay: &TestRelay) {
+    relay.clock.advance(Duration::from_secs(6));
+}
+
+/// The current TOTP code of `uri`, after moving the clock to the next 30 s step: a code is
+/// accepted once, so each use needs a step of its own.
+pub(crate) fn next_code(relay: &TestRelay, uri: &str) -> String {
+    let now = relay.clock.now().unix_timestamp().unsigned_abs();
+    relay.clock.advance(Duration::from_secs(30 - now % 30));
+    totp_rs::TOTP::from_url(uri)
+        .unwrap()
+        .generate(relay.clock.now().unix_timestamp().unsigned_abs())
+}
+
+/// Accepts `code` over HTTP with [`PASSWORD`].
+pub(crate) async fn join(
+    relay: &TestRelay,
+    api: &Api,
+    code: &str,
+    email: &str,
+    name: &str,
+    device: &str,
+) -> Member {
+    pace(relay);
+    let reply = api
+        .post(
+            "/v1/invitations/accept",
+            None,
+            json!({"code": code, "display_name": name, "password": PASSWORD, "device_name": device}),
+        )
+        .await
+        .expect(201, "accepting an invitation");
+    let mut member = Member {
+        email: email.to_owned(),
+        password: PASSWORD.to_owned(),
+        user: reply.body["user_id"].as_str().unwrap().to_owned(),
+        session: String::new(),
+        access: String::new(),
+        refresh: String::new(),
+        device_token: None,
+        totp_uri: None,
+        recovery: Vec::new(),
+    };
+    member.take_tokens(&reply.body);
+    member
+}
+
+/// Invites `email` as `role` into `org` (operator) and joins over HTTP.
+pub(crate) async fn invited(
+    relay: &TestRelay,
+    api: &Api,
+    operator: &Operator,
+    org: OrgId,
+    email: &str,
+    role: Role,
+) -> Member {
+    let (_, code) = operator.invite(org, email, role);
+    join(relay, api, &code, email, "Test Person", DEVICE).await
+}
+
+/// Starts a TOTP enrolment; returns the provisional `otpauth://` URI.
+pub(crate) async fn start_enrolment(api: &Api, member: &Member) -> String {
+    let reply = api
+        .post("/v1/me/totp", member.token(), json!(null))
+        .await
+        .expect(200, "starting TOTP enrolment");
+    reply.body["otpauth_uri"].as_str().unwrap().to_owned()
+}
+
+/// Enrols a TOTP second factor over HTTP and keeps the URI and recovery codes.
+pub(crate) async fn enrol(relay: &TestRelay, api: &Api, member: &mut Member) {
+    let uri = start_enrolment(api, member).await;
+    let reply = api
+        .post(
+            "/v1/me/totp/confirm",
+            member.token(),
+            json!({"code": next_code(relay, &uri)}),
+        )
+        .await
+        .expect(200, "confirming TOTP enrolment");
+    member.recovery = reply.body["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    member.totp_uri = Some(uri);
+}
+
+/// Signs in again over HTTP (with a TOTP code when enrolled), from the member's known device;
+/// the member's tokens become the new session's.
+pub(crate) async fn sign_in(relay: &TestRelay, api: &Api, member: &mut Member) {
+    pace(relay);
+    let reply = api
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": member.email, "password": member.password,
+                   "device_name": DEVICE, "device_token": member.device_token}),
+        )
+        .await
+        .expect(200, "signing in");
+    let body = match reply.body["status"].as_str().unwrap() {
+        "signed_in" => reply.body,
+        "second_factor_required" => {
+            pace(relay);
+            let code = next_code(relay, member.totp_uri.as_deref().unwrap());
+            api.post(
+                "/v1/auth/second-factor",
+                None,
+                json!({"challenge": reply.body["challenge"], "code": code}),
+            )
+            .await
+            .expect(200, "the second sign-in step")
+            .body
+        }
+        other => panic!("unexpected login status {other}"),
+    };
+    member.take_tokens(&body);
+}
+
+/// Swaps the member's refresh token for a new pair (a fresh access token, same session).
+pub(crate) async fn refresh(api: &Api, member: &mut Member) {
+    let reply = api
+        .post(
+            "/v1/auth/refresh",
+            None,
+            json!({"refresh_token": member.refresh}),
+        )
+        .await
+        .expect(200, "refreshing");
+    member.take_tokens(&reply.body);
+}
+
+/// Verifies the second factor in the member's session (step-up).
+pub(crate) async fn step_up(relay: &TestRelay, api: &Api, member: &Member) {
+    let code = next_code(relay, member.totp_uri.as_deref().unwrap());
+    api.post("/v1/me/step-up", member.token(), json!({"code": code}))
+        .await
+        .expect(204, "stepping up");
+}

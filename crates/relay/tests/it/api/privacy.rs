@@ -1,0 +1,290 @@
+//! No personal data in logs: the real binary, logging JSON at debug level, carries a person
+//! with marker values through `org create` → invitation → sign-in → TOTP enrolment → sign-in
+//! with the second factor → step-up → team administration, with a few failures on the way; then
+//! neither its logs nor the CLI's output nor the database file and its WAL hold the markers.
+//!
+//! The binary runs on the real clock, so TOTP codes are computed from the real time: the code of
+//! the next step is accepted too (±1 step), which lets the test use two steps without waiting.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ringside-relay");
+
+const EMAIL: &str = "zebulon.marker@example.com";
+const NAME: &str = "Zebulon Quartermaine";
+const DEVICE: &str = "Marker-Laptop-7731";
+const PASSWORD: &str = "tangerine walrus ledger 58";
+
+/// What must appear nowhere: the values, and recognisable parts of them.
+const MARKERS: [&str; 5] = [EMAIL, "zebulon", "quartermaine", "marker-laptop", PASSWORD];
+
+fn relay(home: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("HOME", home)
+        .env("RINGSIDE_DATA_DIR", home.join("data"))
+        .env("RINGSIDE_LOG__FORMAT", "json")
+        .env("RINGSIDE_LOG__LEVEL", "debug")
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Starts `serve` on a free port. Returns the child, its base URL (read from its own
+/// "listening on" log line) and a task collecting every log line until the child exits.
+async fn serve(home: &std::path::Path) -> (Child, String, JoinHandle<Vec<String>>) {
+    let mut child = relay(home)
+        .env("RINGSIDE_LISTEN", "127.0.0.1:0")
+        .arg("serve")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (found, base) = oneshot::channel();
+    let log = tokio::spawn(async move {
+        let mut found = Some(found);
+        let mut log = Vec::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let event: Value = serde_json::from_str(&line).expect("every log line is JSON");
+            if let Some(url) = event["message"]
+                .as_str()
+                .and_then(|m| m.strip_prefix("listening on "))
+                && let Some(found) = found.take()
+            {
+                let _ = found.send(url.to_owned());
+            }
+            log.push(line);
+        }
+        log
+    });
+    let base = tokio::time::timeout(Duration::from_secs(30), base)
+        .await
+        .expect("the relay started in time")
+        .expect("the relay said where it listens");
+    (child, base, log)
+}
+
+/// The TOTP code of `uri` at the real time, `steps` 30-second steps ahead.
+fn code(uri: &str, steps: u64) -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .unix_timestamp()
+        .unsigned_abs();
+    totp_rs::TOTP::from_url(uri)
+        .unwrap()
+        .generate(now + 30 * steps)
+}
+
+async fn call(
+    http: &reqwest::Client,
+    method: &str,
+    url: String,
+    token: Option<&str>,
+    body: Value,
+) -> (u16, Value) {
+    let mut request = http.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if !body.is_null() {
+        request = request.json(&body);
+    }
+    let res = request.send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_whole_invitation_sign_in_and_totp_flow_logs_no_personal_data_and_stores_none_in_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let mut everything = Vec::new();
+
+    let created = relay(home)
+        .args([
+            "org",
+            "create",
+            "--name",
+            "Marker Agency",
+            "--owner-email",
+            EMAIL,
+            "--json",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(created.status.success(), "org create: {:?}", created);
+    everything.push(String::from_utf8_lossy(&created.stdout).into_owned());
+    everything.push(String::from_utf8_lossy(&created.stderr).into_owned());
+    let printed: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let invitation = printed["invitation"].as_str().unwrap();
+
+    let (mut child, base, log) = serve(home).await;
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{base}{path}");
+
+    // Join, enrol, sign in with the second factor, step up.
+    let (status, tokens) = call(&http, "POST", url("/v1/invitations/accept"), None,
+        json!({"code": invitation, "display_name": NAME, "password": PASSWORD, "device_name": DEVICE})).await;
+    assert_eq!(status, 201, "{tokens}");
+    let token = tokens["access_token"].as_str().unwrap().to_owned();
+    let (_, enrolment) = call(&http, "POST", url("/v1/me/totp"), Some(&token), Value::Null).await;
+    let uri = enrolment["otpauth_uri"].as_str().unwrap().to_owned();
+    let (status, codes) = call(
+        &http,
+        "POST",
+        url("/v1/me/totp/confirm"),
+        Some(&token),
+        json!({"code": code(&uri, 0)}),
+    )
+    .await;
+    assert_eq!(status, 200, "{codes}");
+    let (status, _) = call(
+        &http,
+        "POST",
+        url("/v1/auth/login"),
+        None,
+        json!({"email": EMAIL, "password": "a wrong password here", "device_name": DEVICE}),
+    )
+    .await;
+    assert_eq!(status, 401, "a wrong password");
+    let (_, first) = call(
+        &http,
+        "POST",
+        url("/v1/auth/login"),
+        None,
+        json!({"email": EMAIL, "password": PASSWORD, "device_name": DEVICE,
+               "device_token": tokens["device_token"]}),
+    )
+    .await;
+    assert_eq!(first["status"], "second_factor_required", "{first}");
+    let (status, signed_in) = call(
+        &http,
+        "POST",
+        url("/v1/auth/second-factor"),
+        None,
+        json!({"challenge": first["challenge"], "code": code(&uri, 1)}),
+    )
+    .await;
+    assert_eq!(status, 200, "{signed_in}");
+    let token = signed_in["access_token"].as_str().unwrap().to_owned();
+    let (status, _) = call(
+        &http,
+        "POST",
+        url("/v1/me/step-up"),
+        Some(&token),
+        json!({"code": codes["recovery_codes"][0]}),
+    )
+    .await;
+    assert_eq!(status, 204, "step-up with a recovery code");
+
+    // Read and change things that carry the markers.
+    let (_, me) = call(&http, "GET", url("/v1/me"), Some(&token), Value::Null).await;
+    assert_eq!(
+        me["user"]["display_name"], NAME,
+        "the person sees their own name"
+    );
+    let (_, team) = call(
+        &http,
+        "GET",
+        url("/v1/admin/users"),
+        Some(&token),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        team["users"][0]["email"], EMAIL,
+        "the owner sees the team's addresses"
+    );
+    let (_, sessions) = call(
+        &http,
+        "GET",
+        url("/v1/me/sessions"),
+        Some(&token),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(sessions["sessions"][0]["device_name"], DEVICE);
+    let (status, _) = call(
+        &http,
+        "POST",
+        url("/v1/admin/invitations"),
+        Some(&token),
+        json!({"email": "zebulon.marker+agent@example.com", "role": "agent"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _) = call(
+        &http,
+        "POST",
+        url("/v1/admin/invitations"),
+        Some(&token),
+        json!({"email": EMAIL, "role": "agent"}),
+    )
+    .await;
+    assert_eq!(
+        status, 409,
+        "the owner's own address cannot be invited again"
+    );
+    let (status, _) = call(&http, "POST", url("/v1/invitations/accept"), None,
+        json!({"code": invitation, "display_name": NAME, "password": PASSWORD, "device_name": DEVICE})).await;
+    assert_eq!(status, 404, "a used invitation");
+    let (status, _) = call(
+        &http,
+        "POST",
+        url("/v1/auth/login"),
+        None,
+        json!({"email": EMAIL, "password": PASSWORD, "device_name": DEVICE, "zebulon": NAME}),
+    )
+    .await;
+    assert_eq!(status, 422, "an unknown field, named after the marker");
+
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let log = log.await.unwrap();
+    assert!(
+        log.iter().any(|l| l.contains("/v1/auth/second-factor")),
+        "the debug log traced the requests, so the scan below looks at something"
+    );
+    assert!(
+        log.len() > 20,
+        "a debug log of the whole flow: {} lines",
+        log.len()
+    );
+    everything.extend(log);
+    let logs = everything.join("\n").to_lowercase();
+    for marker in MARKERS {
+        assert!(
+            !logs.contains(&marker.to_lowercase()),
+            "{marker:?} leaked into the logs or the CLI's output"
+        );
+    }
+
+    let mut bytes = Vec::new();
+    let mut files = 0;
+    for entry in std::fs::read_dir(home.join("data")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("ringside.db") {
+            bytes.extend(std::fs::read(&path).unwrap());
+            files += 1;
+        }
+    }
+    assert!(
+        files >= 2 && bytes.len() > 8192,
+        "the database and its WAL were read"
+    );
+    let stored = String::from_utf8_lossy(&bytes).to_lowercase();
+    for marker in [EMAIL, "zebulon", "quartermaine", "marker-laptop"] {
+        assert!(
+            !stored.contains(marker),
+            "{marker:?} is readable in the database file or its WAL: it must be sealed"
+        );
+    }
+}
