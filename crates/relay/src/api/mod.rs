@@ -28,9 +28,10 @@ mod team;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::{Extension, Router, middleware};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -83,6 +84,17 @@ fn document() -> utoipa::openapi::OpenApi {
     routes().into_openapi()
 }
 
+/// The tracing span of a request: its method and its route *template*
+/// (`/v1/admin/users/{id}/role`), never the raw path or the query string, which carry whatever a
+/// client typed (an address in a filter, a scanner's probe).
+fn request_span(request: &Request) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    tracing::debug_span!("request", method = %request.method(), route)
+}
+
 /// The whole HTTP API.
 pub(crate) fn router(state: AppState) -> Router {
     let (routes, document) = routes().split_for_parts();
@@ -92,7 +104,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::new())
         .layer(middleware::map_response(problem::normalize))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state);
     for layer in headers::layers() {
         router = router.layer(layer);
