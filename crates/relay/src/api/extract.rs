@@ -228,3 +228,40 @@ impl FromRequestParts<AppState> for OwnSession {
         Ok(Self { caller, session })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts_with(authorization: Option<&str>) -> Parts {
+        let mut request = axum::http::Request::builder().uri("/v1/me");
+        if let Some(value) = authorization {
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        request.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn a_bearer_token_is_read_from_the_authorization_header_in_any_case_of_the_scheme() {
+        for header in ["Bearer rsa_00", "bearer rsa_00", "BEARER  rsa_00 "] {
+            assert_eq!(
+                bearer_token(&parts_with(Some(header))).as_deref(),
+                Some("rsa_00"),
+                "{header:?}"
+            );
+        }
+        for header in [None, Some("Basic cnNhXzAw"), Some("rsa_00"), Some("Bearer")] {
+            assert_eq!(
+                bearer_token(&parts_with(header)),
+                None,
+                "{header:?} carries no bearer token"
+            );
+        }
+    }
+
+    #[test]
+    fn each_marker_names_its_own_permission() {
+        assert_eq!(perm::ManageTeam::PERMISSION, Permission::ManageTeam);
+        assert_eq!(perm::ViewAuditLog::PERMISSION, Permission::ViewAuditLog);
+    }
+}

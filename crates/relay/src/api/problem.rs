@@ -255,3 +255,65 @@ pub(crate) mod responses {
     )]
     pub(crate) struct TooManyRequests(Problem);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::PasswordProblem;
+
+    async fn body_of(res: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_identity_refusal_keeps_its_code_status_message_and_retry_after() {
+        let res = ApiError::from(AuthError::Locked {
+            retry_after: Duration::from_millis(2500),
+        })
+        .into_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            res.headers()[header::RETRY_AFTER],
+            "3",
+            "rounded up to whole seconds"
+        );
+        let body = body_of(res).await;
+        assert_eq!(body["code"], "locked");
+        assert!(
+            body["detail"].as_str().unwrap().contains("try again"),
+            "the identity core's own message: {body}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_weak_password_says_which_rule_and_a_401_names_the_bearer_scheme() {
+        let weak = ApiError::from(AuthError::WeakPassword(PasswordProblem::Common));
+        let body = body_of(weak.into_response()).await;
+        assert_eq!(
+            (body["code"].as_str(), body["status"].as_u64()),
+            (Some("weak_password"), Some(422))
+        );
+        assert_eq!(body["reason"], "common", "a machine reason for the client");
+        let res = ApiError::from(AuthError::SessionRevoked).into_response();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            res.headers()[header::WWW_AUTHENTICATE],
+            "Bearer realm=\"ringside\"",
+            "RFC 9110: a 401 names the scheme"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_internal_failure_is_a_bare_500_that_tells_the_client_nothing() {
+        let err = AuthError::from(ringside_store::Error::NotFound("user"));
+        let body = body_of(ApiError::from(err).into_response()).await;
+        assert_eq!(body["code"], "internal");
+        assert!(
+            body.get("detail").is_none(),
+            "no cause reaches the client: {body}"
+        );
+    }
+}
