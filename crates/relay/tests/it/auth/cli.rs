@@ -21,6 +21,31 @@ fn relay(home: &Path, data: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `org create --name NAME --owner-email EMAIL`, with `--json` if asked.
+fn org_create(home: &Path, data: &Path, name: &str, owner_email: &str, json: bool) -> Output {
+    let mut args = vec![
+        "org",
+        "create",
+        "--name",
+        name,
+        "--owner-email",
+        owner_email,
+    ];
+    if json {
+        args.push("--json");
+    }
+    relay(home, data, &args)
+}
+
+/// `invite --org ORG --email EMAIL --role ROLE`.
+fn invite(home: &Path, data: &Path, org: &str, email: &str, role: &str) -> Output {
+    relay(
+        home,
+        data,
+        &["invite", "--org", org, "--email", email, "--role", role],
+    )
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -44,18 +69,12 @@ fn service(home: &Path, data: &Path) -> AuthService {
 fn org_create_prints_a_one_time_owner_invitation_that_signs_the_owner_in() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let out = relay(
+    let out = org_create(
         dir.path(),
         &data,
-        &[
-            "org",
-            "create",
-            "--name",
-            "Acme Insurance",
-            "--owner-email",
-            "Owner@Acme.example",
-            "--json",
-        ],
+        "Acme Insurance",
+        "Owner@Acme.example",
+        true,
     );
     assert!(out.status.success(), "org create failed: {}", stderr(&out));
     let json: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
@@ -69,25 +88,19 @@ fn org_create_prints_a_one_time_owner_invitation_that_signs_the_owner_in() {
         "the address is not echoed"
     );
 
-    let invite = relay(
+    let invited = invite(
         dir.path(),
         &data,
-        &[
-            "invite",
-            "--org",
-            &org.to_string(),
-            "--email",
-            "agent@acme.example",
-            "--role",
-            "agent",
-        ],
+        &org.to_string(),
+        "agent@acme.example",
+        "agent",
     );
     assert!(
-        invite.status.success(),
+        invited.status.success(),
         "invite failed: {}",
-        stderr(&invite)
+        stderr(&invited)
     );
-    let human = stdout(&invite);
+    let human = stdout(&invited);
     assert!(
         human.contains("agent invitation") && human.contains("rsi_"),
         "{human}"
@@ -118,52 +131,18 @@ fn org_create_prints_a_one_time_owner_invitation_that_signs_the_owner_in() {
 fn refused_input_exits_1_without_echoing_the_address_or_creating_anything() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let bad = relay(
-        dir.path(),
-        &data,
-        &[
-            "org",
-            "create",
-            "--name",
-            "Acme",
-            "--owner-email",
-            "not-an-address",
-        ],
-    );
+    let bad = org_create(dir.path(), &data, "Acme", "not-an-address", false);
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("invalid email"), "{}", stderr(&bad));
     assert!(!stderr(&bad).contains("not-an-address"), "{}", stderr(&bad));
 
-    let first = relay(
-        dir.path(),
-        &data,
-        &[
-            "org",
-            "create",
-            "--name",
-            "Acme",
-            "--owner-email",
-            "pat@acme.example",
-            "--json",
-        ],
-    );
+    let first = org_create(dir.path(), &data, "Acme", "pat@acme.example", true);
     assert!(first.status.success(), "{}", stderr(&first));
     let json: serde_json::Value = serde_json::from_str(stdout(&first).trim()).unwrap();
     let auth = service(dir.path(), &data);
     auth.accept_invitation(json["invitation"].as_str().unwrap(), "Pat", PASSWORD, ip(1))
         .unwrap();
-    let again = relay(
-        dir.path(),
-        &data,
-        &[
-            "org",
-            "create",
-            "--name",
-            "Other",
-            "--owner-email",
-            "PAT@acme.example",
-        ],
-    );
+    let again = org_create(dir.path(), &data, "Other", "PAT@acme.example", false);
     assert_eq!(again.status.code(), Some(1));
     assert!(
         stderr(&again).contains("cannot be invited"),
@@ -177,18 +156,12 @@ fn refused_input_exits_1_without_echoing_the_address_or_creating_anything() {
         "no org without an owner was left behind"
     );
 
-    let unknown_org = relay(
+    let unknown_org = invite(
         dir.path(),
         &data,
-        &[
-            "invite",
-            "--org",
-            &OrgId::random().to_string(),
-            "--email",
-            "x@acme.example",
-            "--role",
-            "agent",
-        ],
+        &OrgId::random().to_string(),
+        "x@acme.example",
+        "agent",
     );
     assert_eq!(unknown_org.status.code(), Some(1));
     assert!(
@@ -196,18 +169,12 @@ fn refused_input_exits_1_without_echoing_the_address_or_creating_anything() {
         "{}",
         stderr(&unknown_org)
     );
-    let bad_role = relay(
+    let bad_role = invite(
         dir.path(),
         &data,
-        &[
-            "invite",
-            "--org",
-            &OrgId::random().to_string(),
-            "--email",
-            "x@acme.example",
-            "--role",
-            "king",
-        ],
+        &OrgId::random().to_string(),
+        "x@acme.example",
+        "king",
     );
     assert_eq!(
         bad_role.status.code(),

@@ -16,6 +16,11 @@ fn world_with_victim() -> World {
     w
 }
 
+/// A sign-in as the victim with a wrong password, from [`ip`]`(n)`.
+fn wrong_guess(w: &World, n: u32) -> Result<LoginOutcome, AuthError> {
+    w.login_from(ip(n), VICTIM, "wrong guess number", None, None)
+}
+
 fn retry_after(err: &AuthError) -> Duration {
     match err {
         AuthError::Locked { retry_after } => *retry_after,
@@ -27,9 +32,7 @@ fn retry_after(err: &AuthError) -> Duration {
 fn five_failures_are_free_then_the_delay_doubles_from_one_second() {
     let w = world_with_victim();
     for n in 0..5 {
-        let err = w
-            .login_from(ip(n), VICTIM, "wrong guess number", None, None)
-            .unwrap_err();
+        let err = wrong_guess(&w, n).unwrap_err();
         assert_eq!(
             err.code(),
             "invalid_credentials",
@@ -37,9 +40,7 @@ fn five_failures_are_free_then_the_delay_doubles_from_one_second() {
         );
     }
     // The sixth failure is the first one with a delay after it.
-    let err = w
-        .login_from(ip(6), VICTIM, "wrong guess number", None, None)
-        .unwrap_err();
+    let err = wrong_guess(&w, 6).unwrap_err();
     assert_eq!(err.code(), "invalid_credentials");
     let mut expected = 1;
     for round in 0..6 {
@@ -53,9 +54,7 @@ fn five_failures_are_free_then_the_delay_doubles_from_one_second() {
         );
         assert_eq!(locked.retry_after(), Some(Duration::from_secs(expected)));
         w.advance(Duration::from_secs(expected));
-        let err = w
-            .login_from(ip(8), VICTIM, "wrong guess number", None, None)
-            .unwrap_err();
+        let err = wrong_guess(&w, 8).unwrap_err();
         assert_eq!(err.code(), "invalid_credentials");
         expected *= 2;
     }
@@ -65,27 +64,20 @@ fn five_failures_are_free_then_the_delay_doubles_from_one_second() {
 fn attempts_during_the_delay_neither_count_nor_extend_it() {
     let w = world_with_victim();
     for n in 0..7 {
-        let err = w
-            .login_from(ip(n), VICTIM, "wrong guess number", None, None)
-            .unwrap_err();
+        let err = wrong_guess(&w, n).unwrap_err();
         assert_eq!(err.code(), "invalid_credentials", "failure {n} is counted");
         if n == 5 {
             w.advance(Duration::from_secs(1));
         }
     }
-    let first = retry_after(
-        &w.login(VICTIM, "wrong guess number", None, None)
-            .unwrap_err(),
-    );
+    let first = retry_after(&wrong_guess(&w, 1).unwrap_err());
     assert_eq!(
         first,
         Duration::from_secs(2),
         "after 7 failures the delay is 2 s"
     );
     for _ in 0..50 {
-        let err = w
-            .login(VICTIM, "wrong guess number", None, None)
-            .unwrap_err();
+        let err = wrong_guess(&w, 1).unwrap_err();
         assert!(
             retry_after(&err) <= first,
             "hammering does not extend the delay"
@@ -106,7 +98,7 @@ fn the_delay_is_capped_at_fifteen_minutes_and_the_owner_gets_in_after_it() {
     let mut longest = Duration::ZERO;
     for n in 0..40 {
         loop {
-            match w.login_from(ip(n), VICTIM, "wrong guess number", None, None) {
+            match wrong_guess(&w, n) {
                 Err(AuthError::Locked { retry_after }) => {
                     longest = longest.max(retry_after);
                     w.advance(retry_after);
@@ -225,7 +217,7 @@ fn a_forged_or_foreign_device_token_gets_no_bucket_of_its_own() {
     };
     let foreign = other.device_token.unwrap();
     for n in 0..6 {
-        let _ = w.login_from(ip(n), VICTIM, "wrong guess number", None, None);
+        let _ = wrong_guess(&w, n);
     }
     for token in [
         foreign.expose(),
@@ -255,9 +247,7 @@ fn no_account_takes_more_than_100_counted_failures_an_hour() {
     let org = w.org("Acme");
     w.member(org, VICTIM, Role::Agent);
     for n in 0..100 {
-        let err = w
-            .login_from(ip(n), VICTIM, "wrong guess number", None, None)
-            .unwrap_err();
+        let err = wrong_guess(&w, n).unwrap_err();
         assert_eq!(err.code(), "invalid_credentials", "attempt {n}");
         w.advance(Duration::from_secs(10));
     }
@@ -285,7 +275,7 @@ fn an_admin_unlock_clears_the_back_off() {
     let owner = w.sign_in("owner@acme.example");
     super::enrol(&w, &owner);
     for n in 0..12 {
-        let _ = w.login_from(ip(n), VICTIM, "wrong guess number", None, None);
+        let _ = wrong_guess(&w, n);
     }
     assert_eq!(
         w.login(VICTIM, PASSWORD, None, None).unwrap_err().code(),

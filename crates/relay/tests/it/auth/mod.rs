@@ -23,8 +23,8 @@ use std::time::Duration;
 
 use ringside_core::{FakeClock, OrgId, Role, UserId};
 use ringside_relay::auth::{
-    AuthConfig, AuthError, AuthService, DeviceInfo, EmailIndexKey, HashParams, LoginOutcome,
-    LoginRequest, Principal, Tokens,
+    AcceptedInvitation, AuthConfig, AuthError, AuthService, CreatedInvitation, DeviceInfo,
+    EmailIndexKey, HashParams, LoginOutcome, LoginRequest, Principal, Tokens,
 };
 use ringside_store::{AuditContext, Store};
 use ringside_vault::{MasterKey, MasterKeyVersion, MasterKeyring};
@@ -100,11 +100,26 @@ impl World {
 
     /// An invited and accepted member with [`PASSWORD`].
     pub(crate) fn member(&self, org: OrgId, email: &str, role: Role) -> UserId {
-        let invitation = self.auth.invite_as_operator(org, email, role).unwrap();
-        self.auth
-            .accept_invitation(invitation.code.expose(), "Test Person", PASSWORD, ip(1))
+        let invitation = self.invite(org, email, role);
+        self.accept(invitation.code.expose(), "Test Person", PASSWORD)
             .unwrap()
             .user
+    }
+
+    /// The operator's invitation of `email` into `org`; panics if it is refused.
+    pub(crate) fn invite(&self, org: OrgId, email: &str, role: Role) -> CreatedInvitation {
+        self.auth.invite_as_operator(org, email, role).unwrap()
+    }
+
+    /// Accepts the invitation `code` from [`ip`]`(1)`.
+    pub(crate) fn accept(
+        &self,
+        code: &str,
+        display_name: &str,
+        password: &str,
+    ) -> Result<AcceptedInvitation, AuthError> {
+        self.auth
+            .accept_invitation(code, display_name, password, ip(1))
     }
 
     /// Signs in with [`PASSWORD`] from a new device; panics unless that completes.
@@ -149,6 +164,29 @@ impl World {
         self.auth
             .authenticate(tokens.access_token.expose())
             .unwrap()
+    }
+
+    /// The error code authenticating with the access token gets; panics if it is accepted.
+    pub(crate) fn access_error(&self, tokens: &Tokens) -> &'static str {
+        self.auth
+            .authenticate(tokens.access_token.expose())
+            .unwrap_err()
+            .code()
+    }
+
+    /// The tokens a refresh from [`ip`]`(1)` gives; panics if it is refused.
+    pub(crate) fn refresh(&self, tokens: &Tokens) -> Tokens {
+        self.auth
+            .refresh(tokens.refresh_token.expose(), ip(1))
+            .unwrap()
+    }
+
+    /// The error code a refresh from [`ip`]`(1)` gets; panics if it is accepted.
+    pub(crate) fn refresh_error(&self, tokens: &Tokens) -> &'static str {
+        self.auth
+            .refresh(tokens.refresh_token.expose(), ip(1))
+            .unwrap_err()
+            .code()
     }
 }
 

@@ -30,10 +30,8 @@ impl Write for Captured {
 fn full_flow(w: &World) -> Vec<String> {
     let mut messages = Vec::new();
     let org = w.org("Marker Agency");
-    let invitation = w.auth.invite_as_operator(org, EMAIL, Role::Owner).unwrap();
-    w.auth
-        .accept_invitation(invitation.code.expose(), NAME, PASSWORD, ip(1))
-        .unwrap();
+    let invitation = w.invite(org, EMAIL, Role::Owner);
+    w.accept(invitation.code.expose(), NAME, PASSWORD).unwrap();
     let login = |second: Option<&str>, password: &str| {
         w.auth.login(&LoginRequest {
             email: EMAIL,
@@ -64,15 +62,11 @@ fn full_flow(w: &World) -> Vec<String> {
             .to_string(),
     );
     messages.push(
-        w.auth
-            .accept_invitation(invitation.code.expose(), NAME, PASSWORD, ip(1))
+        w.accept(invitation.code.expose(), NAME, PASSWORD)
             .unwrap_err()
             .to_string(),
     );
-    let refreshed = w
-        .auth
-        .refresh(tokens.refresh_token.expose(), ip(1))
-        .unwrap();
+    let refreshed = w.refresh(&tokens);
     let p = w.principal(&refreshed);
     let sessions = w.auth.list_sessions(&p).unwrap();
     assert!(sessions.iter().any(|s| s.device_name.expose() == DEVICE));

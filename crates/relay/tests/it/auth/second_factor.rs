@@ -1,7 +1,9 @@
 use std::time::Duration;
 
 use ringside_core::{Permission, Role};
-use ringside_relay::auth::{LoginOutcome, MfaScope, SecretToken};
+use ringside_relay::auth::{
+    AuthError, LoginOutcome, MfaScope, Principal, Provisioning, SecretToken, Tokens,
+};
 
 use super::{PASSWORD, World, code, enrol, ip};
 
@@ -21,6 +23,22 @@ fn enrolled_admin() -> (World, Vec<u8>, Vec<String>) {
     (w, secret, recovery)
 }
 
+/// An org with only an admin, signed in and with TOTP enrolment started (not confirmed).
+fn admin_enrolling() -> (World, Tokens, Principal, Provisioning) {
+    let w = World::new();
+    let org = w.org("Acme");
+    w.member(org, ADMIN, Role::Admin);
+    let tokens = w.sign_in(ADMIN);
+    let p = w.principal(&tokens);
+    let provisioning = w.auth.enroll_totp(&p).unwrap();
+    (w, tokens, p, provisioning)
+}
+
+/// The error code confirming enrolment with `code` gets; panics if it is accepted.
+fn confirm_error(w: &World, p: &Principal, code: &str) -> &'static str {
+    w.auth.confirm_totp(p, code).map(|_| ()).unwrap_err().code()
+}
+
 fn challenge(w: &World) -> SecretToken {
     match w.login(ADMIN, PASSWORD, None, None).unwrap() {
         LoginOutcome::NeedsSecondFactor { challenge, .. } => challenge,
@@ -30,12 +48,7 @@ fn challenge(w: &World) -> SecretToken {
 
 #[test]
 fn enrolment_gives_an_otpauth_uri_and_ten_recovery_codes() {
-    let w = World::new();
-    let org = w.org("Acme");
-    w.member(org, ADMIN, Role::Admin);
-    let tokens = w.sign_in(ADMIN);
-    let p = w.principal(&tokens);
-    let provisioning = w.auth.enroll_totp(&p).unwrap();
+    let (w, tokens, p, provisioning) = admin_enrolling();
     let uri = provisioning.otpauth_uri.expose();
     assert!(
         uri.starts_with("otpauth://totp/Ringside:admin%40acme.example?"),
@@ -45,11 +58,7 @@ fn enrolment_gives_an_otpauth_uri_and_ten_recovery_codes() {
     let secret = super::base32_decode(provisioning.secret_base32.expose());
     assert_eq!(secret.len(), 20, "160-bit secret");
     assert_eq!(
-        w.auth
-            .confirm_totp(&p, "000000")
-            .map(|_| ())
-            .unwrap_err()
-            .code(),
+        confirm_error(&w, &p, "000000"),
         "invalid_second_factor",
         "enrolment needs a real first code"
     );
@@ -57,36 +66,19 @@ fn enrolment_gives_an_otpauth_uri_and_ten_recovery_codes() {
     assert_eq!(codes.0.len(), 10);
     assert!(w.principal(&tokens).mfa_enrolled);
     assert_eq!(
-        w.auth
-            .confirm_totp(&p, &code(&w, &secret, 0))
-            .map(|_| ())
-            .unwrap_err()
-            .code(),
+        confirm_error(&w, &p, &code(&w, &secret, 0)),
         "no_pending_enrollment"
     );
 }
 
 #[test]
 fn an_enrolment_left_unconfirmed_expires() {
-    let w = World::new();
-    let org = w.org("Acme");
-    w.member(org, ADMIN, Role::Admin);
-    let tokens = w.sign_in(ADMIN);
-    let p = w.principal(&tokens);
-    let provisioning = w.auth.enroll_totp(&p).unwrap();
+    let (w, tokens, _, provisioning) = admin_enrolling();
     let secret = super::base32_decode(provisioning.secret_base32.expose());
     w.advance(Duration::from_secs(16 * 60));
-    let p = w.principal(
-        &w.auth
-            .refresh(tokens.refresh_token.expose(), ip(1))
-            .unwrap(),
-    );
+    let p = w.principal(&w.refresh(&tokens));
     assert_eq!(
-        w.auth
-            .confirm_totp(&p, &code(&w, &secret, 0))
-            .map(|_| ())
-            .unwrap_err()
-            .code(),
+        confirm_error(&w, &p, &code(&w, &secret, 0)),
         "no_pending_enrollment"
     );
 }
@@ -97,9 +89,7 @@ fn sign_in_asks_for_the_second_factor_and_accepts_one_step_either_side() {
     for (steps, accepted) in [(-2, false), (-1, true), (0, true), (1, true), (2, false)] {
         w.advance(Duration::from_secs(90)); // a fresh step each round: earlier ones were used
         let c = challenge(&w);
-        let result = w
-            .auth
-            .verify_second_factor(c.expose(), &code(&w, &secret, steps), ip(1));
+        let result = w.answer(&c, &code(&w, &secret, steps));
         assert_eq!(result.is_ok(), accepted, "a code {steps} step(s) away");
         if let Ok(tokens) = result {
             let p = w.principal(&tokens);
@@ -128,27 +118,19 @@ fn a_code_is_accepted_once() {
     );
     let c = challenge(&w);
     assert_eq!(
-        w.auth
-            .verify_second_factor(c.expose(), &now, ip(1))
-            .unwrap_err()
-            .code(),
+        w.answer(&c, &now).unwrap_err().code(),
         "invalid_second_factor",
         "through the challenge too"
     );
     let earlier = code(&w, &secret, -1);
     assert_eq!(
-        w.auth
-            .verify_second_factor(c.expose(), &earlier, ip(1))
-            .unwrap_err()
-            .code(),
+        w.answer(&c, &earlier).unwrap_err().code(),
         "invalid_second_factor",
         "and a step before the last accepted one"
     );
     w.advance(Duration::from_secs(30));
     assert!(
-        w.auth
-            .verify_second_factor(c.expose(), &code(&w, &secret, 0), ip(1))
-            .is_ok(),
+        w.answer(&c, &code(&w, &secret, 0)).is_ok(),
         "the next step's code works"
     );
 }
@@ -158,25 +140,14 @@ fn a_recovery_code_works_once() {
     let (w, _, recovery) = enrolled_admin();
     let c = challenge(&w);
     let typed = recovery[3].to_uppercase();
-    assert!(
-        w.auth
-            .verify_second_factor(c.expose(), &typed, ip(1))
-            .is_ok()
-    );
+    assert!(w.answer(&c, &typed).is_ok());
     let c = challenge(&w);
     assert_eq!(
-        w.auth
-            .verify_second_factor(c.expose(), &recovery[3], ip(1))
-            .unwrap_err()
-            .code(),
+        w.answer(&c, &recovery[3]).unwrap_err().code(),
         "invalid_second_factor",
         "a used recovery code is refused"
     );
-    assert!(
-        w.auth
-            .verify_second_factor(c.expose(), &recovery[4], ip(1))
-            .is_ok()
-    );
+    assert!(w.answer(&c, &recovery[4]).is_ok());
 }
 
 #[test]
@@ -185,28 +156,19 @@ fn a_challenge_expires_after_five_minutes_and_after_five_wrong_codes() {
     let c = challenge(&w);
     w.advance(Duration::from_secs(5 * 60));
     assert_eq!(
-        w.auth
-            .verify_second_factor(c.expose(), &code(&w, &secret, 0), ip(1))
-            .unwrap_err()
-            .code(),
+        w.answer(&c, &code(&w, &secret, 0)).unwrap_err().code(),
         "unauthenticated",
         "sign in again after five minutes"
     );
     let c = challenge(&w);
     for _ in 0..5 {
         assert_eq!(
-            w.auth
-                .verify_second_factor(c.expose(), "000000", ip(1))
-                .unwrap_err()
-                .code(),
+            w.answer(&c, "000000").unwrap_err().code(),
             "invalid_second_factor"
         );
     }
     assert_eq!(
-        w.auth
-            .verify_second_factor(c.expose(), &code(&w, &secret, 0), ip(1))
-            .unwrap_err()
-            .code(),
+        w.answer(&c, &code(&w, &secret, 0)).unwrap_err().code(),
         "unauthenticated",
         "five wrong codes void the challenge"
     );
@@ -215,20 +177,11 @@ fn a_challenge_expires_after_five_minutes_and_after_five_wrong_codes() {
 #[test]
 fn changes_to_the_team_need_the_second_factor_within_ten_minutes() {
     let (w, secret, _) = enrolled_admin();
-    let tokens = match w
-        .login(ADMIN, PASSWORD, Some(&code(&w, &secret, 0)), None)
-        .unwrap()
-    {
-        LoginOutcome::SignedIn(t) => *t,
-        LoginOutcome::NeedsSecondFactor { .. } => panic!("code given"),
-    };
+    let tokens = w.sign_in_with_code(&secret);
     let p = w.principal(&tokens);
     w.auth.authorize(&p, Permission::ManageTeam).unwrap();
     w.advance(Duration::from_secs(10 * 60 + 1));
-    let tokens = w
-        .auth
-        .refresh(tokens.refresh_token.expose(), ip(1))
-        .unwrap();
+    let tokens = w.refresh(&tokens);
     let p = w.principal(&tokens);
     assert_eq!(
         w.auth
@@ -304,10 +257,7 @@ fn replacing_a_second_factor_needs_the_current_one_first() {
     let (w, secret, _) = enrolled_admin();
     let tokens = w.sign_in_with_code(&secret);
     w.advance(Duration::from_secs(11 * 60));
-    let tokens = w
-        .auth
-        .refresh(tokens.refresh_token.expose(), ip(1))
-        .unwrap();
+    let tokens = w.refresh(&tokens);
     let p = w.principal(&tokens);
     assert_eq!(
         w.auth.enroll_totp(&p).map(|_| ()).unwrap_err().code(),
@@ -340,8 +290,13 @@ fn replacing_a_second_factor_needs_the_current_one_first() {
 }
 
 impl World {
+    /// Answers the sign-in challenge `c` with `code`, from [`ip`]`(1)`.
+    fn answer(&self, c: &SecretToken, code: &str) -> Result<Tokens, AuthError> {
+        self.auth.verify_second_factor(c.expose(), code, ip(1))
+    }
+
     /// Signs in as the admin with a fresh TOTP code.
-    fn sign_in_with_code(&self, secret: &[u8]) -> ringside_relay::auth::Tokens {
+    fn sign_in_with_code(&self, secret: &[u8]) -> Tokens {
         match self
             .login(ADMIN, PASSWORD, Some(&code(self, secret, 0)), None)
             .unwrap()

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use ringside_core::Role;
-use ringside_relay::auth::{Revocation, RevocationScope};
+use ringside_relay::auth::{Revocation, RevocationScope, Tokens};
 
 use super::{World, enrol, ip};
 
@@ -16,6 +16,15 @@ fn world_with_agent() -> World {
 }
 
 const MIN: u64 = 60;
+
+/// What the hub is told when sessions of the user `tokens` belong to end.
+fn revocation(tokens: &Tokens, scope: RevocationScope) -> Revocation {
+    Revocation {
+        org: tokens.org,
+        user: tokens.user,
+        scope,
+    }
+}
 
 #[test]
 fn tokens_are_opaque_128_bit_values_and_each_sign_in_gets_new_ones() {
@@ -61,18 +70,12 @@ fn an_access_token_lasts_fifteen_minutes_and_a_refresh_gets_a_new_pair() {
         .authenticate(tokens.access_token.expose())
         .unwrap_err();
     assert_eq!(expired.code(), "session_expired");
-    let next = w
-        .auth
-        .refresh(tokens.refresh_token.expose(), ip(1))
-        .unwrap();
+    let next = w.refresh(&tokens);
     assert_eq!(next.session, tokens.session, "same session, new tokens");
     assert_ne!(next.refresh_token.expose(), tokens.refresh_token.expose());
     w.principal(&next);
     assert_eq!(
-        w.auth
-            .authenticate(tokens.access_token.expose())
-            .unwrap_err()
-            .code(),
+        w.access_error(&tokens),
         "unauthenticated",
         "the old access token is gone after a refresh"
     );
@@ -84,10 +87,7 @@ fn a_session_unused_for_thirty_minutes_ends() {
     let tokens = w.sign_in(AGENT);
     w.advance(Duration::from_secs(30 * MIN));
     assert_eq!(
-        w.auth
-            .refresh(tokens.refresh_token.expose(), ip(1))
-            .unwrap_err()
-            .code(),
+        w.refresh_error(&tokens),
         "session_expired",
         "idle for 30 minutes"
     );
@@ -102,10 +102,7 @@ fn activity_keeps_a_session_alive_until_its_twelve_hour_end() {
     while elapsed + 14 * MIN < 12 * 3600 {
         w.advance(Duration::from_secs(14 * MIN));
         elapsed += 14 * MIN;
-        tokens = w
-            .auth
-            .refresh(tokens.refresh_token.expose(), ip(1))
-            .unwrap();
+        tokens = w.refresh(&tokens);
         w.principal(&tokens);
     }
     assert!(
@@ -114,20 +111,11 @@ fn activity_keeps_a_session_alive_until_its_twelve_hour_end() {
     );
     w.advance(Duration::from_secs(12 * 3600 - elapsed));
     assert_eq!(
-        w.auth
-            .authenticate(tokens.access_token.expose())
-            .unwrap_err()
-            .code(),
+        w.access_error(&tokens),
         "session_expired",
         "12 hours after sign-in, whatever the activity"
     );
-    assert_eq!(
-        w.auth
-            .refresh(tokens.refresh_token.expose(), ip(1))
-            .unwrap_err()
-            .code(),
-        "session_expired"
-    );
+    assert_eq!(w.refresh_error(&tokens), "session_expired");
 }
 
 #[test]
@@ -150,7 +138,7 @@ fn reusing_a_refresh_token_revokes_the_whole_family_and_says_so() {
     let w = world_with_agent();
     let mut revocations = w.auth.subscribe_revocations();
     let first = w.sign_in(AGENT);
-    let second = w.auth.refresh(first.refresh_token.expose(), ip(1)).unwrap();
+    let second = w.refresh(&first);
     let stolen = w
         .auth
         .refresh(first.refresh_token.expose(), ip(2))
@@ -161,27 +149,14 @@ fn reusing_a_refresh_token_revokes_the_whole_family_and_says_so() {
         "an old refresh token is a theft signal"
     );
     assert_eq!(
-        w.auth
-            .authenticate(second.access_token.expose())
-            .unwrap_err()
-            .code(),
+        w.access_error(&second),
         "session_revoked",
         "the legitimate holder's newer tokens die with the family"
     );
-    assert_eq!(
-        w.auth
-            .refresh(second.refresh_token.expose(), ip(1))
-            .unwrap_err()
-            .code(),
-        "session_revoked"
-    );
+    assert_eq!(w.refresh_error(&second), "session_revoked");
     assert_eq!(
         revocations.try_recv().unwrap(),
-        Revocation {
-            org: first.org,
-            user: first.user,
-            scope: RevocationScope::Session(first.session)
-        },
+        revocation(&first, RevocationScope::Session(first.session)),
         "the hub is told"
     );
     let other = w.sign_in(AGENT);
@@ -200,13 +175,7 @@ fn users_list_and_end_their_own_sessions() {
     assert_eq!(sessions[0].device_name.expose(), "Test Laptop");
     let mut revocations = w.auth.subscribe_revocations();
     w.auth.revoke_session(&p, laptop.session).unwrap();
-    assert_eq!(
-        w.auth
-            .authenticate(laptop.access_token.expose())
-            .unwrap_err()
-            .code(),
-        "session_revoked"
-    );
+    assert_eq!(w.access_error(&laptop), "session_revoked");
     assert_eq!(
         revocations.try_recv().unwrap().scope,
         RevocationScope::Session(laptop.session)
@@ -216,13 +185,7 @@ fn users_list_and_end_their_own_sessions() {
     assert!(w.auth.authenticate(third.access_token.expose()).is_err());
     w.principal(&desk);
     w.auth.logout(&p).unwrap();
-    assert_eq!(
-        w.auth
-            .authenticate(desk.access_token.expose())
-            .unwrap_err()
-            .code(),
-        "session_revoked"
-    );
+    assert_eq!(w.access_error(&desk), "session_revoked");
 }
 
 #[test]
@@ -247,20 +210,10 @@ fn an_agent_cannot_end_someone_elses_session_but_an_admin_can() {
         w.auth.revoke_user_sessions(&owner_p, agent.user).unwrap(),
         1
     );
-    assert_eq!(
-        w.auth
-            .authenticate(agent.access_token.expose())
-            .unwrap_err()
-            .code(),
-        "session_revoked"
-    );
+    assert_eq!(w.access_error(&agent), "session_revoked");
     assert_eq!(
         revocations.try_recv().unwrap(),
-        Revocation {
-            org: agent.org,
-            user: agent.user,
-            scope: RevocationScope::AllSessions
-        }
+        revocation(&agent, RevocationScope::AllSessions)
     );
 }
 
@@ -276,28 +229,12 @@ fn disabling_a_user_ends_every_session_at_once_and_publishes_it() {
         .disable_user(&w.principal(&owner), desk.user)
         .unwrap();
     for tokens in [&desk, &laptop] {
-        assert_eq!(
-            w.auth
-                .authenticate(tokens.access_token.expose())
-                .unwrap_err()
-                .code(),
-            "session_revoked"
-        );
-        assert_eq!(
-            w.auth
-                .refresh(tokens.refresh_token.expose(), ip(1))
-                .unwrap_err()
-                .code(),
-            "session_revoked"
-        );
+        assert_eq!(w.access_error(tokens), "session_revoked");
+        assert_eq!(w.refresh_error(tokens), "session_revoked");
     }
     assert_eq!(
         revocations.try_recv().unwrap(),
-        Revocation {
-            org: desk.org,
-            user: desk.user,
-            scope: RevocationScope::AllSessions
-        },
+        revocation(&desk, RevocationScope::AllSessions),
         "one message ends every stream of the user"
     );
     assert_eq!(
@@ -324,11 +261,5 @@ fn hygiene_forgets_ended_sessions() {
     w.advance(Duration::from_secs(12 * 3600 + 24 * 3600 + 1));
     let purged = w.auth.purge_expired().unwrap();
     assert!(purged.sessions >= 1, "{purged:?}");
-    assert_eq!(
-        w.auth
-            .authenticate(tokens.access_token.expose())
-            .unwrap_err()
-            .code(),
-        "unauthenticated"
-    );
+    assert_eq!(w.access_error(&tokens), "unauthenticated");
 }

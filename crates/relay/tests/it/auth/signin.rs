@@ -9,14 +9,10 @@ use super::{PASSWORD, World, ip, test_config};
 fn an_invited_person_accepts_signs_in_and_is_who_the_invitation_said() {
     let w = World::new();
     let org = w.org("Acme Insurance");
-    let invitation = w
-        .auth
-        .invite_as_operator(org, "Owner@Acme.example", Role::Owner)
-        .unwrap();
+    let invitation = w.invite(org, "Owner@Acme.example", Role::Owner);
     assert!(invitation.code.expose().starts_with("rsi_"));
     let accepted = w
-        .auth
-        .accept_invitation(invitation.code.expose(), "Olive Owner", PASSWORD, ip(1))
+        .accept(invitation.code.expose(), "Olive Owner", PASSWORD)
         .unwrap();
     assert_eq!((accepted.org, accepted.role), (org, Role::Owner));
 
@@ -104,10 +100,7 @@ fn an_unknown_address_costs_what_a_wrong_password_costs() {
 fn short_common_and_personal_passwords_are_refused_and_the_invitation_stays_usable() {
     let w = World::new();
     let org = w.org("Acme");
-    let invitation = w
-        .auth
-        .invite_as_operator(org, "casey.jones@acme.example", Role::Agent)
-        .unwrap();
+    let invitation = w.invite(org, "casey.jones@acme.example", Role::Agent);
     for (password, problem) in [
         ("short pw", PasswordProblem::TooShort),
         ("Password1234!", PasswordProblem::Common),
@@ -117,8 +110,7 @@ fn short_common_and_personal_passwords_are_refused_and_the_invitation_stays_usab
         ("casey.jones-2026!", PasswordProblem::ContainsEmail),
     ] {
         let err = w
-            .auth
-            .accept_invitation(invitation.code.expose(), "Casey", password, ip(1))
+            .accept(invitation.code.expose(), "Casey", password)
             .unwrap_err();
         match err {
             AuthError::WeakPassword(p) => assert_eq!(p, problem, "{password}"),
@@ -129,53 +121,34 @@ fn short_common_and_personal_passwords_are_refused_and_the_invitation_stays_usab
             "weak_password"
         );
     }
-    w.auth
-        .accept_invitation(invitation.code.expose(), "Casey", PASSWORD, ip(1))
+    w.accept(invitation.code.expose(), "Casey", PASSWORD)
         .expect("a refused password does not use the invitation up");
 }
 
 fn err_code(w: &World, code: &str, password: &str) -> &'static str {
-    w.auth
-        .accept_invitation(code, "Casey", password, ip(1))
-        .unwrap_err()
-        .code()
+    w.accept(code, "Casey", password).unwrap_err().code()
 }
 
 #[test]
 fn an_invitation_works_once_and_expires_after_72_hours() {
     let w = World::new();
     let org = w.org("Acme");
-    let first = w
-        .auth
-        .invite_as_operator(org, "a@acme.example", Role::Agent)
-        .unwrap();
+    let first = w.invite(org, "a@acme.example", Role::Agent);
     assert_eq!(
         first.expires_at - super::START,
         time::Duration::hours(72),
         "72 h by default"
     );
-    w.auth
-        .accept_invitation(first.code.expose(), "A", PASSWORD, ip(1))
-        .unwrap();
-    let again = w
-        .auth
-        .accept_invitation(first.code.expose(), "A", PASSWORD, ip(1))
-        .unwrap_err();
+    w.accept(first.code.expose(), "A", PASSWORD).unwrap();
+    let again = w.accept(first.code.expose(), "A", PASSWORD).unwrap_err();
     assert_eq!(again.code(), "invitation_invalid", "a code is single use");
 
-    let second = w
-        .auth
-        .invite_as_operator(org, "b@acme.example", Role::Agent)
-        .unwrap();
+    let second = w.invite(org, "b@acme.example", Role::Agent);
     w.advance(Duration::from_secs(72 * 3600));
-    let late = w
-        .auth
-        .accept_invitation(second.code.expose(), "B", PASSWORD, ip(1))
-        .unwrap_err();
+    let late = w.accept(second.code.expose(), "B", PASSWORD).unwrap_err();
     assert_eq!(late.code(), "invitation_invalid", "expired at 72 h");
     let unknown = w
-        .auth
-        .accept_invitation("rsi_00000000000000000000000000000000", "B", PASSWORD, ip(1))
+        .accept("rsi_00000000000000000000000000000000", "B", PASSWORD)
         .unwrap_err();
     assert_eq!(
         (late.to_string(), late.http_status()),
@@ -192,13 +165,8 @@ fn an_invitation_works_once_and_expires_after_72_hours() {
 fn the_invitation_is_never_the_password() {
     let w = World::new();
     let org = w.org("Acme");
-    let invitation = w
-        .auth
-        .invite_as_operator(org, "a@acme.example", Role::Agent)
-        .unwrap();
-    w.auth
-        .accept_invitation(invitation.code.expose(), "A", PASSWORD, ip(1))
-        .unwrap();
+    let invitation = w.invite(org, "a@acme.example", Role::Agent);
+    w.accept(invitation.code.expose(), "A", PASSWORD).unwrap();
     let err = w
         .login("a@acme.example", invitation.code.expose(), None, None)
         .unwrap_err();
@@ -258,8 +226,7 @@ fn admins_invite_only_roles_they_hold_and_need_a_second_factor_to_do_it() {
     assert_eq!(listed[0].email.expose(), "new@acme.example");
     w.auth.revoke_invitation(&p, created.id).unwrap();
     assert_eq!(
-        w.auth
-            .accept_invitation(created.code.expose(), "N", PASSWORD, ip(1))
+        w.accept(created.code.expose(), "N", PASSWORD)
             .unwrap_err()
             .code(),
         "invitation_invalid",
@@ -338,13 +305,7 @@ fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions() {
         .change_password(&p, PASSWORD, "a brand new passphrase", ip(1))
         .unwrap();
     assert_eq!(ended, 1, "the other session ends");
-    assert_eq!(
-        w.auth
-            .authenticate(elsewhere.access_token.expose())
-            .unwrap_err()
-            .code(),
-        "session_revoked"
-    );
+    assert_eq!(w.access_error(&elsewhere), "session_revoked");
     w.principal(&here);
     assert_eq!(
         w.login("a@acme.example", PASSWORD, None, None)
