@@ -249,18 +249,23 @@ fn serve(config: Config) -> Result<(), Error> {
     })
 }
 
-/// Resolves on SIGTERM (service managers, `docker stop`) or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
+/// Resolves on SIGTERM (service managers, `docker stop`) or SIGINT (Ctrl-C). The handlers are
+/// installed here, before the relay starts listening, not when the future is first polled: a
+/// signal that arrives right after "listening on" must still shut down cleanly.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
+    let handlers = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot install signal handlers; stop the relay with SIGKILL");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received"),
-        _ = int.recv() => tracing::info!("SIGINT received"),
+    );
+    async move {
+        let (Ok(mut term), Ok(mut int)) = handlers else {
+            tracing::error!("cannot install signal handlers; stop the relay with SIGKILL");
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+            _ = int.recv() => tracing::info!("SIGINT received"),
+        }
     }
 }
