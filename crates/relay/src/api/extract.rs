@@ -120,7 +120,10 @@ impl FromRequestParts<AppState> for Authenticated {
         match checked {
             Ok(principal) => {
                 state.limits().per_user.check(&principal.user)?;
-                Ok(Self { principal, ip })
+                Ok(Self {
+                    principal: principal.from_ip(ip),
+                    ip,
+                })
             }
             Err(refused) => {
                 // Unidentified traffic is throttled per address, like a public route.

@@ -114,7 +114,7 @@ fn entry(
     }
 }
 
-/// An audit entry for what the caller `p` does in their org.
+/// An audit entry for what the caller `p` does in their org, from where they do it.
 fn entry_by(
     p: &Principal,
     action: &'static str,
@@ -128,6 +128,7 @@ fn entry_by(
         resource_type,
         resource_id,
     )
+    .from_ip(p.source_ip)
 }
 
 fn store_err(err: ringside_store::Error) -> AuthError {

@@ -428,6 +428,7 @@ impl AuthService {
             mfa_verified_at: session.mfa_verified_at.map(at),
             mfa_enrolled: user.mfa_enrolled_at.is_some(),
             mfa_required_for: self.mfa_scope(&user)?,
+            source_ip: None,
         })
     }
 }

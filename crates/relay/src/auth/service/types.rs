@@ -139,6 +139,18 @@ pub struct Principal {
     pub mfa_enrolled: bool,
     /// What is held back until they enrol one.
     pub mfa_required_for: MfaScope,
+    /// Where the request came from, for the audit entries it writes (set by the HTTP layer with
+    /// [`Principal::from_ip`]).
+    pub source_ip: Option<IpAddr>,
+}
+
+impl Principal {
+    /// The same caller, acting from `ip`: every audit entry of the request records it.
+    #[must_use]
+    pub fn from_ip(mut self, ip: IpAddr) -> Self {
+        self.source_ip = Some(ip);
+        self
+    }
 }
 
 /// A session as its owner (or an admin) sees it.

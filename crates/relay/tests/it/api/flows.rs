@@ -802,6 +802,21 @@ async fn the_audit_query_filters_pages_stays_in_the_org_and_is_itself_audited() 
             .await;
         assert_problem(&reply, 422, "invalid_input", what);
     }
+    let by_owner = api
+        .get(
+            &format!("/v1/admin/audit?actor={}&limit=500", owner.user),
+            owner.token(),
+        )
+        .await
+        .body;
+    let by_owner = by_owner["entries"].as_array().unwrap();
+    assert!(by_owner.len() >= 5, "the owner acted: {by_owner:?}");
+    for entry in by_owner {
+        assert_eq!(
+            entry["source_ip"], "127.0.0.1",
+            "every entry of a request records where it came from: {entry}"
+        );
+    }
     let typo = api.get("/v1/admin/audit?acter=x", owner.token()).await;
     assert_problem(
         &typo,
