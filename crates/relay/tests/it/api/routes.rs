@@ -4,7 +4,7 @@
 //! The expectations are not written per cell: they follow from the row's access and
 //! `Role::allows`, the one permission matrix in ringside-core. Walking every route × every
 //! caller (each role, a user of another org, no token) then checks each handler's extractor
-//! against the matrix; comparing the table with `/v1/openapi.json` means a route cannot be added
+//! against the matrix (and the security headers on every answer); comparing the table with `/v1/openapi.json` means a route cannot be added
 //! (routes are registered with their OpenAPI description) without its row here; and the route
 //! list in `docs/api.md` is generated from the same rows.
 
@@ -446,6 +446,10 @@ async fn every_route_answers_every_role_another_org_and_no_token_as_the_permissi
                 route.method,
                 route.path,
                 brief(&reply.body)
+            );
+            super::assert_security_headers_of(
+                &reply.headers,
+                &format!("{} {} as {caller:?}", route.method, route.path),
             );
             if want >= 400 {
                 assert_eq!(
