@@ -31,7 +31,7 @@ fn assert_problem(reply: &super::client::Reply, status: u16, code: &str, what: &
 }
 
 #[tokio::test]
-async fn an_owner_invited_from_the_cli_builds_a_team_and_a_disabled_agent_is_cut_off_at_once() {
+async fn an_owner_invited_by_the_operator_builds_a_team_and_a_disabled_agent_is_cut_off_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let relay = TestRelay::start(dir.path(), "").await;
     let api = Api::new(&relay);
