@@ -67,6 +67,14 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Run the clean-up pass once and print what it removed (counts only): expired sessions and
+    /// invitations, audit entries past retention (behind a signed checkpoint). `serve` runs the
+    /// same pass at start-up and hourly.
+    Hygiene {
+        /// Run now (required: a reminder that this deletes data past its retention).
+        #[arg(long, required = true)]
+        now: bool,
+    },
     /// Verify or export the tamper-evident audit log (docs/audit.md).
     Audit {
         #[command(subcommand)]
@@ -156,6 +164,10 @@ fn dispatch(command: Command, config: Config) -> Result<(), Error> {
         } => {
             let invitation = crate::auth::admin::invite(&config, org, &email, role)?;
             print_invitation(&invitation, role.as_str(), json);
+            Ok(())
+        }
+        Command::Hygiene { now: _ } => {
+            println!("{}", crate::hygiene::run_now(&config)?);
             Ok(())
         }
         Command::Keys {

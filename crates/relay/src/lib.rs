@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 mod error;
+pub mod hygiene;
 pub mod keys;
 mod server;
 mod state;

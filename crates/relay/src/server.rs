@@ -40,7 +40,7 @@ pub async fn run_with_clock(
         .await
         .map_err(|e| Error::io("start-up task")(std::io::Error::other(e)))?;
     let (state, config) = state?;
-    let sweeper = tokio::spawn(forget_idle_clients(state.clone()));
+    let sweeper = tokio::spawn(crate::hygiene::schedule(state.clone(), config.retention));
     let app = crate::api::router(state);
     let addr = listener
         .local_addr()
@@ -114,29 +114,4 @@ fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, Error> {
         AuthConfig::default(),
     )?;
     Ok(AppState::new(store, keyring, auth, &clock))
-}
-
-/// How often, in minutes, ended sessions, used-up invitations and stale back-off state are
-/// removed.
-const IDENTITY_PURGE_EVERY: u32 = 60;
-
-/// Once a minute, forgets idle rate-limit keys (so many distinct clients cannot grow memory);
-/// at start-up and then hourly, purges what the identity core no longer needs (DESIGN §2 step 8).
-async fn forget_idle_clients(state: AppState) {
-    let mut every = tokio::time::interval(Duration::from_secs(60));
-    let mut minutes = 0u32;
-    loop {
-        every.tick().await;
-        state.limits().per_client.forget_idle();
-        state.limits().per_user.forget_idle();
-        if minutes.is_multiple_of(IDENTITY_PURGE_EVERY) {
-            let auth = state.auth().clone();
-            match tokio::task::spawn_blocking(move || auth.purge_expired()).await {
-                Ok(Ok(purged)) => tracing::debug!(?purged, "identity purge"),
-                Ok(Err(err)) => tracing::warn!(error = %err, "identity purge failed"),
-                Err(_) => tracing::warn!("identity purge did not finish"),
-            }
-        }
-        minutes = minutes.wrapping_add(1);
-    }
 }

@@ -29,7 +29,9 @@ pub struct OrgCreated {
 }
 
 /// Opens the store, the master keys and the identity service for a command.
-fn open(config: &Config) -> Result<(Arc<Store>, Arc<MasterKeyring>, AuthService), Error> {
+pub(crate) fn open(
+    config: &Config,
+) -> Result<(Arc<Store>, Arc<MasterKeyring>, AuthService), Error> {
     let store = Arc::new(Store::open(&config.data_dir, Arc::new(SystemClock))?);
     let masters = Arc::new(crate::keys::load_master_keys(config, &store)?);
     let auth = AuthService::load(

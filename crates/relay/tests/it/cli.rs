@@ -19,7 +19,9 @@ async fn help_documents_every_command() {
     let out = relay(dir.path()).arg("--help").output().await.unwrap();
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
-    for command in ["serve", "keys", "config"] {
+    for command in [
+        "serve", "keys", "config", "hygiene", "audit", "org", "invite",
+    ] {
         assert!(help.contains(command), "--help lists `{command}`:\n{help}");
     }
     for flag in [
@@ -165,4 +167,40 @@ async fn sigint_shuts_the_relay_down_cleanly() {
         .unwrap();
     assert!(status.success(), "Ctrl-C is a clean exit, got {status}");
     assert!(rest.await.unwrap().contains("shut down cleanly"));
+}
+
+#[tokio::test]
+async fn hygiene_now_runs_one_pass_and_prints_counts_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |args: &[&str]| {
+        let mut cmd = relay(dir.path());
+        cmd.arg("--data-dir").arg(&data).args(args);
+        cmd.output()
+    };
+    let created = run(&[
+        "org",
+        "create",
+        "--name",
+        "Acme",
+        "--owner-email",
+        "owner@example.com",
+    ])
+    .await
+    .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let out = run(&["hygiene", "--now"]).await.unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "hygiene --now succeeds: {stdout}");
+    assert!(
+        stdout.starts_with("removed: 0 ended session(s)"),
+        "counts only: {stdout}"
+    );
+    assert!(!stdout.contains("owner@example.com"));
+    let refused = run(&["hygiene"]).await.unwrap();
+    assert_eq!(refused.status.code(), Some(2), "without --now nothing runs");
 }
