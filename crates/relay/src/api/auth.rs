@@ -16,7 +16,7 @@ use super::dto;
 use super::extract::{Authenticated, Public, blocking};
 use super::problem::ApiError;
 use super::problem::responses::{Invalid, NotFound, TooManyRequests, Unauthorized};
-use crate::auth::DeviceInfo;
+use crate::auth::{AuthError, AuthService, DeviceInfo, Tokens};
 use crate::state::AppState;
 
 /// Signs in with email and password. An account with a second factor answers
@@ -57,12 +57,10 @@ pub(crate) async fn second_factor(
     caller: Public,
     Json(body): Json<SecondFactorRequest>,
 ) -> Result<Json<SessionTokens>, ApiError> {
-    let auth = state.auth().clone();
-    let tokens = blocking(move || {
+    issue(&state, move |auth| {
         auth.verify_second_factor(body.challenge.expose(), body.code.expose(), caller.ip)
     })
-    .await?;
-    Ok(Json(dto::session_tokens(&tokens)))
+    .await
 }
 
 /// Exchanges the refresh token for a new pair. The old refresh token is used up: presenting it
@@ -75,9 +73,10 @@ pub(crate) async fn refresh(
     caller: Public,
     Json(body): Json<RefreshRequest>,
 ) -> Result<Json<SessionTokens>, ApiError> {
-    let auth = state.auth().clone();
-    let tokens = blocking(move || auth.refresh(body.refresh_token.expose(), caller.ip)).await?;
-    Ok(Json(dto::session_tokens(&tokens)))
+    issue(&state, move |auth| {
+        auth.refresh(body.refresh_token.expose(), caller.ip)
+    })
+    .await
 }
 
 /// Ends the calling session (its access and refresh tokens stop working at once).
@@ -102,8 +101,7 @@ pub(crate) async fn accept_invitation(
     caller: Public,
     Json(body): Json<AcceptInvitationRequest>,
 ) -> Result<(StatusCode, Json<SessionTokens>), ApiError> {
-    let auth = state.auth().clone();
-    let tokens = blocking(move || {
+    let tokens = issue(&state, move |auth| {
         auth.accept_invitation_and_sign_in(
             body.code.expose(),
             body.display_name.expose(),
@@ -113,5 +111,16 @@ pub(crate) async fn accept_invitation(
         )
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(dto::session_tokens(&tokens))))
+    Ok((StatusCode::CREATED, tokens))
+}
+
+/// Runs a call of the identity core that issues a session's tokens on the blocking pool, and
+/// answers the pair (the second sign-in step, a refresh, joining by invitation).
+async fn issue(
+    state: &AppState,
+    work: impl FnOnce(&AuthService) -> Result<Tokens, AuthError> + Send + 'static,
+) -> Result<Json<SessionTokens>, ApiError> {
+    let auth = state.auth().clone();
+    let tokens = blocking(move || work(&auth)).await?;
+    Ok(Json(dto::session_tokens(&tokens)))
 }
