@@ -14,7 +14,7 @@ use ringside_core::{OrgId, Permission, Role, SessionId};
 use serde_json::{Value, json};
 
 use super::client::{
-    Api, Member, Operator, PASSWORD, enrol, invited, next_code, pace, refresh, sign_in,
+    Api, Member, Operator, PASSWORD, Reply, enrol, invited, next_code, pace, refresh, sign_in,
     start_enrolment, step_up,
 };
 use crate::utils::TestRelay;
@@ -386,6 +386,22 @@ impl World {
         prepared
     }
 
+    /// Sends `route` as the caller at `index`, prepared as [`World::prepare`] says: the answer,
+    /// and what the caller becomes if it succeeds.
+    async fn call(&mut self, route: &Route, index: usize) -> (Reply, Option<Becomes>) {
+        let prepared = self.prepare(route, index).await;
+        let reply = self
+            .api
+            .send(
+                route.method,
+                &prepared.path,
+                prepared.token.as_deref(),
+                prepared.body.as_ref(),
+            )
+            .await;
+        (reply, prepared.becomes)
+    }
+
     /// Fresh tokens for every caller (the walk takes a while on the relay's clock, and idle
     /// sessions end after 30 minutes) and, for `index` if they have a second factor, a fresh
     /// step-up.
@@ -428,16 +444,7 @@ async fn every_route_answers_every_role_another_org_and_no_token_as_the_permissi
     for (index, caller) in Caller::ALL.into_iter().enumerate() {
         world.ready(index).await;
         for route in ROUTES {
-            let prepared = world.prepare(route, index).await;
-            let reply = world
-                .api
-                .send(
-                    route.method,
-                    &prepared.path,
-                    prepared.token.as_deref(),
-                    prepared.body.as_ref(),
-                )
-                .await;
+            let (reply, becomes) = world.call(route, index).await;
             let want = expected(route, caller);
             assert_eq!(
                 reply.status,
@@ -468,8 +475,7 @@ async fn every_route_answers_every_role_another_org_and_no_token_as_the_permissi
                 );
             }
             if reply.status < 300
-                && let (Some(becomes), Some(member)) =
-                    (prepared.becomes, world.callers[index].as_mut())
+                && let (Some(becomes), Some(member)) = (becomes, world.callers[index].as_mut())
             {
                 match becomes {
                     Becomes::Enrolled(uri) => member.totp_uri = Some(uri),
@@ -506,16 +512,7 @@ async fn changes_that_need_a_recent_second_factor_refuse_a_stale_one_and_reads_d
         let Needs(permission) = route.access else {
             continue;
         };
-        let prepared = world.prepare(route, owner).await;
-        let reply = world
-            .api
-            .send(
-                route.method,
-                &prepared.path,
-                prepared.token.as_deref(),
-                prepared.body.as_ref(),
-            )
-            .await;
+        let (reply, _) = world.call(route, owner).await;
         if permission.requires_recent_second_factor() && route.method != "GET" {
             assert_eq!(
                 (reply.status, reply.code()),
