@@ -1,0 +1,247 @@
+//! The normalized events every provider module produces: one [`CallEvent`] per call-state change
+//! and one [`SmsEvent`] per message, whatever the provider's own payload looked like — so the
+//! pipeline (state machine, routing, pops) is written once.
+//!
+//! Every personal datum — phone numbers, names, message text — is wrapped in [`Pii`] at parse time
+//! ([`Number`] wraps numbers, parsed or not), so `format!("{event:?}")` is safe to log. Ids
+//! (call ids, provider user ids, extensions) are the provider's internal identifiers, not personal
+//! data, and stay plain.
+
+use std::fmt;
+
+use ringside_core::{PhoneNumber, Pii, phone::PhoneError};
+use time::OffsetDateTime;
+use zeroize::Zeroize;
+
+use crate::ProviderKind;
+
+/// An authenticated, parsed webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WebhookEvent {
+    /// A call changed state.
+    Call(CallEvent),
+    /// A text message was sent or received.
+    Sms(SmsEvent),
+}
+
+impl WebhookEvent {
+    /// The provider that sent it.
+    pub fn provider(&self) -> ProviderKind {
+        match self {
+            Self::Call(call) => call.provider,
+            Self::Sms(sms) => sms.provider,
+        }
+    }
+
+    /// The provider's identity of this event, for deduplication (unique per provider and
+    /// integration; identical across the provider's retries).
+    pub fn event_id(&self) -> &str {
+        match self {
+            Self::Call(call) => &call.event_id,
+            Self::Sms(sms) => &sms.event_id,
+        }
+    }
+}
+
+/// Our call states. Providers have many more; each module maps its own onto these (see
+/// `docs/providers.md`) and ignores the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallState {
+    /// The call is ringing (or being set up): the moment to pop.
+    Ringing,
+    /// Someone picked up.
+    Answered,
+    /// The call ended (after being answered, or for an outbound call that was not).
+    Ended,
+    /// An inbound call ended without being answered.
+    Missed,
+    /// The call went to voicemail.
+    Voicemail,
+    /// The call (or this leg of it) was transferred elsewhere.
+    Transferred,
+}
+
+impl CallState {
+    /// The lowercase name, as on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ringing => "ringing",
+            Self::Answered => "answered",
+            Self::Ended => "ended",
+            Self::Missed => "missed",
+            Self::Voicemail => "voicemail",
+            Self::Transferred => "transferred",
+        }
+    }
+
+    /// Whether a call in this state can change no further (the state machine never leaves one).
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Ended | Self::Missed | Self::Voicemail)
+    }
+}
+
+/// Which way a call or message goes, seen from the agency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// From a client to the agency.
+    Inbound,
+    /// From the agency to a client.
+    Outbound,
+    /// The provider did not say (or said something we do not know).
+    Unknown,
+}
+
+impl Direction {
+    /// Reads a provider's direction word: `inbound`, `INBOUND`, `Inbound`, `outbound-api`, …
+    pub(crate) fn parse(text: &str) -> Self {
+        let lower = text.trim().to_ascii_lowercase();
+        if lower.starts_with("inbound") || lower == "incoming" {
+            Self::Inbound
+        } else if lower.starts_with("outbound") || lower == "outgoing" {
+            Self::Outbound
+        } else {
+            Self::Unknown
+        }
+    }
+}
+
+/// A phone number from a webhook: parsed into E.164 when possible, kept as (wrapped) text when not,
+/// or known to be withheld. Either way it never prints itself.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Number {
+    /// A valid number.
+    Phone(Pii<PhoneNumber>),
+    /// The caller id was withheld (anonymous, private, restricted, …).
+    Withheld,
+    /// Text that is not a phone number we can parse (a SIP address, a short code, …).
+    Unparsed(Pii<String>),
+}
+
+impl Number {
+    /// Parses a provider's number field. Empty text is `None`.
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return None;
+        }
+        Some(match PhoneNumber::parse(trimmed) {
+            Ok(number) => Self::Phone(Pii::new(number)),
+            Err(ringside_core::Error::InvalidPhone(PhoneError::Withheld)) => Self::Withheld,
+            Err(_) => Self::Unparsed(Pii::new(trimmed.to_owned())),
+        })
+    }
+
+    /// Parses a wrapped field, leaving no unwrapped copy behind.
+    pub(crate) fn from_pii(text: Option<&Pii<String>>) -> Option<Self> {
+        text.and_then(|text| Self::parse(text.expose()))
+    }
+
+    /// The parsed number, if there is one.
+    pub fn phone(&self) -> Option<&Pii<PhoneNumber>> {
+        match self {
+            Self::Phone(phone) => Some(phone),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // `Pii` prints `[redacted]`; even the masked last four digits stay out of logs.
+            Self::Phone(phone) => write!(f, "Phone({phone:?})"),
+            Self::Withheld => f.write_str("Withheld"),
+            Self::Unparsed(text) => write!(f, "Unparsed({text:?})"),
+        }
+    }
+}
+
+/// What routing can use to pick the agents for a call or message: the provider's own user id, an
+/// extension, the number that was dialed. Whichever the provider sends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Routing {
+    /// The provider's id of the user (agent) the call or message is for.
+    pub provider_user_id: Option<String>,
+    /// The extension (number or provider extension id).
+    pub extension: Option<String>,
+    /// The agency's number that was dialed (or that sent, for outbound).
+    pub dialed_number: Option<Number>,
+}
+
+/// One state change of one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallEvent {
+    /// Who sent it.
+    pub provider: ProviderKind,
+    /// The provider's identity of this event, for deduplication (see `docs/providers.md`).
+    pub event_id: String,
+    /// The provider's id of this call (or call leg).
+    pub call_id: String,
+    /// The id the legs of a multi-leg call share (Dialpad `master_call_id`, RingCentral
+    /// `telephonySessionId`, Twilio `ParentCallSid`, Vonage `conversation_uuid`), when sent.
+    pub parent_call_id: Option<String>,
+    /// Inbound or outbound.
+    pub direction: Direction,
+    /// Our state.
+    pub state: CallState,
+    /// The provider's own state name, for the event log (never personal data).
+    pub provider_state: String,
+    /// The calling number.
+    pub from: Option<Number>,
+    /// The called number.
+    pub to: Option<Number>,
+    /// The caller's (or callee's) name as the provider knows it.
+    pub contact_name: Option<Pii<String>>,
+    /// What routing can use.
+    pub routing: Routing,
+    /// When the provider says it happened.
+    pub occurred_at: Option<OffsetDateTime>,
+}
+
+impl CallEvent {
+    /// The id that follows the call across its legs: the parent id when there is one.
+    pub fn call_key(&self) -> &str {
+        self.parent_call_id.as_deref().unwrap_or(&self.call_id)
+    }
+
+    /// The client's number: `from` on inbound calls, `to` on outbound ones.
+    pub fn client_number(&self) -> Option<&Number> {
+        match self.direction {
+            Direction::Outbound => self.to.as_ref(),
+            Direction::Inbound | Direction::Unknown => self.from.as_ref(),
+        }
+    }
+}
+
+/// One text message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsEvent {
+    /// Who sent it.
+    pub provider: ProviderKind,
+    /// The provider's identity of this event, for deduplication.
+    pub event_id: String,
+    /// The provider's id of the message.
+    pub message_id: String,
+    /// Inbound or outbound.
+    pub direction: Direction,
+    /// The sender's number.
+    pub from: Option<Number>,
+    /// The recipients' numbers.
+    pub to: Vec<Number>,
+    /// The text, when the provider sends it.
+    pub text: Option<Pii<String>>,
+    /// The sender's (or recipient's) name as the provider knows it.
+    pub contact_name: Option<Pii<String>>,
+    /// What routing can use.
+    pub routing: Routing,
+    /// When the provider says it happened.
+    pub occurred_at: Option<OffsetDateTime>,
+}
+
+/// Zeroizes a buffer that held personal data once we are done with it.
+pub(crate) fn wipe(mut buffer: Vec<u8>) {
+    buffer.zeroize();
+}

@@ -1,0 +1,267 @@
+//! Dialpad: the Dialpad-shaped HS256 vector, numbers-or-strings, pinned algorithm, tampering and
+//! the call-state mapping.
+
+mod common;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::*;
+use ringside_providers::dialpad::map_state;
+use ringside_providers::jwt::sign_hs256;
+use ringside_providers::{CallState, Direction, Outcome, ProviderError, ProviderKind};
+
+const SECRET: &str = "test-dialpad-secret";
+const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+const PAYLOAD: &str = r#"{"call_id":1234567890,"state":"ringing","direction":"inbound","external_number":"+14155550100","internal_number":"+14155550199","date_started":1700000000000}"#;
+const SIGNATURE: &str = "Dq6QM3wXZb7JsvAtHRQTjlTvz1r3IJF9jazY_DIuLB4";
+
+fn vector_token() -> String {
+    format!(
+        "{}.{}.{SIGNATURE}",
+        URL_SAFE_NO_PAD.encode(HEADER),
+        URL_SAFE_NO_PAD.encode(PAYLOAD)
+    )
+}
+
+fn dialpad(secret: &str, body: &[u8]) -> Result<Outcome, ProviderError> {
+    run(
+        ProviderKind::Dialpad,
+        secret,
+        "https://relay.example/v1/hooks/int_0",
+        &[("Content-Type", "application/jwt")],
+        body,
+        now(),
+    )
+}
+
+#[test]
+fn the_dialpad_shaped_vector_verifies_and_parses_a_ringing_call() {
+    assert_eq!(
+        sign_hs256(PAYLOAD.as_bytes(), SECRET.as_bytes()),
+        vector_token(),
+        "our signer reproduces the vector"
+    );
+    let event = call(dialpad(SECRET, vector_token().as_bytes()));
+    assert_eq!(event.state, CallState::Ringing, "ringing");
+    assert_eq!(event.call_id, "1234567890", "numeric call id");
+    assert_eq!(event.direction, Direction::Inbound, "direction");
+    assert_eq!(
+        e164(event.from.as_ref()).as_deref(),
+        Some("+14155550100"),
+        "from is external"
+    );
+    assert_eq!(
+        e164(event.to.as_ref()).as_deref(),
+        Some("+14155550199"),
+        "to is internal"
+    );
+    assert_eq!(
+        e164(event.routing.dialed_number.as_ref()).as_deref(),
+        Some("+14155550199"),
+        "the internal number routes"
+    );
+    assert_eq!(event.occurred_at, Some(now()), "date_started in epoch ms");
+    assert_eq!(
+        event.event_id, "1234567890:ringing:1700000000000",
+        "dedupe on call_id:state:time"
+    );
+}
+
+#[test]
+fn ids_and_epoch_times_are_accepted_as_numbers_or_strings() {
+    for payload in [
+        r#"{"call_id":"1234567890","master_call_id":"99","state":"connected","event_timestamp":"1700000000000","direction":"inbound"}"#,
+        r#"{"call_id":1234567890,"master_call_id":99,"state":"connected","event_timestamp":1700000000000,"direction":"inbound"}"#,
+        r#"{"call_id":1234567890,"master_call_id":99,"state":"connected","event_timestamp":1700000000000.0,"direction":"inbound"}"#,
+    ] {
+        let token = sign_hs256(payload.as_bytes(), SECRET.as_bytes());
+        let event = call(dialpad(SECRET, token.as_bytes()));
+        assert_eq!(event.call_id, "1234567890", "call id from {payload}");
+        assert_eq!(event.call_key(), "99", "master call id from {payload}");
+        assert_eq!(event.occurred_at, Some(now()), "event time from {payload}");
+        assert_eq!(event.state, CallState::Answered, "connected is answered");
+    }
+}
+
+#[test]
+fn the_pinned_algorithm_refuses_none_rs256_and_others() {
+    for header in [
+        r#"{"alg":"none","typ":"JWT"}"#,
+        r#"{"alg":"RS256","typ":"JWT"}"#,
+        r#"{"alg":"HS384","typ":"JWT"}"#,
+    ] {
+        let unsigned = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(PAYLOAD)
+        );
+        let with_vector_sig = format!("{unsigned}{SIGNATURE}");
+        for token in [unsigned, with_vector_sig] {
+            let outcome = dialpad(SECRET, token.as_bytes());
+            assert!(
+                matches!(outcome, Err(ProviderError::UnsupportedAlgorithm { .. })),
+                "{header} must be refused: {outcome:?}"
+            );
+            assert_eq!(
+                outcome.unwrap_err().http_status(),
+                401,
+                "an unsupported algorithm is an authentication failure"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_tampered_byte_and_a_wrong_secret_are_refused() {
+    let token = vector_token();
+    for at in 0..token.len() {
+        let outcome = dialpad(SECRET, &flipped(token.as_bytes(), at));
+        assert!(
+            outcome.is_err(),
+            "flipping byte {at} of the token must be refused"
+        );
+    }
+    assert_eq!(
+        dialpad("wrong-secret", token.as_bytes()),
+        Err(ProviderError::BadSignature),
+        "wrong secret"
+    );
+}
+
+#[test]
+fn plain_json_empty_and_malformed_bodies_are_refused() {
+    let plain = dialpad(SECRET, PAYLOAD.as_bytes());
+    assert!(
+        matches!(plain, Err(ProviderError::MissingSignature { .. })),
+        "plain JSON is unsigned: {plain:?}"
+    );
+    let empty = dialpad(SECRET, b"");
+    assert!(
+        matches!(empty, Err(ProviderError::MissingSignature { .. })),
+        "empty: {empty:?}"
+    );
+    for body in [&b"not a jwt"[..], b"a.b.c", b"\xff\xfe.\x00.x"] {
+        let outcome = dialpad(SECRET, body);
+        assert!(
+            matches!(outcome, Err(ProviderError::Malformed { .. })),
+            "{body:?} is malformed: {outcome:?}"
+        );
+        assert_eq!(outcome.unwrap_err().http_status(), 400, "malformed is 400");
+    }
+    let signed_garbage = sign_hs256(b"[1,2,3]", SECRET.as_bytes());
+    let outcome = dialpad(SECRET, signed_garbage.as_bytes());
+    assert!(
+        matches!(outcome, Err(ProviderError::Unprocessable { .. })),
+        "an authentic payload of the wrong shape is unprocessable: {outcome:?}"
+    );
+    assert_eq!(
+        outcome.unwrap_err().http_status(),
+        422,
+        "unprocessable is 422"
+    );
+}
+
+#[test]
+fn an_exp_claim_is_honoured_but_not_required() {
+    let expired = sign_hs256(
+        br#"{"call_id":1,"state":"ringing","exp":1699999000}"#,
+        SECRET.as_bytes(),
+    );
+    assert_eq!(
+        dialpad(SECRET, expired.as_bytes()),
+        Err(ProviderError::TimestampOutOfTolerance),
+        "a token past its exp is refused"
+    );
+    let within_leeway = sign_hs256(
+        br#"{"call_id":1,"state":"ringing","exp":1699999800}"#,
+        SECRET.as_bytes(),
+    );
+    assert!(
+        dialpad(SECRET, within_leeway.as_bytes()).is_ok(),
+        "within five minutes of exp is accepted"
+    );
+}
+
+#[test]
+fn states_we_do_not_use_are_ignored_not_refused() {
+    let token = sign_hs256(
+        br#"{"call_id":1,"state":"recording","direction":"inbound"}"#,
+        SECRET.as_bytes(),
+    );
+    assert!(
+        matches!(
+            dialpad(SECRET, token.as_bytes()),
+            Ok(Outcome::Ignored { .. })
+        ),
+        "a recording state is authentic but unused"
+    );
+}
+
+#[test]
+fn call_states_map_to_our_states() {
+    for (state, transferred, expected) in [
+        ("preanswer", false, Some(CallState::Ringing)),
+        ("calling", false, Some(CallState::Ringing)),
+        ("ringing", false, Some(CallState::Ringing)),
+        ("connected", false, Some(CallState::Answered)),
+        ("hangup", false, Some(CallState::Ended)),
+        ("hangup", true, Some(CallState::Transferred)),
+        ("missed", false, Some(CallState::Missed)),
+        ("voicemail", false, Some(CallState::Voicemail)),
+        ("voicemail_uploaded", false, Some(CallState::Voicemail)),
+        ("recording", false, None),
+        ("hold", false, None),
+        ("transcription", false, None),
+    ] {
+        assert_eq!(
+            map_state(state, transferred),
+            expected,
+            "state {state} (transferred: {transferred})"
+        );
+    }
+}
+
+#[test]
+fn a_call_event_with_marker_values_prints_none_of_them() {
+    let payload = format!(
+        r#"{{"call_id":"7","state":"ringing","direction":"outbound","external_number":"{MARKER_NUMBER}","internal_number":"+14155550199","contact":{{"id":1,"name":"{MARKER_NAME}","phone":"{MARKER_NUMBER}"}},"target":{{"id":"u1","type":"user","name":"Agent"}}}}"#
+    );
+    let token = sign_hs256(payload.as_bytes(), SECRET.as_bytes());
+    let event = call(dialpad(SECRET, token.as_bytes()));
+    assert_eq!(
+        event.routing.provider_user_id.as_deref(),
+        Some("u1"),
+        "target user routes"
+    );
+    assert_eq!(
+        event.contact_name.as_ref().map(|n| n.expose().as_str()),
+        Some(MARKER_NAME),
+        "the name is kept, wrapped"
+    );
+    assert_eq!(
+        e164(event.to.as_ref()).as_deref(),
+        Some(MARKER_NUMBER),
+        "outbound: to is external"
+    );
+    assert_no_markers(&format!("{event:?}"));
+    assert_no_markers(&format!("{event:#?}"));
+}
+
+#[test]
+fn an_sms_event_is_parsed_with_its_text_wrapped() {
+    let payload = format!(
+        r#"{{"id":555,"created_date":1700000000,"direction":"inbound","from_number":"{MARKER_NUMBER}","to_number":["+14155550199"],"text":"{MARKER_TEXT}","message_status":"success","contact":{{"name":"{MARKER_NAME}"}},"target":{{"id":"u1","type":"user","phone_number":"+14155550199"}}}}"#
+    );
+    let token = sign_hs256(payload.as_bytes(), SECRET.as_bytes());
+    let message = sms(dialpad(SECRET, token.as_bytes()));
+    assert_eq!(message.message_id, "555", "numeric id");
+    assert_eq!(message.event_id, "555:success", "dedupe on id:status");
+    assert_eq!(message.occurred_at, Some(now()), "created_date in seconds");
+    assert_eq!(message.to.len(), 1, "recipients");
+    assert_eq!(
+        message.text.as_ref().map(|t| t.expose().as_str()),
+        Some(MARKER_TEXT),
+        "text kept, wrapped"
+    );
+    assert_no_markers(&format!("{message:?}"));
+}
