@@ -235,3 +235,48 @@ fn parse(fields: &Params, idempotency: Option<String>) -> Result<Outcome, Provid
         reason: "a Twilio webhook that is neither a call nor a message",
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_port_is_added_and_removed_and_other_ports_are_kept() {
+        for (url, with, without) in [
+            (
+                "https://a.example/x?y=1",
+                "https://a.example:443/x?y=1",
+                "https://a.example/x?y=1",
+            ),
+            (
+                "https://a.example:443/x",
+                "https://a.example:443/x",
+                "https://a.example/x",
+            ),
+            (
+                "http://a.example",
+                "http://a.example:80",
+                "http://a.example",
+            ),
+            (
+                "https://u:p@a.example/x",
+                "https://u:p@a.example:443/x",
+                "https://u:p@a.example/x",
+            ),
+            ("https://[::1]/x", "https://[::1]:443/x", "https://[::1]/x"),
+            (
+                "https://a.example:8443/x",
+                "https://a.example:8443/x",
+                "https://a.example:8443/x",
+            ),
+        ] {
+            assert_eq!(
+                port_variants(url),
+                Some((with.to_owned(), without.to_owned())),
+                "port variants of {url}"
+            );
+        }
+        assert_eq!(port_variants("not a url"), None, "no scheme, no variants");
+        assert_eq!(port_variants("ftp://a/x"), None, "only http and https");
+    }
+}

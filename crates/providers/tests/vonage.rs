@@ -443,3 +443,43 @@ fn vis_states_map_to_our_states() {
         );
     }
 }
+
+#[test]
+fn every_tampered_byte_of_a_voice_token_or_a_vis_signature_is_refused() {
+    let body = voice_body();
+    let hash = hex::encode(sha2::Sha256::digest(body.as_bytes()));
+    let token = voice_token(SECRET, &serde_json::json!({"payload_hash": hash}));
+    for at in 0..token.len() {
+        let tampered = String::from_utf8_lossy(&flipped(token.as_bytes(), at)).into_owned();
+        let outcome = voice(SECRET, &tampered, body.as_bytes());
+        assert!(
+            matches!(
+                outcome,
+                Err(ProviderError::BadSignature
+                    | ProviderError::UnsupportedAlgorithm { .. }
+                    | ProviderError::Malformed { .. })
+            ),
+            "flipping token byte {at} must be refused, got {outcome:?}"
+        );
+    }
+    let vis = vis_body();
+    let signature = vonage::sign_vis(SECRET.as_bytes(), vis.as_bytes());
+    for at in 0..signature.len() {
+        let tampered = String::from_utf8_lossy(&flipped(signature.as_bytes(), at)).into_owned();
+        let outcome = run(
+            ProviderKind::Vonage,
+            SECRET,
+            "https://relay.example/",
+            &[(DEFAULT_VIS_SIGNATURE_HEADER, &tampered)],
+            vis.as_bytes(),
+            now(),
+        );
+        assert!(
+            matches!(
+                outcome,
+                Err(ProviderError::BadSignature | ProviderError::Malformed { .. })
+            ),
+            "flipping signature byte {at} must be refused, got {outcome:?}"
+        );
+    }
+}
