@@ -145,16 +145,12 @@ pub fn verify_and_parse(
     request: &Request<'_>,
 ) -> Result<Outcome, ProviderError> {
     let validation = validation_token(request)?;
-    if request.body.iter().all(u8::is_ascii_whitespace) {
-        return match validation {
-            Some(token) => Ok(Outcome::Handshake {
-                name: VALIDATION_HEADER,
-                echo: token.to_owned(),
-            }),
-            None => Err(ProviderError::MissingSignature {
-                what: "Validation-Token header (handshake) or body",
-            }),
-        };
+    let empty = request.body.iter().all(u8::is_ascii_whitespace);
+    if empty && let Some(token) = validation {
+        return Ok(Outcome::Handshake {
+            name: VALIDATION_HEADER,
+            echo: token.to_owned(),
+        });
     }
     let token = match request.header(VERIFICATION_HEADER)? {
         Some(token) => token,
@@ -166,6 +162,11 @@ pub fn verify_and_parse(
     // looking at the contents (the length of a token is not a secret worth hiding).
     if !bool::from(token.as_bytes().ct_eq(secret.bytes())) {
         return Err(ProviderError::BadSignature);
+    }
+    if empty {
+        return Ok(Outcome::Ignored {
+            reason: "a RingCentral notification without a body",
+        });
     }
     parse(request.body)
 }

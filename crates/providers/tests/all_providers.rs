@@ -294,3 +294,21 @@ proptest! {
         let _ = verify_and_parse(ProviderKind::Twilio, &secret, &settings, &tw, now());
     }
 }
+
+#[test]
+fn a_request_debug_shows_no_query_header_value_or_body() {
+    let url = format!("https://relay.example/v1/hooks/int_0?msisdn={MARKER_DIGITS}");
+    let body = format!("From={MARKER_NUMBER}&Body={MARKER_TEXT}");
+    let headers = [("X-Twilio-Signature", MARKER_NAME)];
+    let request = Request {
+        url: &url,
+        headers: &headers,
+        body: body.as_bytes(),
+    };
+    let printed = format!("{request:?}");
+    assert_no_markers(&printed);
+    assert!(
+        printed.contains("X-Twilio-Signature") && printed.contains("/v1/hooks/int_0"),
+        "the path and header names are still there to debug with: {printed}"
+    );
+}

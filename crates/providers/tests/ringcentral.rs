@@ -201,3 +201,21 @@ fn party_status_codes_map_to_our_states() {
         "missedCall makes it missed"
     );
 }
+
+#[test]
+fn an_empty_notification_needs_the_token_and_is_then_ignored() {
+    assert!(
+        matches!(
+            ringcentral(&[("Verification-Token", TOKEN)], b""),
+            Ok(Outcome::Ignored { .. })
+        ),
+        "an authentic empty notification is ignored"
+    );
+    assert!(
+        matches!(
+            ringcentral(&[], b""),
+            Err(ProviderError::MissingSignature { .. })
+        ),
+        "an empty request with no header is unauthenticated"
+    );
+}
