@@ -6,6 +6,9 @@
 //! ([`Number`] wraps numbers, parsed or not), so `format!("{event:?}")` is safe to log. Ids
 //! (call ids, provider user ids, extensions) are the provider's internal identifiers, not personal
 //! data, and stay plain.
+//!
+//! Events serialize (serde) so the relay can keep an accepted event durably — sealed, like every
+//! other PII it stores: serialization carries the wrapped values, as `Pii<T>` always does.
 
 use std::fmt;
 
@@ -16,7 +19,8 @@ use zeroize::Zeroize;
 use crate::ProviderKind;
 
 /// An authenticated, parsed webhook.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum WebhookEvent {
     /// A call changed state.
@@ -110,7 +114,8 @@ impl Direction {
 
 /// A phone number from a webhook: parsed into E.164 when possible, kept as (wrapped) text when not,
 /// or known to be withheld. Either way it never prints itself.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Number {
     /// A valid number.
     Phone(Pii<PhoneNumber>),
@@ -161,7 +166,7 @@ impl fmt::Debug for Number {
 
 /// What routing can use to pick the agents for a call or message: the provider's own user id, an
 /// extension, the number that was dialed. Whichever the provider sends.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Routing {
     /// The provider's id of the user (agent) the call or message is for.
     pub provider_user_id: Option<String>,
@@ -172,7 +177,7 @@ pub struct Routing {
 }
 
 /// One state change of one call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CallEvent {
     /// Who sent it.
     pub provider: ProviderKind,
@@ -198,6 +203,7 @@ pub struct CallEvent {
     /// What routing can use.
     pub routing: Routing,
     /// When the provider says it happened.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub occurred_at: Option<OffsetDateTime>,
 }
 
@@ -217,7 +223,7 @@ impl CallEvent {
 }
 
 /// One text message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SmsEvent {
     /// Who sent it.
     pub provider: ProviderKind,
@@ -238,6 +244,7 @@ pub struct SmsEvent {
     /// What routing can use.
     pub routing: Routing,
     /// When the provider says it happened.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub occurred_at: Option<OffsetDateTime>,
 }
 

@@ -312,3 +312,50 @@ fn a_request_debug_shows_no_query_header_value_or_body() {
         "the path and header names are still there to debug with: {printed}"
     );
 }
+
+#[test]
+fn events_round_trip_through_serde_for_durable_storage() {
+    let body = format!(
+        r#"{{"type":"call.ringing","timestamp":"2023-11-14T22:13:20Z","data":{{"call_id":"c1","direction":"inbound","from":"{MARKER_NUMBER}","to":"anonymous","contact_name":"{MARKER_NAME}","dialed_number":"sip:desk@example.com"}}}}"#
+    );
+    let ts = now().unix_timestamp();
+    let secret = ProviderSecret::new(SECRET).expect("a valid test secret");
+    let signature = standard::sign(&secret, "evt_1", ts, body.as_bytes()).expect("signs");
+    let ts_text = ts.to_string();
+    let event = match verify_and_parse(
+        ProviderKind::Standard,
+        &secret,
+        &ProviderSettings::default(),
+        &Request {
+            url: "https://relay.example/",
+            headers: &[
+                ("webhook-id", "evt_1"),
+                ("webhook-timestamp", &ts_text),
+                ("webhook-signature", &signature),
+            ],
+            body: body.as_bytes(),
+        },
+        now(),
+    ) {
+        Ok(ringside_providers::Outcome::Event(event)) => event,
+        other => panic!("expected an event, got {other:?}"),
+    };
+    let json = serde_json::to_string(&event).expect("serializes");
+    let back: ringside_providers::WebhookEvent = serde_json::from_str(&json).expect("deserializes");
+    assert_eq!(back, event, "an event survives storage unchanged");
+    let ringside_providers::WebhookEvent::Call(call) = back else {
+        panic!("a call event stays a call event");
+    };
+    assert_eq!(
+        call.to,
+        Some(ringside_providers::Number::Withheld),
+        "withheld is kept"
+    );
+    assert!(
+        matches!(
+            call.routing.dialed_number,
+            Some(ringside_providers::Number::Unparsed(_))
+        ),
+        "an unparseable number is kept as text"
+    );
+}
