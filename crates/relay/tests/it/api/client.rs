@@ -43,6 +43,21 @@ impl Reply {
         assert_eq!(self.status, status, "{what}: {}", self.body);
         self
     }
+
+    /// Asserts an error answer: status, problem+json, code.
+    #[track_caller]
+    pub(crate) fn problem(&self, status: u16, code: &str, what: &str) {
+        assert_eq!(
+            (self.status, self.code()),
+            (status, code),
+            "{what}: {}",
+            self.body
+        );
+        assert_eq!(
+            self.headers["content-type"], "application/problem+json",
+            "{what}: errors are problem+json"
+        );
+    }
 }
 
 /// The relay's API over real HTTP.
@@ -97,6 +112,47 @@ impl Api {
 
     pub(crate) async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
         self.send("POST", path, token, Some(&body)).await
+    }
+
+    /// A `GET` that must answer 200: its JSON body.
+    pub(crate) async fn get_json(&self, path: &str, token: Option<&str>, what: &str) -> Value {
+        self.get(path, token).await.expect(200, what).body
+    }
+
+    /// A `POST` with a `null` body: an action named by its path.
+    pub(crate) async fn post_null(&self, path: &str, token: Option<&str>) -> Reply {
+        self.post(path, token, Value::Null).await
+    }
+
+    pub(crate) async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send("DELETE", path, token, None).await
+    }
+
+    /// `GET /v1/me` with the member's access token.
+    pub(crate) async fn me(&self, member: &Member) -> Reply {
+        self.get("/v1/me", member.token()).await
+    }
+
+    /// `POST /v1/auth/login` with `body`.
+    pub(crate) async fn login(&self, body: Value) -> Reply {
+        self.post("/v1/auth/login", None, body).await
+    }
+
+    /// `POST /v1/auth/second-factor`: the second sign-in step.
+    pub(crate) async fn second_factor(&self, challenge: &Value, code: &str) -> Reply {
+        let body = json!({"challenge": challenge, "code": code});
+        self.post("/v1/auth/second-factor", None, body).await
+    }
+
+    /// `POST /v1/auth/refresh` with `refresh_token`.
+    pub(crate) async fn refresh(&self, refresh_token: &str) -> Reply {
+        let body = json!({"refresh_token": refresh_token});
+        self.post("/v1/auth/refresh", None, body).await
+    }
+
+    /// `POST /v1/invitations/accept` with `body`.
+    pub(crate) async fn accept(&self, body: Value) -> Reply {
+        self.post("/v1/invitations/accept", None, body).await
     }
 }
 
@@ -199,9 +255,7 @@ pub(crate) async fn join(
 ) -> Member {
     pace(relay);
     let reply = api
-        .post(
-            "/v1/invitations/accept",
-            None,
+        .accept(
             json!({"code": code, "display_name": name, "password": PASSWORD, "device_name": device}),
         )
         .await
@@ -268,12 +322,8 @@ pub(crate) async fn enrol(relay: &TestRelay, api: &Api, member: &mut Member) {
 pub(crate) async fn sign_in(relay: &TestRelay, api: &Api, member: &mut Member) {
     pace(relay);
     let reply = api
-        .post(
-            "/v1/auth/login",
-            None,
-            json!({"email": member.email, "password": member.password,
-                   "device_name": DEVICE, "device_token": member.device_token}),
-        )
+        .login(json!({"email": member.email, "password": member.password,
+                      "device_name": DEVICE, "device_token": member.device_token}))
         .await
         .expect(200, "signing in");
     let body = match reply.body["status"].as_str().unwrap() {
@@ -281,14 +331,10 @@ pub(crate) async fn sign_in(relay: &TestRelay, api: &Api, member: &mut Member) {
         "second_factor_required" => {
             pace(relay);
             let code = next_code(relay, member.totp_uri.as_deref().unwrap());
-            api.post(
-                "/v1/auth/second-factor",
-                None,
-                json!({"challenge": reply.body["challenge"], "code": code}),
-            )
-            .await
-            .expect(200, "the second sign-in step")
-            .body
+            api.second_factor(&reply.body["challenge"], &code)
+                .await
+                .expect(200, "the second sign-in step")
+                .body
         }
         other => panic!("unexpected login status {other}"),
     };
@@ -297,14 +343,7 @@ pub(crate) async fn sign_in(relay: &TestRelay, api: &Api, member: &mut Member) {
 
 /// Swaps the member's refresh token for a new pair (a fresh access token, same session).
 pub(crate) async fn refresh(api: &Api, member: &mut Member) {
-    let reply = api
-        .post(
-            "/v1/auth/refresh",
-            None,
-            json!({"refresh_token": member.refresh}),
-        )
-        .await
-        .expect(200, "refreshing");
+    let reply = api.refresh(&member.refresh).await.expect(200, "refreshing");
     member.take_tokens(&reply.body);
 }
 

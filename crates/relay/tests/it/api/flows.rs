@@ -2,58 +2,27 @@
 //! agent cut off by an admin; token rotation and reuse; timeouts; the per-user rate limit; the
 //! audit query. The relay runs on a fake clock, so timeouts are crossed by moving it.
 
-use std::time::Duration;
-
 use ringside_core::{Role, UserId};
 use serde_json::{Value, json};
 
-use super::client::{
-    Api, DEVICE, Member, Operator, PASSWORD, enrol, invited, join, next_code, pace, refresh,
-    sign_in, step_up,
-};
-use crate::utils::TestRelay;
+use super::client::{Api, DEVICE, Member, PASSWORD, Reply};
+use super::office::Office;
 
 const MIN: u64 = 60;
 
-/// Asserts an error answer: status, problem+json, code.
-#[track_caller]
-fn assert_problem(reply: &super::client::Reply, status: u16, code: &str, what: &str) {
-    assert_eq!(
-        (reply.status, reply.code()),
-        (status, code),
-        "{what}: {}",
-        reply.body
-    );
-    assert_eq!(
-        reply.headers["content-type"], "application/problem+json",
-        "{what}: errors are problem+json"
-    );
-}
-
 #[tokio::test]
 async fn an_owner_invited_by_the_operator_builds_a_team_and_a_disabled_agent_is_cut_off_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path(), "").await;
-    let api = Api::new(&relay);
-    let operator = Operator::open(&relay);
-    let org = operator.create_org("Acme Insurance");
-    let (_, owner_code) = operator.invite(org, "owner@acme.example", Role::Owner);
+    let office = Office::open("Acme Insurance").await;
+    let api = &office.api;
+    let (_, owner_code) = office
+        .operator
+        .invite(office.org, "owner@acme.example", Role::Owner);
 
     // The owner joins; until they enrol a second factor, only what an agent may do is open.
-    let mut owner = join(
-        &relay,
-        &api,
-        &owner_code,
-        "owner@acme.example",
-        "Olive Owner",
-        DEVICE,
-    )
-    .await;
-    let me = api
-        .get("/v1/me", owner.token())
-        .await
-        .expect(200, "me")
-        .body;
+    let mut owner = office
+        .join(&owner_code, "owner@acme.example", "Olive Owner")
+        .await;
+    let me = api.get_json("/v1/me", owner.token(), "me").await;
     assert_eq!(me["user"]["role"], "owner");
     assert_eq!(me["mfa_required_for"], "admin_permissions");
     assert!(
@@ -63,39 +32,25 @@ async fn an_owner_invited_by_the_operator_builds_a_team_and_a_disabled_agent_is_
             .contains(&json!("terminate_org")),
         "an owner holds every permission: {me}"
     );
-    let refused = api.get("/v1/admin/users", owner.token()).await;
-    assert_problem(
-        &refused,
+    api.get("/v1/admin/users", owner.token()).await.problem(
         403,
         "mfa_enrollment_required",
         "admin routes before enrolment",
     );
-    let again = api
-        .post(
-            "/v1/invitations/accept",
-            None,
-            json!({"code": owner_code, "display_name": "Mallory", "password": PASSWORD,
-                   "device_name": "X"}),
-        )
-        .await;
-    assert_problem(
-        &again,
-        404,
-        "invitation_invalid",
-        "an invitation works once",
-    );
+    api.accept(
+        json!({"code": owner_code, "display_name": "Mallory", "password": PASSWORD,
+                      "device_name": "X"}),
+    )
+    .await
+    .problem(404, "invitation_invalid", "an invitation works once");
 
     // TOTP enrolment, then a sign-in that asks for the second factor.
-    enrol(&relay, &api, &mut owner).await;
+    office.enrol(&mut owner).await;
     assert_eq!(owner.recovery.len(), 10, "ten recovery codes, shown once");
-    pace(&relay);
+    office.pace();
     let first = api
-        .post(
-            "/v1/auth/login",
-            None,
-            json!({"email": "OWNER@acme.example", "password": PASSWORD,
-                   "device_name": DEVICE, "device_token": owner.device_token}),
-        )
+        .login(json!({"email": "OWNER@acme.example", "password": PASSWORD,
+                      "device_name": DEVICE, "device_token": owner.device_token}))
         .await
         .expect(200, "the password step");
     assert_eq!(first.body["status"], "second_factor_required");
@@ -103,161 +58,105 @@ async fn an_owner_invited_by_the_operator_builds_a_team_and_a_disabled_agent_is_
         first.body.get("access_token").is_none(),
         "no tokens before the second factor"
     );
-    let wrong = api
-        .post(
-            "/v1/auth/second-factor",
-            None,
-            json!({"challenge": first.body["challenge"], "code": "000000"}),
-        )
-        .await;
-    assert_problem(&wrong, 401, "invalid_second_factor", "a wrong code");
-    let code = next_code(&relay, owner.totp_uri.as_deref().unwrap());
+    let challenge = &first.body["challenge"];
+    api.second_factor(challenge, "000000").await.problem(
+        401,
+        "invalid_second_factor",
+        "a wrong code",
+    );
+    let code = office.code(&owner);
     let tokens = api
-        .post(
-            "/v1/auth/second-factor",
-            None,
-            json!({"challenge": first.body["challenge"], "code": code}),
-        )
+        .second_factor(challenge, &code)
         .await
         .expect(200, "the second step")
         .body;
     assert_eq!(tokens["mfa_enrolled"], true);
     owner.take_tokens(&tokens);
-    let replay = api
-        .post(
-            "/v1/auth/login",
-            None,
-            json!({"email": owner.email, "password": PASSWORD, "device_name": DEVICE,
-                   "second_factor": code}),
-        )
-        .await;
-    assert_problem(
-        &replay,
-        401,
-        "invalid_second_factor",
-        "a TOTP code works once",
-    );
+    api.login(
+        json!({"email": owner.email, "password": PASSWORD, "device_name": DEVICE,
+                     "second_factor": code}),
+    )
+    .await
+    .problem(401, "invalid_second_factor", "a TOTP code works once");
 
     // Changes to the team need a second factor from the last ten minutes.
-    relay.clock.advance(Duration::from_secs(11 * MIN));
-    refresh(&api, &mut owner).await;
+    office.advance(11 * MIN);
+    office.refresh(&mut owner).await;
     let invite_admin = json!({"email": "admin@acme.example", "role": "admin"});
-    let stale = api
-        .post("/v1/admin/invitations", owner.token(), invite_admin.clone())
-        .await;
-    assert_problem(
-        &stale,
-        403,
-        "step_up_required",
-        "inviting needs a recent second factor",
-    );
-    step_up(&relay, &api, &owner).await;
+    api.post("/v1/admin/invitations", owner.token(), invite_admin.clone())
+        .await
+        .problem(
+            403,
+            "step_up_required",
+            "inviting needs a recent second factor",
+        );
+    office.step_up(&owner).await;
     let invitation = api
         .post("/v1/admin/invitations", owner.token(), invite_admin)
         .await
         .expect(201, "inviting an admin")
         .body;
     assert_eq!(invitation["role"], "admin");
-    let mut admin = join(
-        &relay,
-        &api,
-        invitation["code"].as_str().unwrap(),
-        "admin@acme.example",
-        "Ada Admin",
-        DEVICE,
-    )
-    .await;
-    enrol(&relay, &api, &mut admin).await;
+    let code = invitation["code"].as_str().unwrap();
+    let mut admin = office.join(code, "admin@acme.example", "Ada Admin").await;
+    office.enrol(&mut admin).await;
 
     // The admin invites an agent, who signs in and works.
+    let invite_agent = json!({"email": "agent@acme.example", "role": "agent"});
     let invitation = api
-        .post(
-            "/v1/admin/invitations",
-            admin.token(),
-            json!({"email": "agent@acme.example", "role": "agent"}),
-        )
+        .post("/v1/admin/invitations", admin.token(), invite_agent)
         .await
         .expect(201, "an admin invites an agent")
         .body;
-    let owner_invite = api
-        .post(
-            "/v1/admin/invitations",
-            admin.token(),
-            json!({"email": "boss@acme.example", "role": "owner"}),
-        )
-        .await;
-    assert_problem(
-        &owner_invite,
-        403,
-        "forbidden",
-        "an admin cannot invite an owner",
-    );
-    let mut agent = join(
-        &relay,
-        &api,
-        invitation["code"].as_str().unwrap(),
-        "agent@acme.example",
-        "Aggie Agent",
-        DEVICE,
-    )
-    .await;
-    sign_in(&relay, &api, &mut agent).await;
-    let me = api
-        .get("/v1/me", agent.token())
+    let invite_owner = json!({"email": "boss@acme.example", "role": "owner"});
+    api.post("/v1/admin/invitations", admin.token(), invite_owner)
         .await
-        .expect(200, "agent me")
-        .body;
+        .problem(403, "forbidden", "an admin cannot invite an owner");
+    let code = invitation["code"].as_str().unwrap();
+    let mut agent = office.join(code, "agent@acme.example", "Aggie Agent").await;
+    office.sign_in(&mut agent).await;
+    let me = api.get_json("/v1/me", agent.token(), "agent me").await;
     assert_eq!(me["user"]["display_name"], "Aggie Agent");
     assert_eq!(
         me["mfa_required_for"], "nothing",
         "agents need no second factor by default"
     );
-    let team = api.get("/v1/admin/users", agent.token()).await;
-    assert_problem(&team, 403, "forbidden", "agents do not manage the team");
+    api.get("/v1/admin/users", agent.token()).await.problem(
+        403,
+        "forbidden",
+        "agents do not manage the team",
+    );
     let team = api
-        .get("/v1/admin/users", admin.token())
-        .await
-        .expect(200, "the team")
-        .body;
-    assert_eq!(team["users"].as_array().unwrap().len(), 3);
-    let on_owner = api
-        .post(
-            &format!("/v1/admin/users/{}/disable", owner.user),
-            admin.token(),
-            json!(null),
-        )
+        .get_json("/v1/admin/users", admin.token(), "the team")
         .await;
-    assert_problem(
-        &on_owner,
+    assert_eq!(
+        team["users"].as_array().unwrap().len(),
+        3,
+        "the owner, the admin and the agent"
+    );
+    let disable_owner = format!("/v1/admin/users/{}/disable", owner.user);
+    api.post_null(&disable_owner, admin.token()).await.problem(
         403,
         "forbidden",
         "an admin cannot disable an owner",
     );
 
     // Disabling ends every session of the agent at once.
+    let agent_sessions = format!("/v1/admin/users/{}/sessions", agent.user);
     let sessions = api
-        .get(
-            &format!("/v1/admin/users/{}/sessions", agent.user),
-            admin.token(),
-        )
-        .await
-        .expect(200, "the agent's sessions")
-        .body;
+        .get_json(&agent_sessions, admin.token(), "the agent's sessions")
+        .await;
     assert_eq!(
         sessions["sessions"].as_array().unwrap().len(),
         2,
         "two sign-ins"
     );
-    api.post(
-        &format!("/v1/admin/users/{}/disable", agent.user),
-        admin.token(),
-        json!(null),
-    )
-    .await
-    .expect(204, "disabling the agent");
-    let cut = api.get("/v1/me", agent.token()).await;
-    assert_problem(
-        &cut,
+    let disable_agent = format!("/v1/admin/users/{}/disable", agent.user);
+    api.post_null(&disable_agent, admin.token())
+        .await
+        .expect(204, "disabling the agent");
+    let cut = api.me(&agent).await;
+    cut.problem(
         401,
         "session_revoked",
         "the agent's token is refused at once",
@@ -269,96 +168,63 @@ async fn an_owner_invited_by_the_operator_builds_a_team_and_a_disabled_agent_is_
             .starts_with("Bearer"),
         "a 401 names the scheme"
     );
-    let refreshed = api
-        .post(
-            "/v1/auth/refresh",
-            None,
-            json!({"refresh_token": agent.refresh}),
-        )
-        .await;
+    let refreshed = api.refresh(&agent.refresh).await;
     assert_eq!(
         refreshed.status, 401,
         "nor can the agent refresh: {}",
         refreshed.body
     );
-    pace(&relay);
-    let login = api
-        .post(
-            "/v1/auth/login",
-            None,
-            json!({"email": agent.email, "password": PASSWORD, "device_name": DEVICE}),
-        )
-        .await;
-    assert_problem(
-        &login,
-        401,
-        "invalid_credentials",
-        "a disabled agent cannot sign in",
-    );
+    office.pace();
+    api.login(json!({"email": agent.email, "password": PASSWORD, "device_name": DEVICE}))
+        .await
+        .problem(
+            401,
+            "invalid_credentials",
+            "a disabled agent cannot sign in",
+        );
 
     // Enabled again, the agent signs in anew; the old sessions stay dead.
-    api.post(
-        &format!("/v1/admin/users/{}/enable", agent.user),
-        admin.token(),
-        json!(null),
-    )
-    .await
-    .expect(204, "enabling the agent");
-    assert_eq!(api.get("/v1/me", agent.token()).await.status, 401);
-    sign_in(&relay, &api, &mut agent).await;
-    api.get("/v1/me", agent.token())
+    let enable_agent = format!("/v1/admin/users/{}/enable", agent.user);
+    api.post_null(&enable_agent, admin.token())
         .await
-        .expect(200, "signed in again");
+        .expect(204, "enabling the agent");
+    assert_eq!(
+        api.me(&agent).await.status,
+        401,
+        "enabling does not revive the old session"
+    );
+    office.sign_in(&mut agent).await;
+    api.me(&agent).await.expect(200, "signed in again");
 }
 
 #[tokio::test]
 async fn refresh_rotates_the_pair_and_a_reused_refresh_token_ends_the_whole_session() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path(), "").await;
-    let api = Api::new(&relay);
-    let operator = Operator::open(&relay);
-    let org = operator.create_org("Acme");
-    let mut agent = invited(&relay, &api, &operator, org, "a@acme.example", Role::Agent).await;
+    let office = Office::open("Acme").await;
+    let api = &office.api;
+    let mut agent = office.member("a@acme.example", Role::Agent).await;
     let first = agent.clone();
-    refresh(&api, &mut agent).await;
+    office.refresh(&mut agent).await;
     assert_ne!(agent.refresh, first.refresh, "a new refresh token");
     assert_ne!(agent.access, first.access, "a new access token");
     assert_eq!(agent.session, first.session, "the same session");
-    api.get("/v1/me", agent.token())
+    api.me(&agent)
         .await
         .expect(200, "the new access token works");
     assert_eq!(
-        api.get("/v1/me", first.token()).await.status,
+        api.me(&first).await.status,
         401,
         "the replaced access token does not"
     );
 
     // Someone replays the old refresh token: one of the two holders is not the owner, so the
     // session ends for both.
-    let reuse = api
-        .post(
-            "/v1/auth/refresh",
-            None,
-            json!({"refresh_token": first.refresh}),
-        )
-        .await;
-    assert_problem(&reuse, 401, "session_revoked", "a reused refresh token");
-    let after = api.get("/v1/me", agent.token()).await;
-    assert_problem(
-        &after,
-        401,
-        "session_revoked",
-        "the whole family is revoked",
-    );
-    let next = api
-        .post(
-            "/v1/auth/refresh",
-            None,
-            json!({"refresh_token": agent.refresh}),
-        )
-        .await;
-    assert_problem(
-        &next,
+    api.refresh(&first.refresh)
+        .await
+        .problem(401, "session_revoked", "a reused refresh token");
+    api.me(&agent)
+        .await
+        .problem(401, "session_revoked", "the whole family is revoked");
+    api.refresh(&agent.refresh).await.problem(
         401,
         "session_revoked",
         "the current refresh token is dead too",
@@ -367,64 +233,41 @@ async fn refresh_rotates_the_pair_and_a_reused_refresh_token_ends_the_whole_sess
 
 #[tokio::test]
 async fn access_tokens_last_fifteen_minutes_sessions_end_after_thirty_idle_or_twelve_hours() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path(), "").await;
-    let api = Api::new(&relay);
-    let operator = Operator::open(&relay);
-    let org = operator.create_org("Acme");
-    let mut agent = invited(&relay, &api, &operator, org, "a@acme.example", Role::Agent).await;
+    let office = Office::open("Acme").await;
+    let api = &office.api;
+    let mut agent = office.member("a@acme.example", Role::Agent).await;
 
-    relay.clock.advance(Duration::from_secs(15 * MIN));
-    let expired = api.get("/v1/me", agent.token()).await;
-    assert_problem(
-        &expired,
-        401,
-        "session_expired",
-        "the access token lasts 15 minutes",
-    );
-    refresh(&api, &mut agent).await;
-    api.get("/v1/me", agent.token())
+    office.advance(15 * MIN);
+    api.me(&agent)
         .await
-        .expect(200, "refreshed");
+        .problem(401, "session_expired", "the access token lasts 15 minutes");
+    office.refresh(&mut agent).await;
+    api.me(&agent).await.expect(200, "refreshed");
 
     // An active agent keeps refreshing through a shift, until the 12-hour end.
-    let signed_in_at = relay.now_unix();
+    let signed_in_at = office.relay.now_unix();
     let mut refreshed = 0;
     loop {
-        relay.clock.advance(Duration::from_secs(14 * MIN));
-        let reply = api
-            .post(
-                "/v1/auth/refresh",
-                None,
-                json!({"refresh_token": agent.refresh}),
-            )
-            .await;
+        office.advance(14 * MIN);
+        let reply = api.refresh(&agent.refresh).await;
         if reply.status != 200 {
-            assert_problem(&reply, 401, "session_expired", "the absolute end");
+            reply.problem(401, "session_expired", "the absolute end");
             break;
         }
         agent.take_tokens(&reply.body);
         refreshed += 1;
         assert!(refreshed < 100, "the session must end");
     }
-    let lasted = relay.now_unix() - signed_in_at;
+    let lasted = office.relay.now_unix() - signed_in_at;
     assert!(
         (11 * 3600..=12 * 3600 + 14 * 60).contains(&lasted),
         "refreshing keeps a session up to its 12-hour end: {lasted} s"
     );
 
     // Idle for 30 minutes: the refresh token is no longer accepted.
-    sign_in(&relay, &api, &mut agent).await;
-    relay.clock.advance(Duration::from_secs(30 * MIN));
-    let idle = api
-        .post(
-            "/v1/auth/refresh",
-            None,
-            json!({"refresh_token": agent.refresh}),
-        )
-        .await;
-    assert_problem(
-        &idle,
+    office.sign_in(&mut agent).await;
+    office.advance(30 * MIN);
+    api.refresh(&agent.refresh).await.problem(
         401,
         "session_expired",
         "30 idle minutes end a session",
@@ -434,33 +277,17 @@ async fn access_tokens_last_fifteen_minutes_sessions_end_after_thirty_idle_or_tw
 #[tokio::test]
 async fn each_user_gets_100_requests_a_minute_then_429_with_retry_after_and_office_mates_are_not_slowed()
  {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path(), "").await;
-    let api = Api::new(&relay);
-    let operator = Operator::open(&relay);
-    let org = operator.create_org("Acme");
-    let busy = invited(
-        &relay,
-        &api,
-        &operator,
-        org,
-        "busy@acme.example",
-        Role::Agent,
-    )
-    .await;
-    let colleague = invited(&relay, &api, &operator, org, "c@acme.example", Role::Agent).await;
+    let office = Office::open("Acme").await;
+    let api = &office.api;
+    let busy = office.member("busy@acme.example", Role::Agent).await;
+    let colleague = office.member("c@acme.example", Role::Agent).await;
     for i in 0..100 {
-        api.get("/v1/me", busy.token())
+        api.me(&busy)
             .await
             .expect(200, &format!("request {} of 100", i + 1));
     }
-    let refused = api.get("/v1/me", busy.token()).await;
-    assert_problem(
-        &refused,
-        429,
-        "rate_limited",
-        "the 101st request in a minute",
-    );
+    let refused = api.me(&busy).await;
+    refused.problem(429, "rate_limited", "the 101st request in a minute");
     let retry: u64 = refused.headers["retry-after"]
         .to_str()
         .unwrap()
@@ -468,30 +295,28 @@ async fn each_user_gets_100_requests_a_minute_then_429_with_retry_after_and_offi
         .unwrap();
     assert!((1..=60).contains(&retry), "Retry-After says when: {retry}");
     super::assert_security_headers_of(&refused.headers, "a 429");
-    api.get("/v1/me", colleague.token()).await.expect(
+    api.me(&colleague).await.expect(
         200,
         "a colleague behind the same address is not slowed down",
     );
-    relay.clock.advance(Duration::from_secs(retry));
-    api.get("/v1/me", busy.token())
+    office.advance(retry);
+    api.me(&busy)
         .await
         .expect(200, "after Retry-After the user may continue");
 }
 
 #[tokio::test]
 async fn the_identity_routes_errors_are_problems_with_a_stable_code_and_the_security_headers() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path(), "").await;
-    let api = Api::new(&relay);
-    let operator = Operator::open(&relay);
-    let org = operator.create_org("Acme");
-    let mut owner = invited(&relay, &api, &operator, org, "o@acme.example", Role::Owner).await;
-    enrol(&relay, &api, &mut owner).await;
-    let agent = invited(&relay, &api, &operator, org, "a@acme.example", Role::Agent).await;
-    let (_, code) = operator.invite(org, "new@acme.example", Role::Agent);
+    let office = Office::open("Acme").await;
+    let api = &office.api;
+    let owner = office.enrolled("o@acme.example", Role::Owner).await;
+    let agent = office.member("a@acme.example", Role::Agent).await;
+    let (_, code) = office
+        .operator
+        .invite(office.org, "new@acme.example", Role::Agent);
     let unknown_user = UserId::random();
-    pace(&relay);
-    let cases: Vec<(super::client::Reply, u16, &str, &str)> = vec![
+    office.pace();
+    let cases: Vec<(Reply, u16, &str, &str)> = vec![
         (
             api.get("/v1/me", None).await,
             401,
@@ -512,10 +337,9 @@ async fn the_identity_routes_errors_are_problems_with_a_stable_code_and_the_secu
             "an agent on an admin route",
         ),
         (
-            api.post(
+            api.post_null(
                 &format!("/v1/admin/users/{unknown_user}/disable"),
                 owner.token(),
-                json!(null),
             )
             .await,
             404,
@@ -523,22 +347,16 @@ async fn the_identity_routes_errors_are_problems_with_a_stable_code_and_the_secu
             "an unknown user",
         ),
         (
-            api.post(
-                "/v1/admin/users/not-an-id/disable",
-                owner.token(),
-                json!(null),
-            )
-            .await,
+            api.post_null("/v1/admin/users/not-an-id/disable", owner.token())
+                .await,
             400,
             "bad_request",
             "a malformed id",
         ),
         (
-            api.post(
-                "/v1/auth/login",
-                None,
+            api.login(
                 json!({"email": "o@acme.example", "password": PASSWORD, "device_name": "PC",
-                       "remember_me": true}),
+                             "remember_me": true}),
             )
             .await,
             422,
@@ -546,11 +364,9 @@ async fn the_identity_routes_errors_are_problems_with_a_stable_code_and_the_secu
             "an unknown field",
         ),
         (
-            api.post(
-                "/v1/invitations/accept",
-                None,
+            api.accept(
                 json!({"code": code, "display_name": "New", "password": "password1234",
-                       "device_name": "PC"}),
+                              "device_name": "PC"}),
             )
             .await,
             422,
@@ -576,7 +392,7 @@ async fn the_identity_routes_errors_are_problems_with_a_stable_code_and_the_secu
         ),
     ];
     for (reply, status, code, what) in &cases {
-        assert_problem(reply, *status, code, what);
+        reply.problem(*status, code, what);
         super::assert_security_headers_of(&reply.headers, what);
         assert_eq!(
             reply.body["type"],
@@ -589,11 +405,10 @@ async fn the_identity_routes_errors_are_problems_with_a_stable_code_and_the_secu
         weak.body["reason"], "common",
         "the password problem says why"
     );
-    pace(&relay);
-    api.post(
-        "/v1/invitations/accept",
-        None,
-        json!({"code": code, "display_name": "New", "password": PASSWORD, "device_name": "PC"}),
+    office.pace();
+    api.accept(
+        json!({"code": code, "display_name": "New", "password": PASSWORD,
+                      "device_name": "PC"}),
     )
     .await
     .expect(201, "a refused password leaves the invitation usable");
@@ -601,20 +416,16 @@ async fn the_identity_routes_errors_are_problems_with_a_stable_code_and_the_secu
 
 #[tokio::test]
 async fn an_unknown_address_and_a_wrong_password_get_the_same_answer() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path(), "").await;
-    let api = Api::new(&relay);
-    let operator = Operator::open(&relay);
-    let org = operator.create_org("Acme");
-    invited(&relay, &api, &operator, org, "a@acme.example", Role::Agent).await;
+    let office = Office::open("Acme").await;
+    office.member("a@acme.example", Role::Agent).await;
     let mut answers = Vec::new();
     for email in ["a@acme.example", "nobody@acme.example"] {
-        pace(&relay);
-        let reply = api
-            .post(
-                "/v1/auth/login",
-                None,
-                json!({"email": email, "password": "not the password at all", "device_name": "PC"}),
+        office.pace();
+        let reply = office
+            .api
+            .login(
+                json!({"email": email, "password": "not the password at all",
+                          "device_name": "PC"}),
             )
             .await;
         answers.push((reply.status, reply.body));
@@ -627,67 +438,45 @@ async fn an_unknown_address_and_a_wrong_password_get_the_same_answer() {
 
 #[tokio::test]
 async fn my_sessions_are_mine_alone_and_ending_another_one_leaves_this_one_working() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path(), "").await;
-    let api = Api::new(&relay);
-    let operator = Operator::open(&relay);
-    let org = operator.create_org("Acme");
-    let mut admin = invited(&relay, &api, &operator, org, "ad@acme.example", Role::Admin).await;
-    enrol(&relay, &api, &mut admin).await;
-    let mut agent = invited(&relay, &api, &operator, org, "a@acme.example", Role::Agent).await;
+    let office = Office::open("Acme").await;
+    let api = &office.api;
+    let admin = office.enrolled("ad@acme.example", Role::Admin).await;
+    let mut agent = office.member("a@acme.example", Role::Agent).await;
     let laptop = agent.clone();
-    sign_in(&relay, &api, &mut agent).await;
+    office.sign_in(&mut agent).await;
     let list = api
-        .get("/v1/me/sessions", agent.token())
-        .await
-        .expect(200, "my sessions")
-        .body;
+        .get_json("/v1/me/sessions", agent.token(), "my sessions")
+        .await;
     let sessions = list["sessions"].as_array().unwrap();
-    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions.len(), 2, "the first sign-in and this one");
     assert_eq!(
         sessions.iter().filter(|s| s["current"] == true).count(),
         1,
         "exactly one is this one"
     );
-    assert!(sessions.iter().all(|s| s["device_name"] == DEVICE));
-    let theirs = api
-        .send(
-            "DELETE",
-            &format!("/v1/me/sessions/{}", agent.session),
-            admin.token(),
-            None,
-        )
-        .await;
-    assert_problem(
-        &theirs,
-        404,
-        "not_found",
-        "an admin cannot end an agent's session as their own",
+    assert!(
+        sessions.iter().all(|s| s["device_name"] == DEVICE),
+        "both from the member's device: {list}"
     );
-    api.send(
-        "DELETE",
+    api.delete(&format!("/v1/me/sessions/{}", agent.session), admin.token())
+        .await
+        .problem(
+            404,
+            "not_found",
+            "an admin cannot end an agent's session as their own",
+        );
+    api.delete(
         &format!("/v1/me/sessions/{}", laptop.session),
         agent.token(),
-        None,
     )
     .await
     .expect(204, "ending my other session");
-    assert_eq!(
-        api.get("/v1/me", laptop.token()).await.status,
-        401,
-        "it is over"
-    );
-    api.get("/v1/me", agent.token())
-        .await
-        .expect(200, "this one goes on");
-    api.post("/v1/auth/logout", agent.token(), json!(null))
+    assert_eq!(api.me(&laptop).await.status, 401, "it is over");
+    api.me(&agent).await.expect(200, "this one goes on");
+    api.post_null("/v1/auth/logout", agent.token())
         .await
         .expect(204, "signing out");
-    assert_eq!(
-        api.get("/v1/me", agent.token()).await.status,
-        401,
-        "signed out"
-    );
+    assert_eq!(api.me(&agent).await.status, 401, "signed out");
 }
 
 /// The `seq` of each entry of an audit page.
@@ -700,94 +489,84 @@ fn seqs(page: &Value) -> Vec<u64> {
         .collect()
 }
 
+/// `GET /v1/admin/audit?{query}` as `reader`.
+async fn audit(api: &Api, reader: &Member, query: &str) -> Reply {
+    api.get(&format!("/v1/admin/audit?{query}"), reader.token())
+        .await
+}
+
 #[tokio::test]
 async fn the_audit_query_filters_pages_stays_in_the_org_and_is_itself_audited() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path(), "").await;
-    let api = Api::new(&relay);
-    let operator = Operator::open(&relay);
-    let org = operator.create_org("Acme");
-    let other = operator.create_org("Other");
-    let mut owner = invited(&relay, &api, &operator, org, "o@acme.example", Role::Owner).await;
-    enrol(&relay, &api, &mut owner).await;
-    let mut agent: Member =
-        invited(&relay, &api, &operator, org, "a@acme.example", Role::Agent).await;
-    sign_in(&relay, &api, &mut agent).await;
-    invited(
-        &relay,
-        &api,
-        &operator,
-        other,
-        "x@other.example",
-        Role::Owner,
-    )
-    .await;
-    let since = relay.now_rfc3339();
-    relay.clock.advance(Duration::from_secs(1));
-    sign_in(&relay, &api, &mut agent).await;
+    let office = Office::open("Acme").await;
+    let api = &office.api;
+    let other = office.operator.create_org("Other");
+    let owner = office.enrolled("o@acme.example", Role::Owner).await;
+    let mut agent = office.member("a@acme.example", Role::Agent).await;
+    office.sign_in(&mut agent).await;
+    office
+        .member_of(other, "x@other.example", Role::Owner)
+        .await;
+    let since = office.relay.now_rfc3339();
+    office.advance(1);
+    office.sign_in(&mut agent).await;
 
-    let logins = api
-        .get(
-            &format!("/v1/admin/audit?action=auth.login&actor={}", agent.user),
-            owner.token(),
-        )
-        .await
-        .expect(200, "the agent's sign-ins")
-        .body;
+    let logins = audit(
+        api,
+        &owner,
+        &format!("action=auth.login&actor={}", agent.user),
+    )
+    .await
+    .expect(200, "the agent's sign-ins")
+    .body;
     let entries = logins["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 3, "joining and two sign-ins: {logins}");
     assert!(
         entries
             .iter()
-            .all(|e| e["actor"]["id"] == agent.user.as_str())
+            .all(|e| e["actor"]["id"] == agent.user.as_str()),
+        "only the agent's entries: {logins}"
     );
     assert!(
-        entries.iter().all(|e| e["org"] == org.to_string().as_str()),
+        entries
+            .iter()
+            .all(|e| e["org"] == office.org.to_string().as_str()),
         "only this org's entries"
     );
-    let recent = api
-        .get(
-            &format!("/v1/admin/audit?action=auth.*&from={since}&resource_type=user"),
-            owner.token(),
-        )
-        .await
-        .expect(200, "recent auth entries")
-        .body;
+    let recent = audit(
+        api,
+        &owner,
+        &format!("action=auth.*&from={since}&resource_type=user"),
+    )
+    .await
+    .expect(200, "recent auth entries")
+    .body;
     assert_eq!(recent["entries"].as_array().unwrap().len(), 1, "{recent}");
-    assert_eq!(recent["entries"][0]["action"], "auth.login");
-
-    let all = seqs(
-        &api.get("/v1/admin/audit?limit=500", owner.token())
-            .await
-            .body,
+    assert_eq!(
+        recent["entries"][0]["action"], "auth.login",
+        "the one recent entry is the sign-in"
     );
-    let first = api.get("/v1/admin/audit?limit=3", owner.token()).await.body;
+
+    let all = seqs(&audit(api, &owner, "limit=500").await.body);
+    let first = audit(api, &owner, "limit=3").await.body;
     assert_eq!(seqs(&first), all[..3], "the first page");
     let after = first["next_after_seq"].as_u64().unwrap();
-    let second = api
-        .get(
-            &format!("/v1/admin/audit?limit=3&after_seq={after}"),
-            owner.token(),
-        )
+    let second = audit(api, &owner, &format!("limit=3&after_seq={after}"))
         .await
         .body;
     assert_eq!(seqs(&second), all[3..6], "the next page follows on");
-    let everything = api
-        .get("/v1/admin/audit?limit=500", owner.token())
-        .await
-        .body;
+    let everything = audit(api, &owner, "limit=500").await.body;
     assert!(
         everything["next_after_seq"].is_null(),
         "the last page says so"
     );
 
-    let queries = api
-        .get(
-            &format!("/v1/admin/audit?action=audit.query&actor={}", owner.user),
-            owner.token(),
-        )
-        .await
-        .body;
+    let queries = audit(
+        api,
+        &owner,
+        &format!("action=audit.query&actor={}", owner.user),
+    )
+    .await
+    .body;
     assert!(
         queries["entries"].as_array().unwrap().len() >= 5,
         "each read of the audit log is itself recorded: {queries}"
@@ -797,16 +576,11 @@ async fn the_audit_query_filters_pages_stays_in_the_org_and_is_itself_audited() 
         ("from=yesterday", "a time that is not RFC 3339"),
         ("limit=501", "a page too large"),
     ] {
-        let reply = api
-            .get(&format!("/v1/admin/audit?{query}"), owner.token())
-            .await;
-        assert_problem(&reply, 422, "invalid_input", what);
+        audit(api, &owner, query)
+            .await
+            .problem(422, "invalid_input", what);
     }
-    let by_owner = api
-        .get(
-            &format!("/v1/admin/audit?actor={}&limit=500", owner.user),
-            owner.token(),
-        )
+    let by_owner = audit(api, &owner, &format!("actor={}&limit=500", owner.user))
         .await
         .body;
     let by_owner = by_owner["entries"].as_array().unwrap();
@@ -817,9 +591,7 @@ async fn the_audit_query_filters_pages_stays_in_the_org_and_is_itself_audited() 
             "every entry of a request records where it came from: {entry}"
         );
     }
-    let typo = api.get("/v1/admin/audit?acter=x", owner.token()).await;
-    assert_problem(
-        &typo,
+    audit(api, &owner, "acter=x").await.problem(
         400,
         "bad_request",
         "an unknown parameter is not ignored",
