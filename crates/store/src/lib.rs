@@ -15,6 +15,7 @@
 
 mod audit;
 mod error;
+mod integrations;
 mod invitations;
 pub mod migrate;
 mod orgs;
@@ -44,6 +45,7 @@ pub use migrate::{Applied, MIGRATIONS, Migration, latest_version};
 pub use orgs::{Org, OrgKeyRow};
 pub use secrets::SecretBytes;
 
+pub use integrations::{Integration, IntegrationSecret, NewIntegration};
 pub use invitations::{Invitation, InvitationInfo, NewInvitation};
 pub use sessions::{
     IdentityPurge, NewSession, RefreshLookup, RevokeReason, Rotation, Session, SessionInfo,
@@ -193,5 +195,7 @@ pub(crate) mod test_support {
 }
 #[cfg(test)]
 mod identity_tests;
+#[cfg(test)]
+mod integration_tests;
 #[cfg(test)]
 mod tests;

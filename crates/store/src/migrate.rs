@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_orgs_and_keys"),
     migration!(2, "0002_audit"),
     migration!(3, "0003_identity"),
+    migration!(4, "0004_integrations"),
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,233 @@
+//! Tests of the integrations repository on real SQLite files: the provider secret is sealed in
+//! the file, one org never sees another's integrations, every change lands with its audit entry,
+//! and a revoked integration has no secret left.
+
+use ringside_core::wire::Actor;
+use ringside_core::{IntegrationId, OrgId};
+use ringside_vault::{MasterKey, MasterKeyVersion, MasterKeyring, OrgKeyring};
+
+use crate::test_support::store;
+use crate::{AuditContext, AuditEntry, Error, NewIntegration, Store};
+
+const NOW: i64 = 1_795_424_400; // 2026-11-23 09:00 UTC
+const SECRET: &str = "whsec_integration-secret-marker-7f3a";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Store,
+    masters: MasterKeyring,
+}
+
+fn fixture() -> Fixture {
+    let (dir, store) = store();
+    Fixture {
+        _dir: dir,
+        store,
+        masters: MasterKeyring::single(MasterKey::generate(MasterKeyVersion::FIRST)),
+    }
+}
+
+fn audit(action: &'static str, org: OrgId, id: IntegrationId) -> AuditEntry {
+    AuditEntry::new(Actor::system("test"), action, "integration")
+        .in_org(org)
+        .resource(id)
+}
+
+impl Fixture {
+    fn org(&self, name: &str) -> (OrgId, OrgKeyring) {
+        let org = self
+            .store
+            .create_org(name, &self.masters, &AuditContext::system("test"))
+            .unwrap();
+        let keys = self.store.org_keyring(org.id, &self.masters).unwrap();
+        (org.id, keys)
+    }
+
+    fn create(&self, org: OrgId, keys: &OrgKeyring, provider: &str, secret: &str) -> IntegrationId {
+        let id = IntegrationId::random();
+        let new = NewIntegration {
+            id,
+            org,
+            provider: provider.to_owned(),
+            settings: "{}".to_owned(),
+            label: "Main line".to_owned(),
+            created_at: NOW,
+        };
+        self.store
+            .create_integration(&new, secret, keys, &audit("integration.create", org, id))
+            .unwrap();
+        id
+    }
+
+    fn audit_count(&self) -> u32 {
+        self.store
+            .conn()
+            .query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))
+            .unwrap()
+    }
+}
+
+#[test]
+fn the_provider_secret_is_sealed_in_the_database_file_and_opens_for_the_webhook() {
+    let f = fixture();
+    let (org, keys) = f.org("Acme Insurance");
+    let id = f.create(org, &keys, "standard", SECRET);
+
+    let (integration, sealed) = f
+        .store
+        .integration_for_webhook(id)
+        .unwrap()
+        .expect("an active integration is found by its id alone");
+    assert_eq!(integration.org, org, "the row names its org");
+    assert_eq!(integration.provider, "standard");
+    let opened = f
+        .store
+        .open_integration_secret(integration, &sealed, &keys)
+        .unwrap();
+    assert_eq!(opened.secret.as_str(), SECRET, "the secret opens as sealed");
+    assert!(
+        !format!("{opened:?}").contains("marker"),
+        "Debug never shows the secret"
+    );
+
+    let mut bytes = std::fs::read(f.store.path()).unwrap();
+    if let Ok(more) = std::fs::read(f.store.path().with_extension("db-wal")) {
+        bytes.extend(more);
+    }
+    assert!(bytes.len() > 4096, "read the real file and its WAL");
+    for marker in [SECRET, "integration-secret-marker"] {
+        assert!(
+            !bytes
+                .windows(marker.len())
+                .any(|w| w.eq_ignore_ascii_case(marker.as_bytes())),
+            "{marker:?} is readable in the database file"
+        );
+    }
+}
+
+#[test]
+fn one_org_never_sees_lists_opens_or_deletes_another_orgs_integration() {
+    let f = fixture();
+    let (a, keys_a) = f.org("Agency A");
+    let (b, keys_b) = f.org("Agency B");
+    let of_a = f.create(a, &keys_a, "dialpad", SECRET);
+    let of_b = f.create(b, &keys_b, "twilio", "other-secret");
+
+    let listed: Vec<_> = f
+        .store
+        .integrations(a)
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(listed, vec![of_a], "org A lists only its own integration");
+    assert!(
+        matches!(f.store.integration(a, of_b), Err(Error::NotFound(_))),
+        "org A cannot read org B's integration by id"
+    );
+    assert!(
+        matches!(
+            f.store
+                .delete_integration(a, of_b, NOW, &audit("integration.delete", a, of_b)),
+            Err(Error::NotFound(_))
+        ),
+        "org A cannot revoke org B's integration"
+    );
+    let (integration, sealed) = f.store.integration_for_webhook(of_b).unwrap().unwrap();
+    assert!(
+        f.store
+            .open_integration_secret(integration, &sealed, &keys_a)
+            .is_err(),
+        "org A's keyring cannot open org B's secret"
+    );
+    assert!(
+        f.store.integration_for_webhook(of_b).unwrap().is_some(),
+        "org B's integration is untouched"
+    );
+}
+
+#[test]
+fn revoking_deletes_the_sealed_secret_and_each_change_has_its_audit_entry() {
+    let f = fixture();
+    let (org, keys) = f.org("Acme");
+    let before = f.audit_count();
+    let id = f.create(org, &keys, "vonage", SECRET);
+    assert_eq!(
+        f.audit_count(),
+        before + 1,
+        "create is audited in its transaction"
+    );
+
+    // An entry the audit log refuses rolls the revocation back.
+    let refused = audit("integration.delete", org, id).detail("note", "Not A Code!");
+    assert!(f.store.delete_integration(org, id, NOW, &refused).is_err());
+    assert!(
+        f.store.integration_for_webhook(id).unwrap().is_some(),
+        "no audit entry, no revocation"
+    );
+    assert_eq!(f.audit_count(), before + 1, "nothing was written");
+
+    f.store
+        .delete_integration(org, id, NOW + 5, &audit("integration.delete", org, id))
+        .unwrap();
+    assert_eq!(
+        f.audit_count(),
+        before + 2,
+        "delete is audited in its transaction"
+    );
+    assert!(
+        f.store.integration_for_webhook(id).unwrap().is_none(),
+        "a revoked integration is not found by the webhook path"
+    );
+    assert_eq!(
+        f.store.integration(org, id).unwrap().disabled_at,
+        Some(NOW + 5),
+        "the list shows when it was revoked"
+    );
+    let sealed: Option<Vec<u8>> = f
+        .store
+        .conn()
+        .query_row(
+            "SELECT secret_sealed FROM integrations WHERE id = ?1",
+            [id.as_bytes()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(sealed.is_none(), "the sealed secret is deleted");
+    assert!(
+        matches!(
+            f.store
+                .delete_integration(org, id, NOW, &audit("integration.delete", org, id)),
+            Err(Error::NotFound(_))
+        ),
+        "revoking twice is not found"
+    );
+}
+
+#[test]
+fn an_unknown_provider_or_a_long_label_is_refused_by_the_schema() {
+    let f = fixture();
+    let (org, keys) = f.org("Acme");
+    for (provider, label) in [("skype", "ok"), ("dialpad", &*"x".repeat(65))] {
+        let id = IntegrationId::random();
+        let new = NewIntegration {
+            id,
+            org,
+            provider: provider.to_owned(),
+            settings: "{}".to_owned(),
+            label: label.to_owned(),
+            created_at: NOW,
+        };
+        assert!(
+            f.store
+                .create_integration(&new, SECRET, &keys, &audit("integration.create", org, id))
+                .is_err(),
+            "{provider} with a {}-character label is refused",
+            label.len()
+        );
+    }
+    assert!(
+        f.store.integrations(org).unwrap().is_empty(),
+        "nothing was stored"
+    );
+}
