@@ -1,0 +1,198 @@
+//! [`Session`]: a signed-in session that keeps its own access token fresh.
+//!
+//! Why the refresh is guarded: each refresh token works once, and presenting one a second time
+//! ends the whole session (`docs/api.md`, "Stay signed in") — the relay cannot tell a second
+//! holder from a thief. So every refresh happens under one [`tokio::sync::Mutex`] around the
+//! tokens: a task that finds the access token due waits for any refresh in progress, then sees
+//! the new token instead of refreshing again with the old one.
+//!
+//! When: shortly before the access token expires ([`REFRESH_MARGIN`], by the client's clock), and
+//! once after a `401 session_expired` (the relay's clock disagreed) — unless another task has
+//! refreshed meanwhile, in which case the call is simply retried with the newer token.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::Method;
+use ringside_core::wire::{Me, RefreshRequest, Secret, SessionList, SessionTokens};
+use tokio::sync::Mutex;
+
+use crate::{Client, ClientError};
+
+/// How long before its expiry an access token is refreshed: covers a request's flight time and
+/// a little clock drift.
+pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// A signed-in session. Share it between tasks behind an `Arc`: calls may run concurrently and
+/// still refresh one at a time. `Debug` shows ids and expiry times, never a token.
+pub struct Session {
+    client: Client,
+    /// The current tokens; the lock is held for the whole of a refresh.
+    tokens: Mutex<SessionTokens>,
+}
+
+impl Session {
+    pub(crate) fn new(client: Client, tokens: SessionTokens) -> Self {
+        Self {
+            client,
+            tokens: Mutex::new(tokens),
+        }
+    }
+
+    /// The client this session talks through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// A copy of the current tokens, to keep in the OS keychain (the refresh token changes on
+    /// every refresh; the `device_token` of the first sign-in is kept across refreshes).
+    pub async fn tokens(&self) -> SessionTokens {
+        self.tokens.lock().await.clone()
+    }
+
+    /// `GET /v1/me`: who is signed in, their permissions and second-factor state.
+    pub async fn me(&self) -> Result<Me, ClientError> {
+        self.get("/v1/me").await
+    }
+
+    /// `GET /v1/me/sessions`: the caller's live sessions, newest first.
+    pub async fn sessions(&self) -> Result<SessionList, ClientError> {
+        self.get("/v1/me/sessions").await
+    }
+
+    /// `POST /v1/auth/logout`: ends this session; its tokens stop working at once.
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        let token = self.access_token().await?;
+        self.client
+            .call(
+                Method::POST,
+                "/v1/auth/logout",
+                Some(token.expose()),
+                None::<&()>,
+                204,
+            )
+            .await
+            .map(drop)
+    }
+
+    /// Refreshes now, whatever the access token's expiry (one refresh at a time).
+    pub async fn refresh(&self) -> Result<(), ClientError> {
+        let mut tokens = self.tokens.lock().await;
+        self.refresh_locked(&mut tokens).await
+    }
+
+    /// An authenticated `GET` of a JSON body, with the refresh rules of this module.
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let token = self.access_token().await?;
+        let first = self
+            .client
+            .call_json(Method::GET, path, Some(token.expose()), None::<&()>, 200)
+            .await;
+        match first {
+            Err(ClientError::Api {
+                status: 401, code, ..
+            }) if code == "session_expired" => {
+                self.refresh_unless_replaced(&token).await?;
+                let token = self.access_token().await?;
+                self.client
+                    .call_json(Method::GET, path, Some(token.expose()), None::<&()>, 200)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    /// The access token to send, refreshed first when it is within [`REFRESH_MARGIN`] of its
+    /// expiry.
+    async fn access_token(&self) -> Result<Secret, ClientError> {
+        let mut tokens = self.tokens.lock().await;
+        if self.client.now() + REFRESH_MARGIN >= tokens.access_expires_at {
+            self.refresh_locked(&mut tokens).await?;
+        }
+        Ok(tokens.access_token.clone())
+    }
+
+    /// After the relay refused `used` as expired: refreshes, unless another task already has
+    /// (the token in hand is then newer than `used`, and refreshing again would be wasted).
+    async fn refresh_unless_replaced(&self, used: &Secret) -> Result<(), ClientError> {
+        let mut tokens = self.tokens.lock().await;
+        if tokens.access_token == *used {
+            self.refresh_locked(&mut tokens).await?;
+        }
+        Ok(())
+    }
+
+    /// Exchanges the refresh token, with the lock held by the caller.
+    async fn refresh_locked(&self, tokens: &mut SessionTokens) -> Result<(), ClientError> {
+        let request = RefreshRequest {
+            refresh_token: tokens.refresh_token.clone(),
+        };
+        let mut next = self.client.refresh(&request).await?;
+        if next.device_token.is_none() {
+            next.device_token = tokens.device_token.take();
+        }
+        *tokens = next;
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("Session");
+        out.field("relay", &self.client.base_url());
+        match self.tokens.try_lock() {
+            Ok(tokens) => out
+                .field("session_id", &tokens.session_id)
+                .field("user_id", &tokens.user_id)
+                .field("org_id", &tokens.org_id)
+                .field("role", &tokens.role)
+                .field("access_expires_at", &tokens.access_expires_at)
+                .field("session_expires_at", &tokens.session_expires_at),
+            Err(_) => out.field("tokens", &"<refreshing>"),
+        };
+        out.finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ringside_core::wire::MfaRequirement;
+    use ringside_core::{OrgId, Pii, Role, SessionId, UserId};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn debug_shows_ids_and_expiry_but_never_a_token() {
+        let client = Client::new("https://relay.example").unwrap();
+        let session = client.resume(SessionTokens {
+            session_id: SessionId::random(),
+            user_id: UserId::random(),
+            org_id: OrgId::random(),
+            role: Role::Agent,
+            access_token: Pii::new("rsa_marker_access".to_owned()),
+            access_expires_at: time::macros::datetime!(2026-11-23 09:15 UTC),
+            refresh_token: Pii::new("rsr_marker_refresh".to_owned()),
+            refresh_expires_at: time::macros::datetime!(2026-11-23 09:30 UTC),
+            session_expires_at: time::macros::datetime!(2026-11-23 21:00 UTC),
+            device_token: Some(Pii::new("rsd_marker_device".to_owned())),
+            mfa_enrolled: false,
+            mfa_required_for: MfaRequirement::Nothing,
+        });
+        let printed = format!("{session:?}");
+        for token in ["rsa_marker", "rsr_marker", "rsd_marker"] {
+            assert!(
+                !printed.contains(token),
+                "{token} leaked into Debug: {printed}"
+            );
+        }
+        assert!(
+            printed.contains("session_id") && printed.contains("2026"),
+            "ids and expiry are shown for diagnosis: {printed}"
+        );
+        let step = crate::LoginStep::SignedIn(Box::new(session));
+        assert!(
+            !format!("{step:?}").contains("rsa_marker"),
+            "nor through a login step"
+        );
+    }
+}
