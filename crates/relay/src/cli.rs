@@ -57,6 +57,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Connect a telephony provider to an organisation (docs/providers.md).
+    Integration {
+        #[command(subcommand)]
+        command: IntegrationCommand,
+    },
     /// Manage the master key.
     Keys {
         #[command(subcommand)]
@@ -96,6 +101,39 @@ enum AuditCommand {
         /// Only entries from this time on (RFC 3339, e.g. 2026-01-31T00:00:00Z).
         #[arg(long, value_name = "RFC3339", value_parser = audit::parse_since)]
         since: Option<time::OffsetDateTime>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum IntegrationCommand {
+    /// Create an integration and print its webhook path and secret (the only time the secret is
+    /// shown; without --secret one is generated).
+    Create {
+        /// The organisation's id (org_…).
+        #[arg(long, value_name = "ORG")]
+        org: ringside_core::OrgId,
+        /// dialpad, ringcentral, vonage, twilio or standard.
+        #[arg(long, value_name = "PROVIDER")]
+        provider: ringside_providers::ProviderKind,
+        /// The secret the provider's console gave (Dialpad, RingCentral, Vonage, Twilio);
+        /// generated when omitted.
+        #[arg(long, value_name = "SECRET")]
+        secret: Option<String>,
+        /// A short label to tell integrations apart (not personal data).
+        #[arg(long, value_name = "LABEL", default_value = "")]
+        label: String,
+        /// Print `{"integration_id", "provider", "webhook_path", "secret"}` as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an organisation's integrations (never their secrets).
+    List {
+        /// The organisation's id (org_…).
+        #[arg(long, value_name = "ORG")]
+        org: ringside_core::OrgId,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -166,6 +204,7 @@ fn dispatch(command: Command, config: Config) -> Result<(), Error> {
             print_invitation(&invitation, role.as_str(), json);
             Ok(())
         }
+        Command::Integration { command } => integration(&config, command),
         Command::Hygiene { now: _ } => {
             println!("{}", crate::hygiene::run_now(&config)?);
             Ok(())
@@ -224,6 +263,70 @@ enum OrgCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+fn integration(config: &Config, command: IntegrationCommand) -> Result<(), Error> {
+    match command {
+        IntegrationCommand::Create {
+            org,
+            provider,
+            secret,
+            label,
+            json,
+        } => {
+            let created = crate::auth::admin::create_integration(
+                config,
+                org,
+                provider,
+                secret.as_deref(),
+                &label,
+            )?;
+            let path = crate::auth::webhook_path(created.id);
+            if json {
+                let out = serde_json::json!({
+                    "integration_id": created.id,
+                    "provider": created.provider,
+                    "webhook_path": path,
+                    "secret": created.secret.as_str(),
+                });
+                println!("{out}");
+            } else {
+                println!("integration {} ({})", created.id, created.provider.as_str());
+                println!("webhook path {path}");
+                println!("secret (shown only now):");
+                println!("  {}", created.secret.as_str());
+            }
+        }
+        IntegrationCommand::List { org, json } => {
+            let list = crate::auth::admin::list_integrations(config, org)?;
+            if json {
+                let out: Vec<_> = list
+                    .iter()
+                    .map(|i| {
+                        serde_json::json!({
+                            "integration_id": i.id,
+                            "provider": i.provider,
+                            "label": i.label,
+                            "webhook_path": crate::auth::webhook_path(i.id),
+                            "created_at": i.created_at,
+                            "disabled_at": i.disabled_at,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(out));
+            } else {
+                for i in &list {
+                    let state = if i.disabled_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    println!("{}  {:<11}  {state:<7}  {}", i.id, i.provider, i.label);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Prints an invitation code, the one time it is ever shown. The address is not printed: the

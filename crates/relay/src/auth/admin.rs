@@ -1,4 +1,4 @@
-//! The operator's identity commands: `org create` and `invite`, run on the relay's own machine
+//! The operator's identity commands: `org create`, `invite` and `integration create|list`, run on the relay's own machine
 //! with the relay's configuration (data folder, master-key source).
 //!
 //! Why on the command line: Ringside is invitation-only, so the very first person of an org
@@ -78,4 +78,25 @@ pub fn invite(
     let invitation = auth.invite_as_operator(org, email, role)?;
     tracing::info!(%org, invitation = %invitation.id, %role, "invitation created");
     Ok(invitation)
+}
+
+/// `integration create`: a new integration of `org`; the answer carries its secret, shown once.
+pub fn create_integration(
+    config: &Config,
+    org: OrgId,
+    provider: ringside_providers::ProviderKind,
+    secret: Option<&str>,
+    label: &str,
+) -> Result<crate::auth::CreatedIntegration, Error> {
+    let (_store, _masters, auth) = open(config)?;
+    Ok(auth.create_integration_as_operator(org, provider, secret, label)?)
+}
+
+/// `integration list`: the integrations of `org`, without secrets.
+pub fn list_integrations(
+    config: &Config,
+    org: OrgId,
+) -> Result<Vec<ringside_store::Integration>, Error> {
+    let (_store, _masters, auth) = open(config)?;
+    Ok(auth.list_integrations_as_operator(org)?)
 }

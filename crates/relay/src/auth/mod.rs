@@ -34,9 +34,10 @@ pub use email::{EMAIL_INDEX_PURPOSE, EmailIndexKey, normalize_email};
 pub use error::AuthError;
 pub use password::{HashParams, PasswordProblem};
 pub use service::{
-    AcceptedInvitation, AuthService, CreatedInvitation, DeviceInfo, InvitationView, LoginOutcome,
-    LoginRequest, MfaScope, Principal, RecoveryCodes, Revocation, RevocationScope, SessionView,
-    Tokens, UserView,
+    AcceptedInvitation, AuthService, CreatedIntegration, CreatedInvitation, DeviceInfo,
+    InvitationView, LoginOutcome, LoginRequest, MAX_INTEGRATION_LABEL_CHARS, MfaScope, Principal,
+    RecoveryCodes, Revocation, RevocationScope, SessionView, Tokens, UserView, generate_secret,
+    webhook_path,
 };
 pub use tokens::{SecretToken, TokenKind};
 pub use totp::Provisioning;

@@ -20,7 +20,14 @@ async fn help_documents_every_command() {
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
     for command in [
-        "serve", "keys", "config", "hygiene", "audit", "org", "invite",
+        "serve",
+        "keys",
+        "config",
+        "hygiene",
+        "audit",
+        "org",
+        "invite",
+        "integration",
     ] {
         assert!(help.contains(command), "--help lists `{command}`:\n{help}");
     }

@@ -14,6 +14,8 @@ mod audit;
 mod auth;
 /// Process-level behaviour of the `ringside-relay` binary: exit codes, messages, signals.
 mod cli;
+/// `integration create|list` through the real binary.
+mod integrations;
 /// `keys rotate` against a real store and key file.
 mod keys;
 /// `serve` over plain HTTP: health and readiness.

@@ -21,11 +21,13 @@
 //! - `signin`: password sign-in, the second-factor challenge, refresh, authenticating a token;
 //! - `sessions`: listing and ending sessions;
 //! - `team`: the admin's operations on users and the org's second-factor policy;
+//! - `integrations`: connecting a telephony provider (sealed secret, shown once);
 //! - `invitations`: inviting, listing, revoking and accepting;
 //! - `credentials`: the caller's own TOTP enrolment, step-up, and password change.
 
 mod authorize;
 mod credentials;
+mod integrations;
 mod invitations;
 mod sessions;
 mod signin;
@@ -51,6 +53,9 @@ use crate::auth::{AuthConfig, AuthError};
 
 use signin::Challenge;
 
+pub use integrations::{
+    CreatedIntegration, MAX_INTEGRATION_LABEL_CHARS, generate_secret, webhook_path,
+};
 pub use invitations::MAX_DISPLAY_NAME_CHARS;
 pub use types::{
     AcceptedInvitation, CreatedInvitation, DeviceInfo, InvitationView, LoginOutcome, LoginRequest,

@@ -1,0 +1,207 @@
+//! `integration create` and `integration list` through the real binary: the JSON shape, the
+//! secret shown once and never again, generated secrets in each provider's form, bad input
+//! refused with nothing stored.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ringside-relay");
+
+fn relay(home: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .env_clear()
+        .env("HOME", home)
+        .arg("--data-dir")
+        .arg(home.join("data"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "the command succeeds: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON value")
+}
+
+/// A fresh org in `home`'s data folder; its id.
+fn org(home: &Path) -> String {
+    let created = json_of(&relay(
+        home,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Acme",
+            "--owner-email",
+            "o@example.com",
+            "--json",
+        ],
+    ));
+    created["org_id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn create_prints_the_id_webhook_path_and_secret_once_and_list_never_shows_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = org(dir.path());
+    let secret = "dialpad-secret-marker-5d1c";
+    let created = json_of(&relay(
+        dir.path(),
+        &[
+            "integration",
+            "create",
+            "--org",
+            &org,
+            "--provider",
+            "dialpad",
+            "--secret",
+            secret,
+            "--label",
+            "Main line",
+            "--json",
+        ],
+    ));
+    let id = created["integration_id"]
+        .as_str()
+        .expect("an integration_id");
+    assert!(id.starts_with("int_"), "the id is an int_ token: {id}");
+    assert_eq!(
+        created["webhook_path"],
+        format!("/v1/hooks/{id}"),
+        "the webhook path names the integration"
+    );
+    assert_eq!(
+        created["secret"], secret,
+        "the given secret is echoed this once"
+    );
+    assert_eq!(created["provider"], "dialpad");
+
+    for args in [
+        vec!["integration", "list", "--org", &org, "--json"],
+        vec!["integration", "list", "--org", &org],
+    ] {
+        let out = relay(dir.path(), &args);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "list succeeds: {text}");
+        assert!(text.contains(id), "the list names the integration: {text}");
+        assert!(
+            !text.contains(secret),
+            "the list never shows the secret: {text}"
+        );
+    }
+    let listed = json_of(&relay(
+        dir.path(),
+        &["integration", "list", "--org", &org, "--json"],
+    ));
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(1),
+        "one integration: {listed}"
+    );
+    assert_eq!(listed[0]["label"], "Main line");
+    assert!(
+        listed[0].get("secret").is_none(),
+        "no secret field in the list"
+    );
+
+    let db = std::fs::read(dir.path().join("data").join("ringside.db")).unwrap();
+    assert!(
+        !db.windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "the secret is not readable in the database file"
+    );
+}
+
+#[test]
+fn a_generated_secret_takes_the_providers_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = org(dir.path());
+    let create = |provider: &str| {
+        json_of(&relay(
+            dir.path(),
+            &[
+                "integration",
+                "create",
+                "--org",
+                &org,
+                "--provider",
+                provider,
+                "--json",
+            ],
+        ))["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let standard = create("standard");
+    let encoded = standard
+        .strip_prefix("whsec_")
+        .expect("a whsec_ secret for Standard Webhooks");
+    assert_eq!(encoded.len(), 44, "base64 of 32 bytes: {}", encoded.len());
+    let twilio = create("twilio");
+    assert_eq!(twilio.len(), 64, "32 random bytes in hex");
+    assert_ne!(twilio, create("twilio"), "each secret is fresh");
+}
+
+#[test]
+fn a_bad_provider_org_secret_or_label_is_refused_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = org(dir.path());
+    let long = "x".repeat(65);
+    let refused: [&[&str]; 4] = [
+        &[
+            "integration",
+            "create",
+            "--org",
+            &org,
+            "--provider",
+            "skype",
+        ],
+        &[
+            "integration",
+            "create",
+            "--org",
+            "org_AAAAAAAAAAAAAAAAAAAAAA",
+            "--provider",
+            "twilio",
+        ],
+        &[
+            "integration",
+            "create",
+            "--org",
+            &org,
+            "--provider",
+            "twilio",
+            "--secret",
+            " padded ",
+        ],
+        &[
+            "integration",
+            "create",
+            "--org",
+            &org,
+            "--provider",
+            "twilio",
+            "--label",
+            &long,
+        ],
+    ];
+    for args in refused {
+        let out = relay(dir.path(), args);
+        assert!(!out.status.success(), "{args:?} is refused");
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("padded"),
+            "the error does not echo the secret"
+        );
+    }
+    let listed = json_of(&relay(
+        dir.path(),
+        &["integration", "list", "--org", &org, "--json"],
+    ));
+    assert_eq!(listed, serde_json::json!([]), "nothing was stored");
+}
