@@ -14,6 +14,8 @@ mod audit;
 mod auth;
 /// Process-level behaviour of the `ringside-relay` binary: exit codes, messages, signals.
 mod cli;
+/// `ringside-client` driven against a real relay: sign-in, second factor, refresh, sign-out.
+mod client_crate;
 /// `integration create|list` through the real binary.
 mod integrations;
 /// `keys rotate` against a real store and key file.
