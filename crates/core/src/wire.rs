@@ -9,7 +9,8 @@ mod audit;
 mod auth;
 
 pub use admin::{
-    AuditLogPage, AuditQuery, CreateInvitationRequest, InvitationCreated, InvitationInfo,
+    AuditLogPage, AuditQuery, CreateIntegrationRequest, CreateInvitationRequest,
+    IntegrationCreated, IntegrationInfo, IntegrationList, InvitationCreated, InvitationInfo,
     InvitationList, MfaPolicyRequest, SetRoleRequest, UserList,
 };
 pub use audit::{Actor, ActorKind, AuditOutcome, AuditRecord};

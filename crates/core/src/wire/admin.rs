@@ -1,5 +1,5 @@
 //! The HTTP API's administration bodies (`/v1/admin/...`): the team, roles, invitations, the
-//! organisation's second-factor policy, and the audit-log query.
+//! organisation's second-factor policy, the audit-log query, and provider integrations.
 //!
 //! Same rules as [`super::auth`]: requests refuse unknown fields, personal data and secrets are
 //! [`Pii`], times are RFC 3339 UTC strings.
@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::audit::AuditRecord;
 use super::auth::{Secret, UserInfo};
-use crate::{InvitationId, Pii, Role, UserId};
+use crate::{IntegrationId, InvitationId, Pii, Role, UserId};
 
 /// `GET /v1/admin/users`: everyone in the organisation.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
@@ -170,4 +170,67 @@ mod tests {
             AuditQuery::default()
         );
     }
+}
+
+/// `POST /v1/admin/integrations`: connect a telephony provider (owner only, recent second
+/// factor).
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct CreateIntegrationRequest {
+    /// `dialpad`, `ringcentral`, `vonage`, `twilio` or `standard`.
+    #[schema(example = "dialpad")]
+    pub provider: String,
+    /// The secret the provider's console gave; omitted: the relay generates one (Standard
+    /// Webhooks: `whsec_` + base64; others: hex) and answers it this once.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    #[ts(type = "string | null")]
+    pub secret: Option<Secret>,
+    /// A short label to tell integrations apart (at most 64 characters; not personal data).
+    #[serde(default)]
+    #[schema(example = "Main line")]
+    pub label: String,
+}
+
+/// A new integration. The secret is shown this once: paste it into the provider's console.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct IntegrationCreated {
+    /// The integration, as listed.
+    pub integration: IntegrationInfo,
+    /// The secret the provider signs with.
+    #[schema(value_type = String)]
+    pub secret: Secret,
+}
+
+/// An integration, without its secret.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct IntegrationInfo {
+    /// Id (`int_…`, 128 random bits): the last segment of the webhook URL.
+    #[schema(value_type = String)]
+    pub id: IntegrationId,
+    /// The provider.
+    pub provider: String,
+    /// The admin-given label.
+    pub label: String,
+    /// Where the provider posts: `/v1/hooks/{id}` under the relay's public base URL.
+    pub webhook_path: String,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
+    pub created_at: OffsetDateTime,
+    /// When it was revoked (its secret is then deleted), if it was.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub disabled_at: Option<OffsetDateTime>,
+}
+
+/// `GET /v1/admin/integrations`: the organisation's integrations, revoked ones included.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct IntegrationList {
+    /// Integrations, oldest first.
+    pub integrations: Vec<IntegrationInfo>,
 }

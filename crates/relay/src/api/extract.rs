@@ -156,7 +156,7 @@ pub(crate) mod perm {
         )*};
     }
 
-    markers!(ManageTeam, ViewAuditLog);
+    markers!(ManageCredentials, ManageTeam, ViewAuditLog);
 }
 
 /// A caller who may use `P`'s permission: [`Authenticated`], then

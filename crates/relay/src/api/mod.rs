@@ -19,6 +19,7 @@ mod dto;
 pub(crate) mod extract;
 mod headers;
 mod health;
+mod integrations;
 mod invitations;
 mod me;
 mod openapi;
@@ -71,6 +72,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(team::set_mfa_policy))
         .routes(routes!(invitations::list, invitations::create))
         .routes(routes!(invitations::revoke))
+        .routes(routes!(integrations::list, integrations::create))
+        .routes(routes!(integrations::revoke))
         .routes(routes!(audit::query));
     OpenApiRouter::with_openapi(openapi::base())
         .merge(public)

@@ -29,6 +29,8 @@ pub struct CreatedIntegration {
     pub label: String,
     /// The secret to paste into the provider's console (or the one the operator gave).
     pub secret: Zeroizing<String>,
+    /// When it was created (unix seconds).
+    pub created_at: i64,
 }
 
 impl std::fmt::Debug for CreatedIntegration {
@@ -137,6 +139,7 @@ impl AuthService {
             label: label.to_owned(),
             created_at: self.now(),
         };
+        let created_at = new.created_at;
         let keys = self.keys(org)?;
         let audit = audit(id).detail("provider", provider.as_str());
         self.store()
@@ -148,6 +151,7 @@ impl AuthService {
             provider,
             label: label.to_owned(),
             secret,
+            created_at,
         })
     }
 

@@ -195,6 +195,20 @@ impl Operator {
         let created = self.auth.invite_as_operator(org, email, role).unwrap();
         (created.id.to_string(), created.code.expose().to_owned())
     }
+
+    /// A new Dialpad integration of `org`, with a generated secret: its id.
+    pub(crate) fn create_integration(&self, org: OrgId) -> String {
+        self.auth
+            .create_integration_as_operator(
+                org,
+                ringside_providers::ProviderKind::Dialpad,
+                None,
+                "Walk",
+            )
+            .unwrap()
+            .id
+            .to_string()
+    }
 }
 
 /// Someone who joined over HTTP, with what their desktop app would keep.

@@ -1,6 +1,7 @@
 //! Whole journeys over HTTP, as the desktop app makes them: the first owner's invitation to an
 //! agent cut off by an admin; token rotation and reuse; timeouts; the per-user rate limit; the
-//! audit query. The relay runs on a fake clock, so timeouts are crossed by moving it.
+//! audit query; an owner connecting a provider. The relay runs on a fake clock, so timeouts are
+//! crossed by moving it.
 
 use ringside_core::{Role, UserId};
 use serde_json::{Value, json};
@@ -595,5 +596,108 @@ async fn the_audit_query_filters_pages_stays_in_the_org_and_is_itself_audited() 
         400,
         "bad_request",
         "an unknown parameter is not ignored",
+    );
+}
+
+#[tokio::test]
+async fn an_owner_connects_a_provider_sees_the_secret_once_and_revokes_it_within_their_org() {
+    let office = Office::open("Acme Insurance").await;
+    let api = &office.api;
+    let owner = office.enrolled("owner@acme.example", Role::Owner).await;
+    let admin = office.enrolled("admin@acme.example", Role::Admin).await;
+    office.step_up(&owner).await;
+
+    let secret = "twilio-auth-token-marker-91c2";
+    let created = api
+        .post(
+            "/v1/admin/integrations",
+            owner.token(),
+            json!({"provider": "twilio", "secret": secret, "label": "Main line"}),
+        )
+        .await
+        .expect(201, "the owner creates an integration");
+    let id = created.body["integration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(id.starts_with("int_"), "an int_ id: {}", created.body);
+    assert_eq!(
+        created.body["integration"]["webhook_path"],
+        format!("/v1/hooks/{id}"),
+        "the webhook path names it"
+    );
+    assert_eq!(
+        created.body["secret"], secret,
+        "the secret is answered this once"
+    );
+    let generated = api
+        .post(
+            "/v1/admin/integrations",
+            owner.token(),
+            json!({"provider": "standard"}),
+        )
+        .await
+        .expect(201, "a generated secret");
+    assert!(
+        generated.body["secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("whsec_"),
+        "Standard Webhooks secrets take the whsec_ form: {}",
+        generated.body["integration"]
+    );
+    api.post(
+        "/v1/admin/integrations",
+        owner.token(),
+        json!({"provider": "skype"}),
+    )
+    .await
+    .problem(422, "invalid_input", "an unknown provider");
+
+    let list = api
+        .get_json("/v1/admin/integrations", owner.token(), "the list")
+        .await;
+    assert_eq!(list["integrations"].as_array().unwrap().len(), 2, "{list}");
+    assert!(
+        !list.to_string().contains(secret) && !list.to_string().contains("whsec_"),
+        "the list never carries a secret: {list}"
+    );
+    api.get("/v1/admin/integrations", admin.token())
+        .await
+        .expect(403, "provider credentials are the owner's alone");
+
+    let other = office.operator.create_org("Other Agency");
+    let mut outsider = office
+        .member_of(other, "owner@other.example", Role::Owner)
+        .await;
+    office.enrol(&mut outsider).await;
+    office.step_up(&outsider).await;
+    let path = format!("/v1/admin/integrations/{id}");
+    api.delete(&path, outsider.token())
+        .await
+        .expect(404, "another org's owner cannot revoke it");
+    let theirs = api
+        .get_json("/v1/admin/integrations", outsider.token(), "their list")
+        .await;
+    assert_eq!(theirs["integrations"], json!([]), "nor see it: {theirs}");
+
+    api.delete(&path, owner.token())
+        .await
+        .expect(204, "the owner revokes it");
+    api.delete(&path, owner.token())
+        .await
+        .expect(404, "a revoked integration is gone");
+    let list = api
+        .get_json("/v1/admin/integrations", owner.token(), "the list")
+        .await;
+    let revoked = list["integrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id.as_str())
+        .unwrap();
+    assert!(
+        revoked["disabled_at"].is_string(),
+        "listed as revoked: {revoked}"
     );
 }

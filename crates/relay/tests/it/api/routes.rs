@@ -49,6 +49,8 @@ enum Input {
     NewInvitee,
     /// `{id}`: a fresh pending invitation of the walked org.
     PendingInvitation,
+    /// `{id}`: a fresh active integration of the walked org.
+    ActiveIntegration,
     /// `{id}`: the walked org's subject user (an agent), with an optional body.
     Subject(Option<&'static str>),
     /// `{id}`: another session of the caller (for a caller from another org: one of the walked
@@ -70,7 +72,10 @@ impl Input {
     fn names_org_resource(self) -> bool {
         matches!(
             self,
-            Self::PendingInvitation | Self::Subject(_) | Self::OwnOtherSession
+            Self::PendingInvitation
+                | Self::ActiveIntegration
+                | Self::Subject(_)
+                | Self::OwnOtherSession
         )
     }
 }
@@ -104,7 +109,7 @@ const fn route(
 
 use Access::{Member as Signed, Needs, Public};
 use Input::*;
-use Permission::{ManageTeam, ViewAuditLog};
+use Permission::{ManageCredentials, ManageTeam, ViewAuditLog};
 
 /// Every route of the API.
 #[rustfmt::skip]
@@ -138,6 +143,9 @@ pub(crate) const ROUTES: &[Route] = &[
     route("DELETE", "/v1/admin/invitations/{id}",                   Needs(ManageTeam), PendingInvitation, 204),
     route("PUT",    "/v1/admin/org/mfa-policy",                     Needs(ManageTeam), Body(r#"{"require_for_all":false}"#), 204),
     route("GET",    "/v1/admin/audit",                              Needs(ViewAuditLog), Nothing, 200),
+    route("GET",    "/v1/admin/integrations",                       Needs(ManageCredentials), Nothing, 200),
+    route("POST",   "/v1/admin/integrations",                       Needs(ManageCredentials), Body(r#"{"provider":"dialpad","label":"Walk"}"#), 201),
+    route("DELETE", "/v1/admin/integrations/{id}",                  Needs(ManageCredentials), ActiveIntegration, 204),
 ];
 
 /// Who calls.
@@ -328,6 +336,10 @@ impl World {
             PendingInvitation => {
                 let email = self.fresh_email();
                 let (id, _) = self.operator.invite(self.org, &email, Role::Agent);
+                set_id(&mut prepared, &id);
+            }
+            ActiveIntegration => {
+                let id = self.operator.create_integration(self.org);
                 set_id(&mut prepared, &id);
             }
             Subject(body) => {
