@@ -62,15 +62,7 @@ impl Session {
 
     /// `POST /v1/auth/logout`: ends this session; its tokens stop working at once.
     pub async fn logout(&self) -> Result<(), ClientError> {
-        let token = self.access_token().await?;
-        self.client
-            .call(
-                Method::POST,
-                "/v1/auth/logout",
-                Some(token.expose()),
-                None::<&()>,
-                204,
-            )
+        self.authed(Method::POST, "/v1/auth/logout", 204)
             .await
             .map(drop)
     }
@@ -81,12 +73,33 @@ impl Session {
         self.refresh_locked(&mut tokens).await
     }
 
-    /// An authenticated `GET` of a JSON body, with the refresh rules of this module.
+    /// An authenticated `GET` of a JSON body.
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let (status, body) = self.authed(Method::GET, path, 200).await?;
+        serde_json::from_slice(&body).map_err(|_| ClientError::Protocol {
+            status,
+            what: "a JSON body of the documented shape",
+        })
+    }
+
+    /// An authenticated request without a body, with the refresh rules of this module: the
+    /// access token is refreshed first when due, and once after a `401 session_expired`.
+    async fn authed(
+        &self,
+        method: Method,
+        path: &str,
+        expect: u16,
+    ) -> Result<(u16, Vec<u8>), ClientError> {
         let token = self.access_token().await?;
         let first = self
             .client
-            .call_json(Method::GET, path, Some(token.expose()), None::<&()>, 200)
+            .call(
+                method.clone(),
+                path,
+                Some(token.expose()),
+                None::<&()>,
+                expect,
+            )
             .await;
         match first {
             Err(ClientError::Api {
@@ -95,7 +108,7 @@ impl Session {
                 self.refresh_unless_replaced(&token).await?;
                 let token = self.access_token().await?;
                 self.client
-                    .call_json(Method::GET, path, Some(token.expose()), None::<&()>, 200)
+                    .call(method, path, Some(token.expose()), None::<&()>, expect)
                     .await
             }
             other => other,

@@ -390,3 +390,41 @@ async fn signing_out_ends_the_calling_session_only() {
         "it is still itself"
     );
 }
+
+#[tokio::test]
+async fn a_rate_limit_is_a_rate_limited_error_with_its_retry_after() {
+    let setup = Setup::start().await;
+    let mut answers = Vec::new();
+    for attempt in 0..11 {
+        answers.push(
+            setup
+                .client
+                .accept_invitation(&AcceptInvitationRequest {
+                    code: Pii::new(format!("rsi_not_a_real_code_{attempt}")),
+                    display_name: Pii::new("Nobody".to_owned()),
+                    password: Pii::new(PASSWORD.to_owned()),
+                    device_name: Pii::new(DEVICE.to_owned()),
+                })
+                .await,
+        );
+    }
+    let last = answers.pop().unwrap();
+    for answer in answers {
+        assert_api_error(
+            answer,
+            404,
+            "invitation_invalid",
+            "an unknown code, under the limit",
+        );
+    }
+    match last {
+        Err(ClientError::RateLimited { retry_after, code }) => {
+            assert_eq!(code, "rate_limited", "the per-address limit's code");
+            assert!(
+                retry_after.is_some_and(|d| d > Duration::ZERO),
+                "Retry-After is read into a duration: {retry_after:?}"
+            );
+        }
+        other => panic!("the eleventh attempt in a minute is rate limited: {other:?}"),
+    }
+}
