@@ -126,6 +126,15 @@ enum IntegrationCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Revoke an integration: its sealed secret is deleted and its webhook URL stops working.
+    Delete {
+        /// The organisation's id (org_…).
+        #[arg(long, value_name = "ORG")]
+        org: ringside_core::OrgId,
+        /// The integration's id (int_…).
+        #[arg(long, value_name = "ID")]
+        id: ringside_core::IntegrationId,
+    },
     /// List an organisation's integrations (never their secrets).
     List {
         /// The organisation's id (org_…).
@@ -296,6 +305,10 @@ fn integration(config: &Config, command: IntegrationCommand) -> Result<(), Error
                 println!("secret (shown only now):");
                 println!("  {}", created.secret.as_str());
             }
+        }
+        IntegrationCommand::Delete { org, id } => {
+            crate::auth::admin::delete_integration(config, org, id)?;
+            println!("integration {id} revoked");
         }
         IntegrationCommand::List { org, json } => {
             let list = crate::auth::admin::list_integrations(config, org)?;

@@ -1,4 +1,4 @@
-//! The operator's identity commands: `org create`, `invite` and `integration create|list`, run on the relay's own machine
+//! The operator's identity commands: `org create`, `invite` and `integration create|list|delete`, run on the relay's own machine
 //! with the relay's configuration (data folder, master-key source).
 //!
 //! Why on the command line: Ringside is invitation-only, so the very first person of an org
@@ -99,4 +99,14 @@ pub fn list_integrations(
 ) -> Result<Vec<ringside_store::Integration>, Error> {
     let (_store, _masters, auth) = open(config)?;
     Ok(auth.list_integrations_as_operator(org)?)
+}
+
+/// `integration delete`: revokes an integration of `org` (its sealed secret is deleted).
+pub fn delete_integration(
+    config: &Config,
+    org: OrgId,
+    id: ringside_core::IntegrationId,
+) -> Result<(), Error> {
+    let (_store, _masters, auth) = open(config)?;
+    Ok(auth.delete_integration_as_operator(org, id)?)
 }

@@ -1,6 +1,6 @@
-//! `integration create` and `integration list` through the real binary: the JSON shape, the
-//! secret shown once and never again, generated secrets in each provider's form, bad input
-//! refused with nothing stored.
+//! `integration create|list|delete` through the real binary: the JSON shape, the secret shown
+//! once and never again, generated secrets in each provider's form, bad input refused with
+//! nothing stored, revocation and the audit entries.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -204,4 +204,66 @@ fn a_bad_provider_org_secret_or_label_is_refused_and_nothing_is_stored() {
         &["integration", "list", "--org", &org, "--json"],
     ));
     assert_eq!(listed, serde_json::json!([]), "nothing was stored");
+}
+
+#[test]
+fn delete_revokes_once_and_both_changes_are_in_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = org(dir.path());
+    let created = json_of(&relay(
+        dir.path(),
+        &[
+            "integration",
+            "create",
+            "--org",
+            &org,
+            "--provider",
+            "ringcentral",
+            "--json",
+        ],
+    ));
+    let id = created["integration_id"].as_str().unwrap();
+    let out = relay(
+        dir.path(),
+        &["integration", "delete", "--org", &org, "--id", id],
+    );
+    assert!(
+        out.status.success(),
+        "delete succeeds: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = relay(
+        dir.path(),
+        &["integration", "delete", "--org", &org, "--id", id],
+    );
+    assert!(
+        !again.status.success(),
+        "a revoked integration cannot be revoked again"
+    );
+    let listed = json_of(&relay(
+        dir.path(),
+        &["integration", "list", "--org", &org, "--json"],
+    ));
+    assert!(
+        listed[0]["disabled_at"].is_i64(),
+        "listed as revoked: {listed}"
+    );
+
+    let export = relay(dir.path(), &["audit", "export"]);
+    let log = String::from_utf8_lossy(&export.stdout);
+    assert!(export.status.success(), "audit export succeeds");
+    for action in ["integration.create", "integration.delete"] {
+        let entry = log
+            .lines()
+            .find(|l| l.contains(action))
+            .unwrap_or_else(|| panic!("{action} is in the audit log:\n{log}"));
+        assert!(
+            entry.contains(id),
+            "{action} names the integration: {entry}"
+        );
+    }
+    assert!(
+        !log.contains(created["secret"].as_str().unwrap()),
+        "the audit log never holds the secret"
+    );
 }

@@ -167,6 +167,24 @@ impl AuthService {
         self.store().integrations(org).map_err(store_err)
     }
 
+    /// Revokes an integration of `org` as the operator on the relay's command line.
+    pub fn delete_integration_as_operator(
+        &self,
+        org: OrgId,
+        id: IntegrationId,
+    ) -> Result<(), AuthError> {
+        let audit = entry(
+            Some(org),
+            Actor::system("cli"),
+            "integration.delete",
+            "integration",
+            id,
+        );
+        self.store()
+            .delete_integration(org, id, self.now(), &audit)
+            .map_err(store_err)
+    }
+
     /// Revokes an integration of the caller's org: its sealed secret is deleted, and webhooks
     /// naming it are answered 404 from then on.
     pub fn delete_integration(&self, p: &Principal, id: IntegrationId) -> Result<(), AuthError> {
