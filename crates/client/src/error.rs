@@ -42,6 +42,9 @@ pub enum ClientError {
     /// The relay's address is refused (see [`crate::Client::new`]).
     #[error("invalid relay URL: {0}")]
     InvalidUrl(&'static str),
+    /// The runtime shut down while a token refresh was in flight.
+    #[error("the token refresh was interrupted by the runtime shutting down")]
+    Interrupted,
     /// The relay answered something this client does not understand: a body of the wrong
     /// shape, or an error that is not problem+json (a proxy in between, a different server).
     #[error("unexpected answer from the relay (status {status}): {what}")]

@@ -6,16 +6,22 @@
 //! tokens: a task that finds the access token due waits for any refresh in progress, then sees
 //! the new token instead of refreshing again with the old one.
 //!
+//! A refresh runs in a task of its own that holds the lock: if the caller gives up midway (a
+//! timeout, a closed window drops its future), the refresh still completes and its new pair is
+//! kept. Otherwise the relay could have used up the refresh token while the client never learnt
+//! the next one, and the next refresh would present the old one again — ending the session.
+//!
 //! When: shortly before the access token expires ([`REFRESH_MARGIN`], by the client's clock), and
 //! once after a `401 session_expired` (the relay's clock disagreed) — unless another task has
 //! refreshed meanwhile, in which case the call is simply retried with the newer token.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
 use ringside_core::wire::{Me, RefreshRequest, Secret, SessionList, SessionTokens};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::{Client, ClientError};
 
@@ -27,15 +33,15 @@ pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 /// still refresh one at a time. `Debug` shows ids and expiry times, never a token.
 pub struct Session {
     client: Client,
-    /// The current tokens; the lock is held for the whole of a refresh.
-    tokens: Mutex<SessionTokens>,
+    /// The current tokens; the lock is held for the whole of a refresh (by the refresh's task).
+    tokens: Arc<Mutex<SessionTokens>>,
 }
 
 impl Session {
     pub(crate) fn new(client: Client, tokens: SessionTokens) -> Self {
         Self {
             client,
-            tokens: Mutex::new(tokens),
+            tokens: Arc::new(Mutex::new(tokens)),
         }
     }
 
@@ -69,8 +75,8 @@ impl Session {
 
     /// Refreshes now, whatever the access token's expiry (one refresh at a time).
     pub async fn refresh(&self) -> Result<(), ClientError> {
-        let mut tokens = self.tokens.lock().await;
-        self.refresh_locked(&mut tokens).await
+        let tokens = Arc::clone(&self.tokens).lock_owned().await;
+        self.refresh_locked(tokens).await.map(drop)
     }
 
     /// An authenticated `GET` of a JSON body.
@@ -118,9 +124,9 @@ impl Session {
     /// The access token to send, refreshed first when it is within [`REFRESH_MARGIN`] of its
     /// expiry.
     async fn access_token(&self) -> Result<Secret, ClientError> {
-        let mut tokens = self.tokens.lock().await;
+        let tokens = Arc::clone(&self.tokens).lock_owned().await;
         if self.client.now() + REFRESH_MARGIN >= tokens.access_expires_at {
-            self.refresh_locked(&mut tokens).await?;
+            return self.refresh_locked(tokens).await;
         }
         Ok(tokens.access_token.clone())
     }
@@ -128,24 +134,36 @@ impl Session {
     /// After the relay refused `used` as expired: refreshes, unless another task already has
     /// (the token in hand is then newer than `used`, and refreshing again would be wasted).
     async fn refresh_unless_replaced(&self, used: &Secret) -> Result<(), ClientError> {
-        let mut tokens = self.tokens.lock().await;
+        let tokens = Arc::clone(&self.tokens).lock_owned().await;
         if tokens.access_token == *used {
-            self.refresh_locked(&mut tokens).await?;
+            self.refresh_locked(tokens).await?;
         }
         Ok(())
     }
 
-    /// Exchanges the refresh token, with the lock held by the caller.
-    async fn refresh_locked(&self, tokens: &mut SessionTokens) -> Result<(), ClientError> {
-        let request = RefreshRequest {
-            refresh_token: tokens.refresh_token.clone(),
-        };
-        let mut next = self.client.refresh(&request).await?;
-        if next.device_token.is_none() {
-            next.device_token = tokens.device_token.take();
+    /// Exchanges the refresh token in a task that owns the lock (see the module's docs), and
+    /// answers the new access token.
+    async fn refresh_locked(
+        &self,
+        mut tokens: OwnedMutexGuard<SessionTokens>,
+    ) -> Result<Secret, ClientError> {
+        let client = self.client.clone();
+        let task = tokio::spawn(async move {
+            let request = RefreshRequest {
+                refresh_token: tokens.refresh_token.clone(),
+            };
+            let mut next = client.refresh(&request).await?;
+            if next.device_token.is_none() {
+                next.device_token = tokens.device_token.take();
+            }
+            *tokens = next;
+            Ok(tokens.access_token.clone())
+        });
+        match task.await {
+            Ok(answer) => answer,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(_) => Err(ClientError::Interrupted),
         }
-        *tokens = next;
-        Ok(())
     }
 }
 

@@ -428,3 +428,31 @@ async fn a_rate_limit_is_a_rate_limited_error_with_its_retry_after() {
         other => panic!("the eleventh attempt in a minute is rate limited: {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_refresh_whose_caller_gives_up_midway_still_completes_and_is_kept() {
+    let setup = Setup::start().await;
+    let session = setup.accept().await;
+    let before = session.tokens().await;
+
+    let mut refresh = Box::pin(session.refresh());
+    // Polls the refresh until its task is spawned, then drops it, as a timeout would. (Should the
+    // relay answer first, the refresh simply finished: the assertions below hold either way.)
+    tokio::select! {
+        biased;
+        _ = &mut refresh => {}
+        () = tokio::task::yield_now() => {}
+    }
+    drop(refresh);
+
+    let me = session
+        .me()
+        .await
+        .expect("the session goes on with the pair the abandoned refresh obtained");
+    assert_eq!(me.session_id, before.session_id, "the same session");
+    assert_ne!(
+        session.tokens().await.refresh_token,
+        before.refresh_token,
+        "the new pair was kept although its caller was gone"
+    );
+}
