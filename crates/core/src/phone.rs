@@ -20,8 +20,8 @@
 //!
 //! **Rules.** With a `+`, the digits are country code and number. Without one, the NANP default
 //! applies: 10 digits are `NPA-NXX-xxxx` (first digit of NPA and NXX 2–9) under +1; 11 digits
-//! starting with 1 are the same with the country code; 11–15 digits starting with 2–9 are taken as E.164 missing its `+`
-//! (Vonage sends `447700900000`). 3–6 digits are a short code; anonymous or withheld caller ids —
+//! starting with 1 are the same with the country code; 11–15 digits starting with 2–9 are taken
+//! as E.164 missing its `+` (Vonage sends `447700900000`). 3–6 digits are a short code; anonymous or withheld caller ids —
 //! words like `anonymous`, Twilio's keypad spellings like `+266696687`, all zeros — are their own
 //! error, so callers can tell "no number" from "bad number".
 //!
