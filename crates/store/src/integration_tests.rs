@@ -231,3 +231,63 @@ fn an_unknown_provider_or_a_long_label_is_refused_by_the_schema() {
         "nothing was stored"
     );
 }
+
+#[test]
+fn a_webhook_event_is_accepted_once_and_its_inbox_row_is_sealed() {
+    let f = fixture();
+    let (org, keys) = f.org("Acme Insurance");
+    let id = f.create(org, &keys, "standard", SECRET);
+    let event = crate::InboundEvent {
+        integration: id,
+        org,
+        event_id: "evt-+15550100199",
+        event_json: br#"{"from":"+15550100199"}"#,
+        received_at: NOW,
+    };
+
+    let first = f.store.accept_webhook_event(&event, &keys).unwrap();
+    let again = f.store.accept_webhook_event(&event, &keys).unwrap();
+
+    assert_eq!(
+        first,
+        crate::Accepted::Accepted,
+        "the first sighting is accepted"
+    );
+    assert_eq!(
+        again,
+        crate::Accepted::Duplicate,
+        "the same event again is a duplicate"
+    );
+    assert_eq!(f.store.inbox_len(id).unwrap(), 1, "one inbox row, not two");
+    let duplicates: i64 = f
+        .store
+        .conn()
+        .query_row("SELECT duplicates FROM webhook_events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(duplicates, 1, "the duplicate is counted");
+    let raw: Vec<u8> = f
+        .store
+        .conn()
+        .query_row("SELECT event_sealed FROM inbox", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        !raw.windows(11).any(|w| w == b"15550100199"),
+        "the inbox row does not hold the number in clear"
+    );
+    let ids: i64 = f
+        .store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM webhook_events WHERE instr(event_hash, CAST('15550100199' AS BLOB)) > 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(ids, 0, "the event id is stored only as a hash");
+    let events = f.store.inbox_events(org, &keys).unwrap();
+    assert_eq!(
+        events,
+        vec![event.event_json.to_vec()],
+        "the pipeline opens the event with the org's keyring"
+    );
+}

@@ -25,6 +25,7 @@ mod secrets;
 mod sessions;
 mod throttle;
 mod users;
+mod webhooks;
 
 use std::fs::{DirBuilder, Permissions};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -44,6 +45,7 @@ pub use error::Error;
 pub use migrate::{Applied, MIGRATIONS, Migration, latest_version};
 pub use orgs::{Org, OrgKeyRow};
 pub use secrets::SecretBytes;
+pub use webhooks::{Accepted, InboundEvent, event_hash};
 
 pub use integrations::{Integration, IntegrationSecret, NewIntegration};
 pub use invitations::{Invitation, InvitationInfo, NewInvitation};

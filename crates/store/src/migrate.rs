@@ -39,6 +39,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_audit"),
     migration!(3, "0003_identity"),
     migration!(4, "0004_integrations"),
+    migration!(5, "0005_webhook_events"),
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,133 @@
+//! Webhook ingest: the event log and the inbox (DESIGN §2 step 1, §4 Webhooks).
+//!
+//! Why one transaction: a provider that got a 2xx never sends the event again, so the dedupe
+//! record and the sealed inbox row must be on disk together (`synchronous=FULL`) before the relay
+//! answers — or neither, and the provider's retry finds no trace of the failed attempt. The
+//! provider's event id is stored only as a hash, because some providers derive ids from call data.
+
+use ringside_core::{IntegrationId, OrgId};
+use ringside_vault::OrgKeyring;
+use rusqlite::params;
+use sha2::{Digest, Sha256};
+
+use crate::sealed::{SealedColumn, check_keys, persist_seal_counts};
+use crate::{Error, Store};
+
+/// The inbox's event payload, sealed with the org's data key and bound to the row.
+const EVENT: SealedColumn = SealedColumn::new("inbox", "event");
+
+/// An authenticated webhook event to accept.
+#[derive(Debug)]
+pub struct InboundEvent<'a> {
+    /// The integration it came through.
+    pub integration: IntegrationId,
+    /// That integration's org.
+    pub org: OrgId,
+    /// The provider's identity of the event (hashed before it is stored).
+    pub event_id: &'a str,
+    /// The normalized event as JSON (sealed before it is stored).
+    pub event_json: &'a [u8],
+    /// When it arrived (unix seconds).
+    pub received_at: i64,
+}
+
+/// What [`Store::accept_webhook_event`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// First sighting: logged and put in the inbox.
+    Accepted,
+    /// Seen before: counted, nothing else.
+    Duplicate,
+}
+
+/// SHA-256(integration id || event id): the dedupe key and the inbox row id.
+pub fn event_hash(integration: IntegrationId, event_id: &str) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(integration.as_bytes());
+    hash.update(event_id.as_bytes());
+    hash.finalize().into()
+}
+
+impl Store {
+    /// Deduplicates `event` and, the first time, puts it sealed in the inbox: one transaction.
+    pub fn accept_webhook_event(
+        &self,
+        event: &InboundEvent<'_>,
+        keys: &OrgKeyring,
+    ) -> Result<Accepted, Error> {
+        check_keys(keys, event.org)?;
+        let hash = event_hash(event.integration, event.event_id);
+        self.write(|tx| {
+            let duplicates: i64 = tx.query_row(
+                "INSERT INTO webhook_events (integration_id, event_hash, received_at, outcome)
+                 VALUES (?1, ?2, ?3, 'accepted')
+                 ON CONFLICT (integration_id, event_hash)
+                 DO UPDATE SET duplicates = duplicates + 1
+                 RETURNING duplicates",
+                params![event.integration.as_bytes(), hash, event.received_at],
+                |r| r.get(0),
+            )?;
+            if duplicates > 0 {
+                return Ok(Accepted::Duplicate);
+            }
+            let sealed = EVENT.seal(keys, event.org, &hash, event.event_json)?;
+            tx.execute(
+                "INSERT INTO inbox (id, org_id, integration_id, event_sealed, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    hash,
+                    event.org.as_bytes(),
+                    event.integration.as_bytes(),
+                    sealed,
+                    event.received_at
+                ],
+            )?;
+            persist_seal_counts(tx, keys)?;
+            Ok(Accepted::Accepted)
+        })
+    }
+
+    /// Logs a webhook that was not accepted as an event (`ignored`, or a refusal's code): no id.
+    pub fn record_webhook_outcome(
+        &self,
+        integration: IntegrationId,
+        outcome: &str,
+        at: i64,
+    ) -> Result<(), Error> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO webhook_events (integration_id, event_hash, received_at, outcome)
+                 VALUES (?1, NULL, ?2, ?3)",
+                params![integration.as_bytes(), at, outcome],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// How many events of `integration` wait in the inbox.
+    pub fn inbox_len(&self, integration: IntegrationId) -> Result<u64, Error> {
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM inbox WHERE integration_id = ?1",
+            [integration.as_bytes()],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The sealed events of `org` in the inbox, oldest first, opened with its keyring.
+    pub fn inbox_events(&self, org: OrgId, keys: &OrgKeyring) -> Result<Vec<Vec<u8>>, Error> {
+        check_keys(keys, org)?;
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, event_sealed FROM inbox WHERE org_id = ?1 ORDER BY received_at, rowid",
+        )?;
+        let rows = stmt.query_map([org.as_bytes()], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, sealed) = row?;
+            out.push(EVENT.open(keys, org, &id, &sealed)?.to_vec());
+        }
+        Ok(out)
+    }
+}
