@@ -114,6 +114,11 @@ pub struct Config {
     pub ams_timeout: std::time::Duration,
     /// Retention.
     pub retention: Retention,
+    /// The relay's public base URL (`https://relay.example.com`), without a trailing slash:
+    /// providers that sign over the URL they called (Twilio) are checked against it. `None`
+    /// means the request's own scheme and `Host` header, which is wrong behind a proxy that
+    /// rewrites them.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +128,7 @@ struct Raw {
     data_dir: PathBuf,
     master_key_source: String,
     allow_insecure_http: bool,
+    public_url: String,
     tls: RawTls,
     log: RawLog,
     websocket: RawWebsocket,
@@ -308,6 +314,22 @@ impl Raw {
         for origin in &self.websocket.allowed_origins {
             validate_origin(origin)?;
         }
+        let public_url = self.public_url.trim().trim_end_matches('/').to_owned();
+        let public_url = if public_url.is_empty() {
+            None
+        } else {
+            let (scheme, rest) = public_url.split_once("://").unwrap_or_default();
+            if !matches!(scheme, "http" | "https")
+                || rest.is_empty()
+                || rest.contains(['?', '#', ' '])
+            {
+                return Err(ConfigError::new(
+                    "public_url",
+                    "must be an http(s) URL without query, e.g. https://relay.example.com",
+                ));
+            }
+            Some(public_url)
+        };
         if !(100..=30_000).contains(&self.ams.timeout_ms) {
             return Err(ConfigError::new(
                 "ams.timeout_ms",
@@ -353,6 +375,7 @@ impl Raw {
                 audit_days: r.audit_days,
                 webhook_log_days: r.webhook_log_days,
             },
+            public_url,
         })
     }
 }

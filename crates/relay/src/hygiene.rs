@@ -90,6 +90,7 @@ pub(crate) async fn schedule(state: AppState, retention: Retention) {
             _ = sweep.tick() => {
                 state.limits().per_client.forget_idle();
                 state.limits().per_user.forget_idle();
+                state.limits().per_org_webhooks.forget_idle();
             }
             _ = pass.tick() => {
                 let state = state.clone();

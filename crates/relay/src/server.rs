@@ -13,7 +13,7 @@ use ringside_core::{Clock, SystemClock};
 use ringside_store::Store;
 
 use crate::auth::{AuthConfig, AuthService};
-use crate::state::AppState;
+use crate::state::{AppState, WebhookBase};
 use crate::{Config, Error, tls};
 
 /// How long in-flight requests may take to finish after shutdown is requested.
@@ -113,5 +113,13 @@ fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, Error> {
         Arc::clone(&clock),
         AuthConfig::default(),
     )?;
-    Ok(AppState::new(store, keyring, auth, &clock))
+    let webhook_base = WebhookBase {
+        public_url: config.public_url.clone(),
+        scheme: if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        },
+    };
+    Ok(AppState::new(store, keyring, auth, &clock, webhook_base))
 }

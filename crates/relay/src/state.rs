@@ -5,11 +5,13 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use ringside_core::{BuildInfo, Clock, UserId};
+use ringside_core::{BuildInfo, Clock, OrgId, UserId};
 use ringside_store::Store;
 use ringside_vault::MasterKeyring;
 
-use crate::api::rate_limit::{KeyedLimit, PER_CLIENT_PER_MINUTE, PER_USER_PER_MINUTE};
+use crate::api::rate_limit::{
+    KeyedLimit, PER_CLIENT_PER_MINUTE, PER_ORG_WEBHOOKS_PER_MINUTE, PER_USER_PER_MINUTE,
+};
 use crate::auth::AuthService;
 
 /// Shared state of a running relay.
@@ -23,6 +25,17 @@ struct Inner {
     auth: AuthService,
     build: BuildInfo,
     limits: Limits,
+    webhook_base: WebhookBase,
+    clock: Arc<dyn Clock>,
+}
+
+/// Where webhook URLs are rebuilt from for providers that sign over the URL they called.
+#[derive(Debug, Clone)]
+pub(crate) struct WebhookBase {
+    /// `public_url` from the configuration, without a trailing slash.
+    pub(crate) public_url: Option<String>,
+    /// The scheme the relay itself serves (`https` with TLS, else `http`).
+    pub(crate) scheme: &'static str,
 }
 
 /// The in-memory rate limiters. Every `/v1` request is counted once: per signed-in user when its
@@ -33,6 +46,8 @@ pub(crate) struct Limits {
     pub(crate) per_client: KeyedLimit<IpAddr>,
     /// Per signed-in user, on every authenticated route.
     pub(crate) per_user: KeyedLimit<UserId>,
+    /// Per org, on its webhooks: one org's flood never uses another's quota.
+    pub(crate) per_org_webhooks: KeyedLimit<OrgId>,
 }
 
 impl AppState {
@@ -41,11 +56,16 @@ impl AppState {
         master_keys: Arc<MasterKeyring>,
         auth: AuthService,
         clock: &Arc<dyn Clock>,
+        webhook_base: WebhookBase,
     ) -> Self {
         let build = BuildInfo::new("ringside-relay", env!("CARGO_PKG_VERSION"));
         let limits = Limits {
             per_client: KeyedLimit::per_minute(PER_CLIENT_PER_MINUTE, Arc::clone(clock)),
             per_user: KeyedLimit::per_minute(PER_USER_PER_MINUTE, Arc::clone(clock)),
+            per_org_webhooks: KeyedLimit::per_minute(
+                PER_ORG_WEBHOOKS_PER_MINUTE,
+                Arc::clone(clock),
+            ),
         };
         Self(Arc::new(Inner {
             store,
@@ -53,6 +73,8 @@ impl AppState {
             auth,
             build,
             limits,
+            webhook_base,
+            clock: Arc::clone(clock),
         }))
     }
 
@@ -75,5 +97,14 @@ impl AppState {
 
     pub(crate) fn limits(&self) -> &Limits {
         &self.0.limits
+    }
+
+    /// The relay's clock (signed timestamps are checked against it).
+    pub(crate) fn now(&self) -> time::OffsetDateTime {
+        self.0.clock.now()
+    }
+
+    pub(crate) fn webhook_base(&self) -> &WebhookBase {
+        &self.0.webhook_base
     }
 }

@@ -19,6 +19,7 @@ mod dto;
 pub(crate) mod extract;
 mod headers;
 mod health;
+mod hooks;
 mod integrations;
 mod invitations;
 mod me;
@@ -50,7 +51,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::second_factor))
         .routes(routes!(auth::refresh))
-        .routes(routes!(auth::accept_invitation));
+        .routes(routes!(auth::accept_invitation))
+        .routes(routes!(hooks::receive));
     let own = OpenApiRouter::new()
         .routes(routes!(auth::logout))
         .routes(routes!(me::me))

@@ -247,6 +247,11 @@ impl AuthService {
         let _ = self.0.revocations.send(Revocation { org, user, scope });
     }
 
+    /// The org's data keys, from the cache (for the webhook route, which seals inbox rows).
+    pub fn org_keyring(&self, org: OrgId) -> Result<Arc<OrgKeyring>, AuthError> {
+        self.keys(org)
+    }
+
     /// The org's data keys (cached: unwrapping costs a master-key decryption).
     fn keys(&self, org: OrgId) -> Result<Arc<OrgKeyring>, AuthError> {
         if let Some(keys) = lock(&self.0.keyrings).get(&org) {

@@ -196,6 +196,20 @@ impl Operator {
         (created.id.to_string(), created.code.expose().to_owned())
     }
 
+    /// A new integration of `org` for `provider` with `secret`: (its id, its secret).
+    pub(crate) fn integration(
+        &self,
+        org: OrgId,
+        provider: ringside_providers::ProviderKind,
+        secret: Option<&str>,
+    ) -> (String, String) {
+        let created = self
+            .auth
+            .create_integration_as_operator(org, provider, secret, "Hooks")
+            .unwrap();
+        (created.id.to_string(), created.secret.as_str().to_owned())
+    }
+
     /// A new Dialpad integration of `org`, with a generated secret: its id.
     pub(crate) fn create_integration(&self, org: OrgId) -> String {
         self.auth

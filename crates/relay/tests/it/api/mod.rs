@@ -2,7 +2,7 @@
 //! route table and the matrix walk, whole flows and the privacy of logs in the modules below.
 
 /// A typed client, the operator, and members who join and sign in over HTTP.
-mod client;
+pub(crate) mod client;
 /// Whole journeys: invitation to disabled agent, token rotation, timeouts, limits, audit query.
 mod flows;
 /// One org on a running relay, with short ways for its members to sign in and enrol.

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use ringside_core::{OrgId, Permission, Role, SessionId};
+use ringside_core::{IntegrationId, OrgId, Permission, Role, SessionId};
 use serde_json::{Value, json};
 
 use super::client::{
@@ -51,6 +51,8 @@ enum Input {
     PendingInvitation,
     /// `{id}`: a fresh active integration of the walked org.
     ActiveIntegration,
+    /// `{id}`: an integration id that exists nowhere (signed webhooks are walked in `hooks.rs`).
+    UnknownIntegration,
     /// `{id}`: the walked org's subject user (an agent), with an optional body.
     Subject(Option<&'static str>),
     /// `{id}`: another session of the caller (for a caller from another org: one of the walked
@@ -121,6 +123,7 @@ pub(crate) const ROUTES: &[Route] = &[
     route("POST",   "/v1/auth/second-factor",                       Public, Challenge, 200),
     route("POST",   "/v1/auth/refresh",                             Public, RefreshToken, 200),
     route("POST",   "/v1/invitations/accept",                       Public, InvitationCode, 201),
+    route("POST",   "/v1/hooks/{integration_id}",                   Public, UnknownIntegration, 404),
     route("POST",   "/v1/auth/logout",                              Signed, FreshSession, 204),
     route("GET",    "/v1/me",                                       Signed, Nothing, 200),
     route("GET",    "/v1/me/sessions",                              Signed, Nothing, 200),
@@ -341,6 +344,11 @@ impl World {
             ActiveIntegration => {
                 let id = self.operator.create_integration(self.org);
                 set_id(&mut prepared, &id);
+            }
+            UnknownIntegration => {
+                prepared.path = route
+                    .path
+                    .replace("{integration_id}", &IntegrationId::random().to_string());
             }
             Subject(body) => {
                 set_id(&mut prepared, &self.subject.user.clone());

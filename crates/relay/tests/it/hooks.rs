@@ -1,0 +1,249 @@
+//! `POST /v1/hooks/{integration_id}` over a real socket: signed events accepted once into the
+//! sealed inbox, tampered ones refused with nothing stored, unknown ids and oversize bodies
+//! refused, one org's flood limited without touching another's, and the RingCentral handshake.
+
+use ringside_core::{IntegrationId, OrgId};
+use ringside_providers::{ProviderKind, ProviderSecret, standard, twilio};
+
+use crate::api::client::Operator;
+use crate::utils::TestRelay;
+
+/// A phone number that must never appear in clear in the database files.
+const MARKER: &str = "15550100199";
+
+struct Hooks {
+    relay: TestRelay,
+    operator: Operator,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Hooks {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let relay = TestRelay::start(dir.path(), "").await;
+        let operator = Operator::open(&relay);
+        Self {
+            relay,
+            operator,
+            http: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    fn url(&self, id: &str) -> String {
+        format!("http://{}/v1/hooks/{id}", self.relay.addr)
+    }
+
+    fn inbox(&self, id: &str) -> u64 {
+        let id: IntegrationId = id.parse().unwrap();
+        self.operator.store.inbox_len(id).unwrap()
+    }
+
+    async fn post(&self, id: &str, headers: &[(&str, String)], body: Vec<u8>) -> reqwest::Response {
+        let mut request = self.http.post(self.url(id)).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// A Standard Webhooks call event, signed now with `secret`: its headers and body.
+    fn standard_event(&self, secret: &str, msg_id: &str) -> (Vec<(&'static str, String)>, Vec<u8>) {
+        let body = format!(
+            r#"{{"type":"call.ringing","timestamp":"{}","data":{{"call_id":"c-1","direction":"inbound","from":"+{MARKER}","to":["+15550100100"]}}}}"#,
+            self.relay.now_rfc3339()
+        )
+        .into_bytes();
+        let now = self.relay.now_unix();
+        let signature =
+            standard::sign(&ProviderSecret::new(secret).unwrap(), msg_id, now, &body).unwrap();
+        (
+            vec![
+                ("webhook-id", msg_id.to_owned()),
+                ("webhook-timestamp", now.to_string()),
+                ("webhook-signature", signature),
+                ("content-type", "application/json".to_owned()),
+            ],
+            body,
+        )
+    }
+}
+
+fn org(hooks: &Hooks, name: &str) -> OrgId {
+    hooks.operator.create_org(name)
+}
+
+#[tokio::test]
+async fn a_signed_standard_webhook_is_accepted_once_sealed_and_a_tampered_one_stores_nothing() {
+    let hooks = Hooks::new().await;
+    let org = org(&hooks, "Acme Insurance");
+    let (id, secret) = hooks
+        .operator
+        .integration(org, ProviderKind::Standard, None);
+    let (headers, body) = hooks.standard_event(&secret, &format!("msg_{MARKER}"));
+
+    let first = hooks.post(&id, &headers, body.clone()).await;
+    assert_eq!(first.status(), 200, "a signed event is accepted");
+    assert_eq!(hooks.inbox(&id), 1, "the event is in the inbox");
+
+    let again = hooks.post(&id, &headers, body.clone()).await;
+    assert_eq!(again.status(), 200, "a duplicate is answered 200");
+    assert_eq!(hooks.inbox(&id), 1, "a duplicate is not inboxed again");
+
+    let (headers, mut tampered) = hooks.standard_event(&secret, "msg_tampered");
+    let last = tampered.len() - 3;
+    tampered[last] ^= 1;
+    let refused = hooks.post(&id, &headers, tampered).await;
+    assert_eq!(
+        refused.status(),
+        401,
+        "a tampered byte fails authentication"
+    );
+    assert_eq!(
+        hooks.inbox(&id),
+        1,
+        "nothing of the tampered event is stored"
+    );
+
+    let data = &hooks.relay.config.data_dir;
+    for file in ["ringside.db", "ringside.db-wal"] {
+        let bytes = std::fs::read(data.join(file)).unwrap_or_default();
+        assert!(
+            !bytes.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()),
+            "{file} holds no phone number or event id in clear"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_or_malformed_integration_ids_get_the_same_404_and_oversize_bodies_get_413() {
+    let hooks = Hooks::new().await;
+    let org = org(&hooks, "Acme Insurance");
+    let (id, _) = hooks
+        .operator
+        .integration(org, ProviderKind::Standard, None);
+
+    let unknown = hooks
+        .post(&IntegrationId::random().to_string(), &[], b"{}".to_vec())
+        .await;
+    assert_eq!(unknown.status(), 404, "an unknown integration is 404");
+    let unknown_body = unknown.text().await.unwrap();
+    let malformed = hooks.post("not-an-id", &[], b"{}".to_vec()).await;
+    assert_eq!(malformed.status(), 404, "a malformed id is 404 too");
+    assert_eq!(
+        malformed.text().await.unwrap(),
+        unknown_body,
+        "the two 404s cannot be told apart"
+    );
+
+    let oversize = hooks.post(&id, &[], vec![b'a'; 1024 * 1024 + 1]).await;
+    assert_eq!(oversize.status(), 413, "a body over 1 MiB is refused");
+    assert_eq!(hooks.inbox(&id), 0, "nothing is stored");
+}
+
+#[tokio::test]
+async fn a_signed_twilio_webhook_is_accepted_once_and_a_tampered_one_is_401() {
+    let hooks = Hooks::new().await;
+    let org = org(&hooks, "Acme Insurance");
+    let token = "twilio-auth-token-0123456789abcdef";
+    let (id, _) = hooks
+        .operator
+        .integration(org, ProviderKind::Twilio, Some(token));
+    let params = [
+        ("CallSid", "CA0001"),
+        ("CallStatus", "ringing"),
+        ("Direction", "inbound"),
+        ("From", "+15550100199"),
+        ("To", "+15550100100"),
+    ];
+    let signature = twilio::signature(token.as_bytes(), &hooks.url(&id), &params);
+    let body = serde_urlencoded_form(&params);
+    let headers = vec![
+        ("x-twilio-signature", signature),
+        (
+            "content-type",
+            "application/x-www-form-urlencoded".to_owned(),
+        ),
+    ];
+
+    let first = hooks.post(&id, &headers, body.clone().into_bytes()).await;
+    assert_eq!(first.status(), 200, "a signed Twilio event is accepted");
+    let again = hooks.post(&id, &headers, body.clone().into_bytes()).await;
+    assert_eq!(again.status(), 200, "the duplicate is answered 200");
+    assert_eq!(hooks.inbox(&id), 1, "one inbox row for the two deliveries");
+
+    let tampered = body.replace("ringing", "rinGing");
+    let refused = hooks.post(&id, &headers, tampered.into_bytes()).await;
+    assert_eq!(
+        refused.status(),
+        401,
+        "a tampered form fails authentication"
+    );
+    assert_eq!(hooks.inbox(&id), 1, "nothing more is stored");
+}
+
+fn serde_urlencoded_form(params: &[(&str, &str)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.replace('+', "%2B")))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[tokio::test]
+async fn a_ringcentral_handshake_echoes_the_validation_token_in_a_small_answer() {
+    let hooks = Hooks::new().await;
+    let org = org(&hooks, "Acme Insurance");
+    let (id, _) = hooks.operator.integration(
+        org,
+        ProviderKind::Ringcentral,
+        Some("rc-verification-token"),
+    );
+    let reply = hooks
+        .post(
+            &id,
+            &[("validation-token", "abc-123".to_owned())],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(reply.status(), 200, "the handshake is answered 200");
+    assert_eq!(
+        reply.headers().get("validation-token").unwrap(),
+        "abc-123",
+        "the token is echoed"
+    );
+    assert!(
+        reply.bytes().await.unwrap().len() < 1024,
+        "the answer stays under 1 KB"
+    );
+    assert_eq!(hooks.inbox(&id), 0, "a handshake stores no event");
+}
+
+#[tokio::test]
+async fn the_201st_webhook_in_a_minute_for_one_org_is_429_while_another_org_still_gets_200() {
+    let hooks = Hooks::new().await;
+    let flooding = org(&hooks, "Flooding Agency");
+    let quiet = org(&hooks, "Quiet Agency");
+    let (flood_id, _) = hooks
+        .operator
+        .integration(flooding, ProviderKind::Standard, None);
+    let (quiet_id, quiet_secret) = hooks
+        .operator
+        .integration(quiet, ProviderKind::Standard, None);
+
+    for n in 0..200 {
+        let reply = hooks.post(&flood_id, &[], b"{}".to_vec()).await;
+        assert_ne!(reply.status(), 429, "request {n} is within the quota");
+    }
+    let limited = hooks.post(&flood_id, &[], b"{}".to_vec()).await;
+    assert_eq!(limited.status(), 429, "the 201st request is refused");
+    assert!(
+        limited.headers().contains_key("retry-after"),
+        "the 429 says when to retry"
+    );
+
+    let (headers, body) = hooks.standard_event(&quiet_secret, "msg_quiet");
+    let other = hooks.post(&quiet_id, &headers, body).await;
+    assert_eq!(other.status(), 200, "another org's webhook is not limited");
+}
