@@ -35,6 +35,8 @@ pub struct HygieneReport {
     pub audit: PruneReport,
     /// Whether the audit chain head was signed by this pass.
     pub head_signed: bool,
+    /// Webhook event log rows past `retention.webhook_log_days`.
+    pub webhook_events: u64,
 }
 
 impl fmt::Display for HygieneReport {
@@ -42,11 +44,12 @@ impl fmt::Display for HygieneReport {
         write!(
             f,
             "removed: {} ended session(s), {} stale device(s), {} finished invitation(s), \
-             {} audit entr(y/ies) past retention; audit head {}",
+             {} audit entr(y/ies) past retention, {} webhook log row(s); audit head {}",
             self.identity.sessions,
             self.identity.devices,
             self.identity.invitations,
             self.audit.pruned,
+            self.webhook_events,
             if self.head_signed {
                 "signed"
             } else {
@@ -67,10 +70,13 @@ pub(crate) fn run_once(
     let older_than = Duration::from_secs(u64::from(retention.audit_days) * 86_400);
     let audit = store.prune_audit(older_than, masters, &AuditContext::system("hygiene"))?;
     let head_signed = store.audit_checkpoint(masters)?.is_some();
+    let keep = Duration::from_secs(u64::from(retention.webhook_log_days) * 86_400);
+    let webhook_events = store.prune_webhook_events(keep)?;
     Ok(HygieneReport {
         identity,
         audit,
         head_signed,
+        webhook_events,
     })
 }
 

@@ -291,3 +291,37 @@ fn a_webhook_event_is_accepted_once_and_its_inbox_row_is_sealed() {
         "the pipeline opens the event with the org's keyring"
     );
 }
+
+#[test]
+fn the_webhook_log_is_pruned_past_its_retention_and_the_inbox_is_kept() {
+    let f = fixture();
+    let (org, keys) = f.org("Acme Insurance");
+    let id = f.create(org, &keys, "standard", SECRET);
+    let day = 86_400;
+    let event = |event_id, received_at| crate::InboundEvent {
+        integration: id,
+        org,
+        event_id,
+        event_json: b"{}",
+        received_at,
+    };
+    let now = f.store.now();
+    f.store
+        .accept_webhook_event(&event("old", now - 3 * day), &keys)
+        .unwrap();
+    f.store
+        .accept_webhook_event(&event("new", now - day / 2), &keys)
+        .unwrap();
+
+    let gone = f
+        .store
+        .prune_webhook_events(std::time::Duration::from_secs(2 * 86_400))
+        .unwrap();
+
+    assert_eq!(gone, 1, "only the row past retention is pruned");
+    assert_eq!(
+        f.store.inbox_len(id).unwrap(),
+        2,
+        "the inbox is left to the pipeline"
+    );
+}

@@ -104,6 +104,21 @@ impl Store {
         })
     }
 
+    /// Deletes webhook log rows older than `keep` (the hygiene pass, with
+    /// `retention.webhook_log_days`, which is at least one day: the dedupe window). The inbox is
+    /// not touched: the pipeline consumes it. Answers how many rows went.
+    pub fn prune_webhook_events(&self, keep: std::time::Duration) -> Result<u64, Error> {
+        let keep = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX);
+        let before = self.now().saturating_sub(keep);
+        self.write(|tx| {
+            let gone = tx.execute(
+                "DELETE FROM webhook_events WHERE received_at < ?1",
+                [before],
+            )?;
+            Ok(u64::try_from(gone).unwrap_or(0))
+        })
+    }
+
     /// How many events of `integration` wait in the inbox.
     pub fn inbox_len(&self, integration: IntegrationId) -> Result<u64, Error> {
         Ok(self.conn().query_row(
