@@ -511,6 +511,24 @@ mod tests {
     }
 
     #[test]
+    fn public_url_is_optional_and_loses_its_trailing_slash() {
+        let unset = load_ok(|_| Ok(Sources::default()));
+        assert_eq!(
+            unset.public_url, None,
+            "empty by default: the request's own Host"
+        );
+        let set = load_ok(|jail| {
+            jail.set_env("RINGSIDE_PUBLIC_URL", "https://relay.example.com/");
+            Ok(Sources::default())
+        });
+        assert_eq!(
+            set.public_url.as_deref(),
+            Some("https://relay.example.com"),
+            "the base URL is kept without its trailing slash"
+        );
+    }
+
+    #[test]
     fn bad_values_name_their_key() {
         let cases: &[(&str, &str, &str)] = &[
             ("RINGSIDE_LISTEN", "localhost", "listen"),
@@ -537,6 +555,12 @@ mod tests {
                 "websocket.allowed_origins",
             ),
             ("RINGSIDE_TLS__CERTIFICATE", "/x", "tls.certificate"),
+            ("RINGSIDE_PUBLIC_URL", "relay.example.com", "public_url"),
+            (
+                "RINGSIDE_PUBLIC_URL",
+                "https://r.example/?x=1",
+                "public_url",
+            ),
         ];
         for (var, value, key) in cases {
             let err = load_err(|jail| {
