@@ -20,8 +20,12 @@ struct Hooks {
 
 impl Hooks {
     async fn new() -> Self {
+        Self::with("").await
+    }
+
+    async fn with(extra_toml: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let relay = TestRelay::start(dir.path(), "").await;
+        let relay = TestRelay::start(dir.path(), extra_toml).await;
         let operator = Operator::open(&relay);
         Self {
             relay,
@@ -181,6 +185,47 @@ async fn a_signed_twilio_webhook_is_accepted_once_and_a_tampered_one_is_401() {
         "a tampered form fails authentication"
     );
     assert_eq!(hooks.inbox(&id), 1, "nothing more is stored");
+}
+
+#[tokio::test]
+async fn behind_a_proxy_twilio_signatures_are_checked_against_the_configured_public_url() {
+    let hooks = Hooks::with("public_url = \"https://relay.example.com/\"\n").await;
+    let org = org(&hooks, "Acme Insurance");
+    let token = "twilio-auth-token-0123456789abcdef";
+    let (id, _) = hooks
+        .operator
+        .integration(org, ProviderKind::Twilio, Some(token));
+    let params = [("CallSid", "CA0002"), ("CallStatus", "ringing")];
+    let body = serde_urlencoded_form(&params).into_bytes();
+    let form = (
+        "content-type",
+        "application/x-www-form-urlencoded".to_owned(),
+    );
+
+    let public = format!("https://relay.example.com/v1/hooks/{id}");
+    let signed_public = twilio::signature(token.as_bytes(), &public, &params);
+    let reply = hooks
+        .post(
+            &id,
+            &[("x-twilio-signature", signed_public), form.clone()],
+            body.clone(),
+        )
+        .await;
+    assert_eq!(
+        reply.status(),
+        200,
+        "the URL Twilio called is the public one"
+    );
+
+    let signed_local = twilio::signature(token.as_bytes(), &hooks.url(&id), &params);
+    let reply = hooks
+        .post(&id, &[("x-twilio-signature", signed_local), form], body)
+        .await;
+    assert_eq!(
+        reply.status(),
+        401,
+        "a signature over the relay's own address is not the public URL's"
+    );
 }
 
 fn serde_urlencoded_form(params: &[(&str, &str)]) -> String {
