@@ -147,6 +147,20 @@ async fn unknown_or_malformed_integration_ids_get_the_same_404_and_oversize_bodi
 }
 
 #[tokio::test]
+async fn a_revoked_integration_answers_404_even_to_a_correctly_signed_event() {
+    let hooks = Hooks::new().await;
+    let org = org(&hooks, "Acme Insurance");
+    let (id, secret) = hooks
+        .operator
+        .integration(org, ProviderKind::Standard, None);
+    hooks.operator.revoke_integration(org, &id);
+    let (headers, body) = hooks.standard_event(&secret, "msg_revoked");
+    let reply = hooks.post(&id, &headers, body).await;
+    assert_eq!(reply.status(), 404, "a revoked integration is not found");
+    assert_eq!(hooks.inbox(&id), 0, "nothing is stored");
+}
+
+#[tokio::test]
 async fn a_signed_twilio_webhook_is_accepted_once_and_a_tampered_one_is_401() {
     let hooks = Hooks::new().await;
     let org = org(&hooks, "Acme Insurance");

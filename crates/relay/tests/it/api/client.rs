@@ -210,6 +210,13 @@ impl Operator {
         (created.id.to_string(), created.secret.as_str().to_owned())
     }
 
+    /// Revokes integration `id` of `org`.
+    pub(crate) fn revoke_integration(&self, org: OrgId, id: &str) {
+        self.auth
+            .delete_integration_as_operator(org, id.parse().unwrap())
+            .unwrap();
+    }
+
     /// A new Dialpad integration of `org`, with a generated secret: its id.
     pub(crate) fn create_integration(&self, org: OrgId) -> String {
         self.auth
