@@ -113,7 +113,10 @@ pub(crate) async fn receive(
                     .map_err(store_error)
             })
             .await;
-            return Err(refusal(&err));
+            // Not a bearer route: the 401 names no scheme the provider could switch to.
+            let mut res = refusal(&err).into_response();
+            res.headers_mut().remove(header::WWW_AUTHENTICATE);
+            return Ok(res);
         }
         Ok(Outcome::Handshake { name, echo }) => {
             tracing::info!(integration = %id, outcome = "handshake", "webhook answered");
