@@ -104,6 +104,10 @@ async fn a_signed_standard_webhook_is_accepted_once_sealed_and_a_tampered_one_st
         401,
         "a tampered byte fails authentication"
     );
+    assert!(
+        !refused.headers().contains_key("www-authenticate"),
+        "a webhook 401 does not offer the bearer scheme"
+    );
     assert_eq!(
         hooks.inbox(&id),
         1,
