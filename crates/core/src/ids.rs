@@ -109,6 +109,14 @@ id_type!(
     /// A VoIP provider connection; its id is also the unguessable part of the webhook URL.
     IntegrationId, "int", "integration"
 );
+id_type!(
+    /// A call as the relay follows it: one id across all of the provider's legs and transfers.
+    CallId, "cal", "call"
+);
+id_type!(
+    /// One screen pop: one call shown to one user (on all of that user's devices).
+    PopId, "pop", "pop"
+);
 
 #[cfg(test)]
 mod tests {

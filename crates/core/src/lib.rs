@@ -53,7 +53,7 @@ pub mod wire;
 
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::Error;
-pub use ids::{DeviceId, IntegrationId, InvitationId, OrgId, SessionId, UserId};
+pub use ids::{CallId, DeviceId, IntegrationId, InvitationId, OrgId, PopId, SessionId, UserId};
 pub use phone::PhoneNumber;
 pub use pii::Pii;
 pub use random::random_bytes;

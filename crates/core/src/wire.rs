@@ -7,6 +7,7 @@ use ts_rs::TS;
 mod admin;
 mod audit;
 mod auth;
+mod stream;
 
 pub use admin::{
     AuditLogPage, AuditQuery, CreateIntegrationRequest, CreateInvitationRequest,
@@ -14,6 +15,10 @@ pub use admin::{
     InvitationList, MfaPolicyRequest, SetRoleRequest, UserList,
 };
 pub use audit::{Actor, ActorKind, AuditOutcome, AuditRecord};
+pub use stream::{
+    CallState, CallStateChange, ClientMessage, Contact, Direction, Hello, MatchState, Notice, Pop,
+    PopGone, PopUpdate, ServerMessage, SessionRevoked, StreamTicket, close,
+};
 pub use auth::{
     AcceptInvitationRequest, ChangePasswordRequest, CodeRequest, LoginRequest, LoginResponse, Me,
     MfaRequirement, RecoveryCodes, RefreshRequest, SecondFactorRequest, Secret, SessionInfo,

@@ -16,6 +16,8 @@ use ringside_core::{PhoneNumber, Pii, phone::PhoneError};
 use time::OffsetDateTime;
 use zeroize::Zeroize;
 
+pub use ringside_core::wire::{CallState, Direction};
+
 use crate::ProviderKind;
 
 /// An authenticated, parsed webhook.
@@ -44,70 +46,6 @@ impl WebhookEvent {
         match self {
             Self::Call(call) => &call.event_id,
             Self::Sms(sms) => &sms.event_id,
-        }
-    }
-}
-
-/// Our call states. Providers have many more; each module maps its own onto these (see
-/// `docs/providers.md`) and ignores the rest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CallState {
-    /// The call is ringing (or being set up): the moment to pop.
-    Ringing,
-    /// Someone picked up.
-    Answered,
-    /// The call ended (after being answered, or for an outbound call that was not).
-    Ended,
-    /// An inbound call ended without being answered.
-    Missed,
-    /// The call went to voicemail.
-    Voicemail,
-    /// The call (or this leg of it) was transferred elsewhere.
-    Transferred,
-}
-
-impl CallState {
-    /// The lowercase name, as on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ringing => "ringing",
-            Self::Answered => "answered",
-            Self::Ended => "ended",
-            Self::Missed => "missed",
-            Self::Voicemail => "voicemail",
-            Self::Transferred => "transferred",
-        }
-    }
-
-    /// Whether a call in this state can change no further (the state machine never leaves one).
-    pub fn is_final(self) -> bool {
-        matches!(self, Self::Ended | Self::Missed | Self::Voicemail)
-    }
-}
-
-/// Which way a call or message goes, seen from the agency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// From a client to the agency.
-    Inbound,
-    /// From the agency to a client.
-    Outbound,
-    /// The provider did not say (or said something we do not know).
-    Unknown,
-}
-
-impl Direction {
-    /// Reads a provider's direction word: `inbound`, `INBOUND`, `Inbound`, `outbound-api`, …
-    pub(crate) fn parse(text: &str) -> Self {
-        let lower = text.trim().to_ascii_lowercase();
-        if lower.starts_with("inbound") || lower == "incoming" {
-            Self::Inbound
-        } else if lower.starts_with("outbound") || lower == "outgoing" {
-            Self::Outbound
-        } else {
-            Self::Unknown
         }
     }
 }
