@@ -22,6 +22,7 @@ pub mod event;
 mod fields;
 pub mod jwt;
 pub mod ringcentral;
+pub mod simulate;
 pub mod standard;
 pub mod twilio;
 pub mod vonage;
