@@ -110,6 +110,10 @@ id_type!(
     IntegrationId, "int", "integration"
 );
 id_type!(
+    /// A routing rule: a provider user id, an extension or a dialed number mapped to a user.
+    RouteId, "rte", "route"
+);
+id_type!(
     /// A call as the relay follows it: one id across all of the provider's legs and transfers.
     CallId, "cal", "call"
 );

@@ -53,6 +53,7 @@ pub mod wire;
 
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::Error;
+pub use ids::RouteId;
 pub use ids::{CallId, DeviceId, IntegrationId, InvitationId, OrgId, PopId, SessionId, UserId};
 pub use phone::PhoneNumber;
 pub use pii::Pii;

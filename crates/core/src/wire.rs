@@ -7,6 +7,7 @@ use ts_rs::TS;
 mod admin;
 mod audit;
 mod auth;
+mod routing;
 mod stream;
 
 pub use admin::{
@@ -24,6 +25,7 @@ pub use auth::{
     MfaRequirement, RecoveryCodes, RefreshRequest, SecondFactorRequest, Secret, SessionInfo,
     SessionList, SessionTokens, SessionsEnded, TotpEnrollment, UserInfo,
 };
+pub use routing::{CreateRouteRequest, Fallback, RouteInfo, RouteKind, RouteList, RouteMatch};
 
 /// The version of the relay <-> client protocol (HTTP API and WebSocket messages). A client and a
 /// relay with different versions refuse each other with a clear message rather than misparse.

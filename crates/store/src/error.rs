@@ -71,6 +71,10 @@ pub enum Error {
     /// The change would leave the organisation without an active owner.
     #[error("an organisation must keep at least one active owner")]
     LastOwner,
+    /// A route or a routing fallback was refused before anything was written: its user cannot
+    /// take calls, its integration is revoked, or its value is malformed (never quoted).
+    #[error("routing refused: {0}")]
+    Routing(crate::RoutingRefusal),
     /// Sealing or opening failed, or a key could not be unwrapped.
     #[error(transparent)]
     Vault(#[from] ringside_vault::Error),

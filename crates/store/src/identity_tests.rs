@@ -15,13 +15,13 @@ use crate::{
 
 const NOW: i64 = 1_795_424_400; // 2026-11-23 09:00 UTC
 
-struct Fixture {
+pub(crate) struct Fixture {
     _dir: tempfile::TempDir,
-    store: Store,
+    pub(crate) store: Store,
     masters: MasterKeyring,
 }
 
-fn fixture() -> Fixture {
+pub(crate) fn fixture() -> Fixture {
     let (dir, store) = store();
     Fixture {
         _dir: dir,
@@ -88,7 +88,7 @@ fn new_user(org: OrgId, email: &str, n: u8, name: &str, role: Role) -> NewUser {
 }
 
 impl Fixture {
-    fn org(&self, name: &str) -> (OrgId, OrgKeyring) {
+    pub(crate) fn org(&self, name: &str) -> (OrgId, OrgKeyring) {
         let org = self
             .store
             .create_org(name, &self.masters, &AuditContext::system("test"))
@@ -98,7 +98,7 @@ impl Fixture {
     }
 
     /// Invites and accepts: a user with `role` and the given markers as personal data.
-    fn user(
+    pub(crate) fn user(
         &self,
         org: OrgId,
         keys: &OrgKeyring,

@@ -19,6 +19,7 @@ mod integrations;
 mod invitations;
 pub mod migrate;
 mod orgs;
+mod routing;
 mod rows;
 mod sealed;
 mod secrets;
@@ -44,6 +45,7 @@ pub use audit::{
 pub use error::Error;
 pub use migrate::{Applied, MIGRATIONS, Migration, latest_version};
 pub use orgs::{Org, OrgKeyRow};
+pub use routing::{NewRoute, Route, RouteQuery, RouteTargets, RouteVia, RoutingRefusal};
 pub use secrets::SecretBytes;
 pub use webhooks::{Accepted, InboundEvent, event_hash};
 
@@ -199,5 +201,7 @@ pub(crate) mod test_support {
 mod identity_tests;
 #[cfg(test)]
 mod integration_tests;
+#[cfg(test)]
+mod routing_tests;
 #[cfg(test)]
 mod tests;

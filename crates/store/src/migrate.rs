@@ -40,6 +40,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_identity"),
     migration!(4, "0004_integrations"),
     migration!(5, "0005_webhook_events"),
+    migration!(6, "0006_routing"),
 ];
 
 /// The schema version this build writes.
