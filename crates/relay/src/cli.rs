@@ -85,6 +85,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Send webhooks signed exactly as an integration's provider would (docs/providers.md).
+    Simulate {
+        #[command(subcommand)]
+        command: crate::simulate::SimulateCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -214,6 +219,8 @@ fn dispatch(command: Command, config: Config) -> Result<(), Error> {
             Ok(())
         }
         Command::Integration { command } => integration(&config, command),
+        Command::Simulate { command } => crate::simulate::run_command(&config, command)
+            .map_err(|e| Error::io("simulate")(std::io::Error::other(e))),
         Command::Hygiene { now: _ } => {
             println!("{}", crate::hygiene::run_now(&config)?);
             Ok(())

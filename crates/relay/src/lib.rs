@@ -14,6 +14,7 @@ mod error;
 pub mod hygiene;
 pub mod keys;
 mod server;
+pub mod simulate;
 mod state;
 pub mod telemetry;
 mod tls;

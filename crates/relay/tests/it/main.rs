@@ -24,6 +24,8 @@ mod integrations;
 mod keys;
 /// `serve` over plain HTTP: health and readiness.
 mod serve;
+/// `simulate call` through the real binary, and `simulate::place_call` in process.
+mod simulate;
 /// `serve` over TLS 1.3 (rustls).
 mod tls;
 /// Shared helpers: a relay on port 0, temporary data folders.

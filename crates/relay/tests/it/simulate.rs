@@ -1,0 +1,298 @@
+//! `simulate call` through the real binary against a real `serve`: the webhooks are signed as the
+//! provider would sign them, so the relay accepts every one into its inbox; the output shows states
+//! and statuses, never the numbers; states a provider cannot express are refused before anything
+//! is sent. Plus `simulate::place_call` against an in-process relay (the demo's and the
+//! benchmarks' path).
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ringside_core::{IntegrationId, PhoneNumber, SystemClock};
+use ringside_relay::simulate::{self, CallPlan, Signer, Target};
+use ringside_store::Store;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::utils::TestRelay;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ringside-relay");
+const FROM: &str = "+14155550123";
+const TO: &str = "+14155550199";
+
+fn relay(home: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("HOME", home)
+        .kill_on_drop(true)
+        .arg("--data-dir")
+        .arg(home.join("data"));
+    cmd
+}
+
+async fn json_of(cmd: &mut Command) -> Value {
+    let out = cmd.output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "the command succeeds: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON value")
+}
+
+/// `serve` on 127.0.0.1:0; its address, read from the JSON log.
+async fn serve(home: &Path) -> (Child, String, tokio::task::JoinHandle<String>) {
+    let mut child = relay(home)
+        .env("RINGSIDE_LOG__FORMAT", "json")
+        .args(["--listen", "127.0.0.1:0", "serve"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let event: Value = serde_json::from_str(&line).unwrap_or_default();
+            if let Some(addr) = event["addr"].as_str() {
+                return addr.to_owned();
+            }
+        }
+        panic!("the relay exited before listening");
+    })
+    .await
+    .expect("the relay starts listening within 30 s");
+    let rest = tokio::spawn(async move {
+        let mut all = String::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    (child, addr, rest)
+}
+
+async fn stop(mut child: Child) {
+    let pid = child.id().unwrap().to_string();
+    let kill = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(kill.success());
+    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("the relay stops")
+        .unwrap();
+    assert!(status.success(), "a clean stop: {status}");
+}
+
+async fn create_integration(home: &Path, org: &str, provider: &str) -> String {
+    let created = json_of(relay(home).args([
+        "integration",
+        "create",
+        "--org",
+        org,
+        "--provider",
+        provider,
+        "--json",
+    ]))
+    .await;
+    created["integration_id"].as_str().unwrap().to_owned()
+}
+
+fn inbox_len(home: &Path, id: &str) -> u64 {
+    let store = Store::open(&home.join("data"), Arc::new(SystemClock)).unwrap();
+    store
+        .inbox_len(id.parse::<IntegrationId>().unwrap())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn simulate_call_is_accepted_by_a_running_relay_for_twilio_and_dialpad() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let org = json_of(relay(home).args([
+        "org",
+        "create",
+        "--name",
+        "Acme",
+        "--owner-email",
+        "o@example.com",
+        "--json",
+    ]))
+    .await["org_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let twilio = create_integration(home, &org, "twilio").await;
+    let dialpad = create_integration(home, &org, "dialpad").await;
+    let (child, addr, logs) = serve(home).await;
+    let base = format!("http://{addr}");
+
+    let out = relay(home)
+        .args([
+            "simulate",
+            "call",
+            "--integration",
+            &twilio,
+            "--from",
+            FROM,
+            "--to",
+            TO,
+        ])
+        .args(["--relay", &base, "--gap-ms", "0"])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        out.status.success(),
+        "simulate exits 0:\n{stdout}\n{stderr}"
+    );
+    for state in ["ringing", "answered", "ended"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(state) && l.trim_end().ends_with("200")),
+            "one line per webhook with its state and status:\n{stdout}"
+        );
+    }
+    for shown in [&stdout, &stderr] {
+        assert!(
+            !shown.contains("5550123") && !shown.contains("5550199"),
+            "the numbers are never printed:\n{shown}"
+        );
+    }
+
+    let out = relay(home)
+        .args([
+            "simulate",
+            "call",
+            "--integration",
+            &dialpad,
+            "--from",
+            FROM,
+        ])
+        .args([
+            "--states",
+            "ringing,missed",
+            "--user",
+            "7712",
+            "--extension",
+            "204",
+        ])
+        .args(["--relay", &base, "--gap-ms", "10"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "a JWT provider too: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Twilio has no voicemail: refused before anything is sent.
+    let out = relay(home)
+        .args(["simulate", "call", "--integration", &twilio, "--from", FROM])
+        .args(["--states", "ringing,voicemail", "--relay", &base])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "an inexpressible state fails");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("twilio cannot sign this call"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    stop(child).await;
+    let logs = logs.await.unwrap();
+    assert_eq!(
+        logs.matches("\"outcome\":\"accepted\"").count(),
+        5,
+        "3 Twilio + 2 Dialpad webhooks accepted, nothing else:\n{logs}"
+    );
+    assert_eq!(
+        inbox_len(home, &twilio),
+        3,
+        "three Twilio events in the inbox"
+    );
+    assert_eq!(
+        inbox_len(home, &dialpad),
+        2,
+        "two Dialpad events in the inbox"
+    );
+}
+
+#[tokio::test]
+async fn simulate_call_of_an_unknown_integration_fails_without_sending() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = relay(dir.path())
+        .args([
+            "simulate",
+            "call",
+            "--integration",
+            "int_5f3a9c7e5f3a9c7e5f3a9c7e5f3a9c7e",
+        ])
+        .args(["--from", FROM, "--relay", "http://127.0.0.1:9"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no active integration"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn place_call_drives_an_in_process_relay_and_every_provider_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path(), "").await;
+    let config = relay.config.clone();
+    let store = Store::open(&config.data_dir, Arc::new(SystemClock)).unwrap();
+    let org = ringside_relay::auth::admin::create_org(&config, "Acme", "o@example.com")
+        .unwrap()
+        .org;
+    let client = reqwest::Client::new();
+    for provider in ringside_providers::ProviderKind::ALL {
+        let created =
+            ringside_relay::auth::admin::create_integration(&config, org, provider, None, "")
+                .unwrap();
+        let signer = Signer::from_config(&config, created.id).unwrap();
+        let target = Target::direct(&format!("http://{}", relay.addr), created.id);
+        let plan = CallPlan {
+            gap: Duration::ZERO,
+            ..CallPlan::inbound(
+                PhoneNumber::parse(FROM).unwrap(),
+                Some(PhoneNumber::parse(TO).unwrap()),
+            )
+        };
+        let mut seen = Vec::new();
+        let (call_id, deliveries) =
+            simulate::place_call(&client, &signer, &target, &plan, &relay.clock, |d| {
+                seen.push(d.state)
+            })
+            .await
+            .unwrap();
+        assert!(!call_id.is_empty());
+        assert_eq!(
+            seen, plan.states,
+            "{provider}: each state reported in order"
+        );
+        assert!(
+            deliveries.iter().all(simulate::Delivery::accepted),
+            "{provider}: every webhook accepted: {deliveries:?}"
+        );
+        assert_eq!(
+            store.inbox_len(created.id).unwrap(),
+            3,
+            "{provider}: three events in the inbox"
+        );
+    }
+    relay.stop().await.unwrap();
+}
