@@ -14,7 +14,8 @@
 //!   acceptance, refresh).
 //! - [`Session`]: a signed-in session that refreshes its own access token.
 //! - [`ClientError`]: every failure, with the API's stable `code` for callers to switch on.
-//! - [`stream`]: where the WebSocket stream will live.
+//! - [`stream`]: the WebSocket stream of screen pops ([`Session::stream`]): reconnects with
+//!   back-off and jitter, resumes, and delivers each event once.
 
 mod client;
 mod error;

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
-use ringside_core::wire::{Me, RefreshRequest, Secret, SessionList, SessionTokens};
+use ringside_core::wire::{Me, RefreshRequest, Secret, SessionList, SessionTokens, StreamTicket};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::{Client, ClientError};
@@ -50,6 +50,15 @@ impl Session {
         &self.client
     }
 
+    /// Another handle on this session: the same tokens behind the same lock (for the stream's
+    /// background task, which must outlive a borrow).
+    pub(crate) fn share(&self) -> Self {
+        Self {
+            client: self.client.clone(),
+            tokens: Arc::clone(&self.tokens),
+        }
+    }
+
     /// A copy of the current tokens, to keep in the OS keychain (the refresh token changes on
     /// every refresh; the `device_token` of the first sign-in is kept across refreshes).
     pub async fn tokens(&self) -> SessionTokens {
@@ -64,6 +73,17 @@ impl Session {
     /// `GET /v1/me/sessions`: the caller's live sessions, newest first.
     pub async fn sessions(&self) -> Result<SessionList, ClientError> {
         self.get("/v1/me/sessions").await
+    }
+
+    /// `POST /v1/stream/ticket`: a single-use ticket to open the WebSocket stream with (within
+    /// `expires_in` seconds). [`Session::stream`] gets its own; this is for callers that connect
+    /// by other means.
+    pub async fn stream_ticket(&self) -> Result<StreamTicket, ClientError> {
+        let (status, body) = self.authed(Method::POST, "/v1/stream/ticket", 200).await?;
+        serde_json::from_slice(&body).map_err(|_| ClientError::Protocol {
+            status,
+            what: "a stream ticket",
+        })
     }
 
     /// `POST /v1/auth/logout`: ends this session; its tokens stop working at once.
