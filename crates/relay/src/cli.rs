@@ -62,6 +62,11 @@ enum Command {
         #[command(subcommand)]
         command: IntegrationCommand,
     },
+    /// Call routing: which users a call pops for, and the fallback (docs/routing.md).
+    Route {
+        #[command(subcommand)]
+        command: crate::routing::RouteCommand,
+    },
     /// Manage the master key.
     Keys {
         #[command(subcommand)]
@@ -218,6 +223,7 @@ fn dispatch(command: Command, config: Config) -> Result<(), Error> {
             print_invitation(&invitation, role.as_str(), json);
             Ok(())
         }
+        Command::Route { command } => crate::routing::run(&config, command),
         Command::Integration { command } => integration(&config, command),
         Command::Simulate { command } => crate::simulate::run_command(&config, command)
             .map_err(|e| Error::io("simulate")(std::io::Error::other(e))),

@@ -13,6 +13,7 @@ pub mod config;
 mod error;
 pub mod hygiene;
 pub mod keys;
+pub mod routing;
 mod server;
 pub mod simulate;
 mod state;

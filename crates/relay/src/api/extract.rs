@@ -156,7 +156,7 @@ pub(crate) mod perm {
         )*};
     }
 
-    markers!(ManageCredentials, ManageTeam, ViewAuditLog);
+    markers!(ManageCredentials, ManageRouting, ManageTeam, ViewAuditLog);
 }
 
 /// A caller who may use `P`'s permission: [`Authenticated`], then

@@ -26,6 +26,7 @@ mod me;
 mod openapi;
 pub(crate) mod problem;
 pub(crate) mod rate_limit;
+mod routing;
 mod team;
 
 use std::sync::Arc;
@@ -76,6 +77,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(invitations::revoke))
         .routes(routes!(integrations::list, integrations::create))
         .routes(routes!(integrations::revoke))
+        .routes(routes!(routing::list, routing::create))
+        .routes(routes!(routing::delete))
+        .routes(routes!(routing::fallback, routing::set_fallback))
         .routes(routes!(audit::query));
     OpenApiRouter::with_openapi(openapi::base())
         .merge(public)

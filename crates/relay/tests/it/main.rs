@@ -22,6 +22,8 @@ mod hooks;
 mod integrations;
 /// `keys rotate` against a real store and key file.
 mod keys;
+/// `route add|list|delete|fallback` through the real binary.
+mod routing_cli;
 /// `serve` over plain HTTP: health and readiness.
 mod serve;
 /// `simulate call` through the real binary, and `simulate::place_call` in process.

@@ -11,6 +11,8 @@ mod office;
 mod privacy;
 /// Every route as data, walked for every role against the permission matrix.
 mod routes;
+/// Call routing: routes and the fallback over HTTP, refusals that store nothing.
+mod routing;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;

@@ -10,7 +10,9 @@
 
 use std::collections::BTreeSet;
 
+use ringside_core::wire::{RouteKind, RouteMatch};
 use ringside_core::{IntegrationId, OrgId, Permission, Role, SessionId};
+use ringside_store::AuditContext;
 use serde_json::{Value, json};
 
 use super::client::{
@@ -53,6 +55,10 @@ enum Input {
     ActiveIntegration,
     /// `{id}`: an integration id that exists nowhere (signed webhooks are walked in `hooks.rs`).
     UnknownIntegration,
+    /// A route of a fresh extension to the walked org's subject user.
+    NewRoute,
+    /// `{route_id}`: a fresh route of the walked org.
+    ActiveRoute,
     /// `{id}`: the walked org's subject user (an agent), with an optional body.
     Subject(Option<&'static str>),
     /// `{id}`: another session of the caller (for a caller from another org: one of the walked
@@ -76,6 +82,8 @@ impl Input {
             self,
             Self::PendingInvitation
                 | Self::ActiveIntegration
+                | Self::NewRoute
+                | Self::ActiveRoute
                 | Self::Subject(_)
                 | Self::OwnOtherSession
         )
@@ -111,7 +119,7 @@ const fn route(
 
 use Access::{Member as Signed, Needs, Public};
 use Input::*;
-use Permission::{ManageCredentials, ManageTeam, ViewAuditLog};
+use Permission::{ManageCredentials, ManageRouting, ManageTeam, ViewAuditLog};
 
 /// Every route of the API.
 #[rustfmt::skip]
@@ -149,6 +157,11 @@ pub(crate) const ROUTES: &[Route] = &[
     route("GET",    "/v1/admin/integrations",                       Needs(ManageCredentials), Nothing, 200),
     route("POST",   "/v1/admin/integrations",                       Needs(ManageCredentials), Body(r#"{"provider":"dialpad","label":"Walk"}"#), 201),
     route("DELETE", "/v1/admin/integrations/{id}",                  Needs(ManageCredentials), ActiveIntegration, 204),
+    route("GET",    "/v1/admin/routes",                             Needs(ManageRouting), Nothing, 200),
+    route("POST",   "/v1/admin/routes",                             Needs(ManageRouting), NewRoute, 201),
+    route("DELETE", "/v1/admin/routes/{route_id}",                  Needs(ManageRouting), ActiveRoute, 204),
+    route("GET",    "/v1/admin/routing/fallback",                   Needs(ManageRouting), Nothing, 200),
+    route("PUT",    "/v1/admin/routing/fallback",                   Needs(ManageRouting), Body(r#"{"kind":"nobody"}"#), 200),
 ];
 
 /// Who calls.
@@ -271,6 +284,12 @@ impl World {
         }
     }
 
+    /// An extension no route of the walk uses yet.
+    fn fresh_extension(&mut self) -> String {
+        self.invitees += 1;
+        format!("{}", 7000 + self.invitees)
+    }
+
     fn fresh_email(&mut self) -> String {
         self.invitees += 1;
         format!("invitee{}@acme.example", self.invitees)
@@ -344,6 +363,24 @@ impl World {
             ActiveIntegration => {
                 let id = self.operator.create_integration(self.org);
                 set_id(&mut prepared, &id);
+            }
+            NewRoute => {
+                prepared.body = Some(json!({"kind": "extension", "value": self.fresh_extension(),
+                    "user_id": self.subject.user}));
+            }
+            ActiveRoute => {
+                let new = ringside_store::NewRoute {
+                    integration: None,
+                    matcher: RouteMatch::new(RouteKind::Extension, &self.fresh_extension())
+                        .unwrap(),
+                    user: self.subject.user.parse().unwrap(),
+                };
+                let added = self
+                    .operator
+                    .store
+                    .add_route(self.org, &new, &AuditContext::system("test"))
+                    .unwrap();
+                prepared.path = route.path.replace("{route_id}", &added.id.to_string());
             }
             UnknownIntegration => {
                 prepared.path = route
