@@ -40,8 +40,9 @@ use crate::{ClientError, Session};
 /// How a stream behaves. `StreamOptions::default()` suits an agent's app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamOptions {
-    /// The highest `seq` already handled (kept from an earlier run of the app): nothing at or
-    /// below it is delivered. 0 for a first start.
+    /// The highest `seq` already handled (kept from an earlier run of the app, per user and
+    /// relay): nothing at or below it is delivered. 0 for a first start. A value above the
+    /// relay's `hello.last_seq` cannot be this user's and is lowered to it.
     pub after_seq: u64,
     /// How many events may wait for the consumer (at least 1). Default 256.
     pub capacity: usize,

@@ -153,6 +153,12 @@ impl Runner {
                 protocol_version: hello.protocol_version,
             });
         }
+        if hello.last_seq < self.dedupe.last_handled() {
+            // The relay has never given this user the seq we think we handled: the mark came from
+            // elsewhere (another relay, another user's saved state). Kept, it would drop every
+            // new event; the relay's own count is the truth.
+            self.dedupe = Dedupe::new(hello.last_seq);
+        }
         self.backoff.connected(Instant::now().into_std());
         let heartbeat = Duration::from_secs(u64::from(hello.heartbeat_secs.max(1)));
         let resume = ClientMessage::Resume {

@@ -366,7 +366,7 @@ async fn a_stream_started_after_an_earlier_run_drops_what_that_run_handled() {
         ..options()
     });
     let mut conn = relay.accept().await;
-    assert_eq!(conn.hello(30).await, 41);
+    assert_eq!(conn.hello_with(30, 45).await, 41);
     connected(&mut stream).await;
     conn.pop(41).await;
     conn.pop(42).await;
@@ -401,4 +401,23 @@ async fn close_says_goodbye_with_1000() {
     .unwrap()
     .expect("a close frame with a code");
     assert_eq!(u16::from(frame.code), 1000);
+}
+
+#[tokio::test]
+async fn a_saved_seq_the_relay_never_gave_is_lowered_to_the_relays_count() {
+    let mut relay = StandIn::start().await;
+    let mut stream = relay.session().stream(StreamOptions {
+        after_seq: 500,
+        ..options()
+    });
+    let mut conn = relay.accept().await;
+    assert_eq!(
+        conn.hello_with(30, 7).await,
+        7,
+        "the relay has given 7 events: 500 is not this user's, so resume after 7"
+    );
+    connected(&mut stream).await;
+    conn.pop(8).await;
+    assert_eq!(seq(&mut stream).await, 8, "new events are not dropped");
+    stream.close().await;
 }

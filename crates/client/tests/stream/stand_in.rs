@@ -2,8 +2,8 @@
 //! each connection: answer `POST /v1/stream/ticket` (Bearer access token → a single-use ticket),
 //! accept `GET /v1/stream?ticket=…` (401 before the upgrade for a ticket it did not issue or
 //! already saw), then let the test send `hello`, events and close codes, and read what the client
-//! sends. The real relay's tests live in `crates/relay/tests/it/stream.rs`; this one exists to
-//! break connections at precise moments.
+//! sends. The real relay's tests of this crate live in `crates/relay/tests/it/`; this one exists
+//! to break connections at precise moments.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -52,6 +52,8 @@ struct State {
     upgrades_refused: u32,
     origins_seen: u32,
     next_ticket: u32,
+    /// The highest seq sent to the user so far (what `hello.last_seq` says).
+    last_seq: u64,
 }
 
 /// The stand-in relay.
@@ -74,6 +76,7 @@ impl StandIn {
             upgrades_refused: 0,
             origins_seen: 0,
             next_ticket: 0,
+            last_seq: 0,
         }));
         let (tx, connections) = mpsc::unbounded_channel();
         let shared = Arc::clone(&state);
@@ -170,7 +173,7 @@ async fn serve(mut tcp: TcpStream, state: Arc<Mutex<State>>, conns: mpsc::Unboun
     let check = Arc::clone(&state);
     let callback = move |request: &Request, response| upgrade(&check, request, response);
     if let Ok(ws) = tokio_tungstenite::accept_hdr_async(tcp, callback).await {
-        let _ = conns.send(Conn { ws });
+        let _ = conns.send(Conn { ws, state });
     }
 }
 
@@ -258,21 +261,33 @@ async fn ticket(tcp: &mut TcpStream, head: &str, header_len: usize, state: &Mute
 #[derive(Debug)]
 pub(crate) struct Conn {
     ws: WebSocketStream<TcpStream>,
+    state: Arc<Mutex<State>>,
 }
 
 impl Conn {
     pub(crate) async fn send(&mut self, message: &ServerMessage) {
+        if let Some(seq) = message.seq() {
+            let mut state = self.state.lock().unwrap();
+            state.last_seq = state.last_seq.max(seq);
+        }
         let text = serde_json::to_string(message).unwrap();
         self.ws.send(Message::text(text)).await.unwrap();
     }
 
-    /// `hello`, then the client's `resume`: answers its `after_seq`.
+    /// `hello` (with the highest seq sent so far), then the client's `resume`: answers its
+    /// `after_seq`.
     pub(crate) async fn hello(&mut self, heartbeat_secs: u32) -> u64 {
+        let last_seq = self.state.lock().unwrap().last_seq;
+        self.hello_with(heartbeat_secs, last_seq).await
+    }
+
+    /// `hello` saying `last_seq`, then the client's `resume`: answers its `after_seq`.
+    pub(crate) async fn hello_with(&mut self, heartbeat_secs: u32, last_seq: u64) -> u64 {
         self.send(&ServerMessage::Hello(Hello {
             protocol_version: PROTOCOL_VERSION,
             user_id: UserId::random(),
             heartbeat_secs,
-            last_seq: 0,
+            last_seq,
         }))
         .await;
         match self.receive().await {
