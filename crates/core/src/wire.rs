@@ -16,16 +16,16 @@ pub use admin::{
     InvitationList, MfaPolicyRequest, SetRoleRequest, UserList,
 };
 pub use audit::{Actor, ActorKind, AuditOutcome, AuditRecord};
-pub use stream::{
-    CallState, CallStateChange, ClientMessage, Contact, Direction, Hello, MatchState, Notice, Pop,
-    PopGone, PopUpdate, ServerMessage, SessionRevoked, StreamTicket, close,
-};
 pub use auth::{
     AcceptInvitationRequest, ChangePasswordRequest, CodeRequest, LoginRequest, LoginResponse, Me,
     MfaRequirement, RecoveryCodes, RefreshRequest, SecondFactorRequest, Secret, SessionInfo,
     SessionList, SessionTokens, SessionsEnded, TotpEnrollment, UserInfo,
 };
 pub use routing::{CreateRouteRequest, Fallback, RouteInfo, RouteKind, RouteList, RouteMatch};
+pub use stream::{
+    CallState, CallStateChange, ClientMessage, Contact, Direction, Hello, MatchState, Notice, Pop,
+    PopGone, PopUpdate, ServerMessage, SessionRevoked, StreamTicket, close,
+};
 
 /// The version of the relay <-> client protocol (HTTP API and WebSocket messages). A client and a
 /// relay with different versions refuse each other with a clear message rather than misparse.

@@ -110,6 +110,12 @@ pub struct Config {
     pub log: LogConfig,
     /// Extra origins allowed to open the WebSocket stream.
     pub allowed_origins: Vec<String>,
+    /// The stream's heartbeat: pings this often, drops a peer silent for twice as long.
+    pub heartbeat: std::time::Duration,
+    /// A stream connection this many events behind its acks is a slow consumer: closed (4408).
+    pub max_unacked: u32,
+    /// Webhooks accepted per org per minute (then 429 + Retry-After).
+    pub webhooks_per_org_per_minute: u32,
     /// AMS lookup timeout.
     pub ams_timeout: std::time::Duration,
     /// Retention.
@@ -132,6 +138,7 @@ struct Raw {
     tls: RawTls,
     log: RawLog,
     websocket: RawWebsocket,
+    webhooks: RawWebhooks,
     ams: RawAms,
     retention: RawRetention,
 }
@@ -154,6 +161,14 @@ struct RawLog {
 #[serde(deny_unknown_fields)]
 struct RawWebsocket {
     allowed_origins: Vec<String>,
+    heartbeat_secs: u32,
+    max_unacked: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhooks {
+    per_org_per_minute: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -314,6 +329,24 @@ impl Raw {
         for origin in &self.websocket.allowed_origins {
             validate_origin(origin)?;
         }
+        if !(1..=300).contains(&self.websocket.heartbeat_secs) {
+            return Err(ConfigError::new(
+                "websocket.heartbeat_secs",
+                "must be between 1 and 300",
+            ));
+        }
+        if !(8..=65_536).contains(&self.websocket.max_unacked) {
+            return Err(ConfigError::new(
+                "websocket.max_unacked",
+                "must be between 8 and 65536",
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.webhooks.per_org_per_minute) {
+            return Err(ConfigError::new(
+                "webhooks.per_org_per_minute",
+                "must be between 1 and 1000000",
+            ));
+        }
         let public_url = self.public_url.trim().trim_end_matches('/').to_owned();
         let public_url = if public_url.is_empty() {
             None
@@ -369,6 +402,9 @@ impl Raw {
                 level: self.log.level,
             },
             allowed_origins: self.websocket.allowed_origins,
+            heartbeat: std::time::Duration::from_secs(u64::from(self.websocket.heartbeat_secs)),
+            max_unacked: self.websocket.max_unacked,
+            webhooks_per_org_per_minute: self.webhooks.per_org_per_minute,
             ams_timeout: std::time::Duration::from_millis(self.ams.timeout_ms),
             retention: Retention {
                 pii_max_days: r.pii_max_days,

@@ -11,8 +11,11 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 mod error;
+mod hub;
 pub mod hygiene;
 pub mod keys;
+pub mod lookup;
+mod pipeline;
 pub mod routing;
 mod server;
 pub mod simulate;
@@ -22,4 +25,4 @@ mod tls;
 
 pub use config::Config;
 pub use error::Error;
-pub use server::{GRACE, run, run_with_clock};
+pub use server::{DESKTOP_ORIGINS, GRACE, Seams, run, run_with, run_with_clock};

@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +14,9 @@ use ringside_core::{Clock, SystemClock};
 use ringside_store::Store;
 
 use crate::auth::{AuthConfig, AuthService};
-use crate::state::{AppState, WebhookBase};
+use crate::hub::StreamSettings;
+use crate::lookup::{Lookup, NoAms};
+use crate::state::{AppState, Settings, WebhookBase};
 use crate::{Config, Error, tls};
 
 /// How long in-flight requests may take to finish after shutdown is requested.
@@ -29,18 +32,53 @@ pub async fn run(
 }
 
 /// [`run`] with every reading of the time — sessions, invitations, TOTP, back-off, rate limits,
-/// audit timestamps — taken from `clock`.
+/// audit timestamps, pop expiry — taken from `clock`.
 pub async fn run_with_clock(
     config: Config,
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
     clock: Arc<dyn Clock>,
 ) -> Result<(), Error> {
-    let state = tokio::task::spawn_blocking(move || open(&config, clock).map(|s| (s, config)))
+    let seams = Seams {
+        clock,
+        lookup: Arc::new(NoAms),
+    };
+    run_with(config, listener, shutdown, seams).await
+}
+
+/// What a test (or the demo) may swap in for the real thing.
+#[derive(Debug, Clone)]
+pub struct Seams {
+    /// Where every reading of the time comes from.
+    pub clock: Arc<dyn Clock>,
+    /// The AMS lookup ([`NoAms`] until an AMS connector is configured).
+    pub lookup: Arc<dyn Lookup>,
+}
+
+/// Origins of the desktop app's web view, always allowed to open the stream.
+pub const DESKTOP_ORIGINS: [&str; 3] = [
+    "tauri://localhost",
+    "http://tauri.localhost",
+    "https://tauri.localhost",
+];
+
+/// [`run`] with the given [`Seams`].
+pub async fn run_with(
+    config: Config,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    seams: Seams,
+) -> Result<(), Error> {
+    let state = tokio::task::spawn_blocking(move || open(&config, seams).map(|s| (s, config)))
         .await
         .map_err(|e| Error::io("start-up task")(std::io::Error::other(e)))?;
     let (state, config) = state?;
     let sweeper = tokio::spawn(crate::hygiene::schedule(state.clone(), config.retention));
+    let expiry = tokio::spawn(crate::pipeline::sweep(state.clone()));
+    let revocations = tokio::spawn(
+        Arc::clone(state.hub()).follow_revocations(state.auth().subscribe_revocations()),
+    );
+    let hub = Arc::clone(state.hub());
     let app = crate::api::router(state);
     let addr = listener
         .local_addr()
@@ -54,6 +92,7 @@ pub async fn run_with_clock(
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutdown requested; finishing in-flight requests");
+        hub.shutdown();
         signal.graceful_shutdown(Some(GRACE));
     });
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -79,13 +118,16 @@ pub async fn run_with_clock(
     }
     .map_err(Error::io("serving"))?;
     sweeper.abort();
+    expiry.abort();
+    revocations.abort();
     tracing::info!("shut down cleanly");
     Ok(())
 }
 
 /// Opens the store, the master keyring and the identity service (blocking: SQLite, the
 /// keychain and the start-up password-hash calibration are synchronous).
-fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, Error> {
+fn open(config: &Config, seams: Seams) -> Result<AppState, Error> {
+    let clock = seams.clock;
     let store = Arc::new(Store::open(&config.data_dir, Arc::clone(&clock))?);
     let applied = store.migrations();
     if applied.from != applied.to {
@@ -121,5 +163,25 @@ fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, Error> {
             "http"
         },
     };
-    Ok(AppState::new(store, keyring, auth, &clock, webhook_base))
+    let mut allowed_origins: Vec<String> = DESKTOP_ORIGINS.map(String::from).to_vec();
+    allowed_origins.extend(config.allowed_origins.iter().cloned());
+    let settings = Settings {
+        webhook_base,
+        stream: StreamSettings {
+            heartbeat: config.heartbeat,
+            max_unacked: u64::from(config.max_unacked),
+        },
+        allowed_origins,
+        ams_timeout: config.ams_timeout,
+        webhooks_per_org_per_minute: NonZeroU32::new(config.webhooks_per_org_per_minute)
+            .unwrap_or(NonZeroU32::MIN),
+    };
+    Ok(AppState::new(
+        store,
+        keyring,
+        auth,
+        &clock,
+        settings,
+        seams.lookup,
+    ))
 }

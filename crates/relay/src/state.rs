@@ -1,18 +1,20 @@
 //! What every handler can reach: the store, the master keys, the identity service, the clock,
-//! the rate limiters, the build info. Cheap to clone (an `Arc`); no globals, so a test can run
+//! the rate limiters, the stream hub, the AMS lookup seam, the build info. Cheap to clone (an `Arc`); no globals, so a test can run
 //! several relays in one process, each on its own clock.
 
 use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
 use ringside_core::{BuildInfo, Clock, OrgId, UserId};
 use ringside_store::Store;
 use ringside_vault::MasterKeyring;
 
-use crate::api::rate_limit::{
-    KeyedLimit, PER_CLIENT_PER_MINUTE, PER_ORG_WEBHOOKS_PER_MINUTE, PER_USER_PER_MINUTE,
-};
+use crate::api::rate_limit::{KeyedLimit, PER_CLIENT_PER_MINUTE, PER_USER_PER_MINUTE};
 use crate::auth::AuthService;
+use crate::hub::{Hub, StreamSettings, Tickets};
+use crate::lookup::Lookup;
 
 /// Shared state of a running relay.
 #[derive(Debug, Clone)]
@@ -27,6 +29,21 @@ struct Inner {
     limits: Limits,
     webhook_base: WebhookBase,
     clock: Arc<dyn Clock>,
+    hub: Arc<Hub>,
+    lookup: Arc<dyn Lookup>,
+    allowed_origins: Vec<String>,
+    ams_timeout: Duration,
+}
+
+/// The settings the request handlers and the pipeline need, from the configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) webhook_base: WebhookBase,
+    pub(crate) stream: StreamSettings,
+    /// Origins allowed to open the stream, the desktop app's included.
+    pub(crate) allowed_origins: Vec<String>,
+    pub(crate) ams_timeout: Duration,
+    pub(crate) webhooks_per_org_per_minute: NonZeroU32,
 }
 
 /// Where webhook URLs are rebuilt from for providers that sign over the URL they called.
@@ -56,25 +73,31 @@ impl AppState {
         master_keys: Arc<MasterKeyring>,
         auth: AuthService,
         clock: &Arc<dyn Clock>,
-        webhook_base: WebhookBase,
+        settings: Settings,
+        lookup: Arc<dyn Lookup>,
     ) -> Self {
         let build = BuildInfo::new("ringside-relay", env!("CARGO_PKG_VERSION"));
         let limits = Limits {
             per_client: KeyedLimit::per_minute(PER_CLIENT_PER_MINUTE, Arc::clone(clock)),
             per_user: KeyedLimit::per_minute(PER_USER_PER_MINUTE, Arc::clone(clock)),
             per_org_webhooks: KeyedLimit::per_minute(
-                PER_ORG_WEBHOOKS_PER_MINUTE,
+                settings.webhooks_per_org_per_minute,
                 Arc::clone(clock),
             ),
         };
+        let hub = Arc::new(Hub::new(settings.stream, Tickets::new(Arc::clone(clock))));
         Self(Arc::new(Inner {
             store,
             master_keys,
             auth,
             build,
             limits,
-            webhook_base,
+            webhook_base: settings.webhook_base,
             clock: Arc::clone(clock),
+            hub,
+            lookup,
+            allowed_origins: settings.allowed_origins,
+            ams_timeout: settings.ams_timeout,
         }))
     }
 
@@ -106,5 +129,27 @@ impl AppState {
 
     pub(crate) fn webhook_base(&self) -> &WebhookBase {
         &self.0.webhook_base
+    }
+}
+
+impl AppState {
+    /// The stream hub.
+    pub(crate) fn hub(&self) -> &Arc<Hub> {
+        &self.0.hub
+    }
+
+    /// The AMS lookup seam.
+    pub(crate) fn lookup(&self) -> &Arc<dyn Lookup> {
+        &self.0.lookup
+    }
+
+    /// How long an AMS lookup may take.
+    pub(crate) fn ams_timeout(&self) -> Duration {
+        self.0.ams_timeout
+    }
+
+    /// Whether a browser page from `origin` may open the stream.
+    pub(crate) fn origin_allowed(&self, origin: &str) -> bool {
+        self.0.allowed_origins.iter().any(|o| o == origin)
     }
 }

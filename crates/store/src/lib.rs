@@ -14,6 +14,7 @@
 //! one organisation's query can never see another's rows.
 
 mod audit;
+mod calls;
 mod error;
 mod integrations;
 mod invitations;
@@ -24,6 +25,7 @@ mod rows;
 mod sealed;
 mod secrets;
 mod sessions;
+mod stream;
 mod throttle;
 mod users;
 mod webhooks;
@@ -42,11 +44,13 @@ pub use audit::{
     CHECKPOINT_DOMAIN, CHECKPOINT_KEY_PURPOSE, Checkpoint, CheckpointKind, ENTRY_DOMAIN,
     ExportReport, GENESIS_HASH, MAX_PAGE_SIZE, PruneReport, VerifyReport, ViolationKind,
 };
+pub use calls::{CallOutcome, CallUpdate, advances, call_state};
 pub use error::Error;
 pub use migrate::{Applied, MIGRATIONS, Migration, latest_version};
 pub use orgs::{Org, OrgKeyRow};
 pub use routing::{NewRoute, Route, RouteQuery, RouteTargets, RouteVia, RoutingRefusal};
 pub use secrets::SecretBytes;
+pub use stream::{Event, Expired, POP_TTL_SECS};
 pub use webhooks::{Accepted, InboundEvent, event_hash};
 
 pub use integrations::{Integration, IntegrationSecret, NewIntegration};
@@ -197,6 +201,8 @@ pub(crate) mod test_support {
         (dir, store)
     }
 }
+#[cfg(test)]
+mod call_tests;
 #[cfg(test)]
 mod identity_tests;
 #[cfg(test)]

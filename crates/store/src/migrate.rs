@@ -41,6 +41,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_integrations"),
     migration!(5, "0005_webhook_events"),
     migration!(6, "0006_routing"),
+    migration!(7, "0007_calls_and_stream"),
 ];
 
 /// The schema version this build writes.

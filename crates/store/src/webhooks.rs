@@ -10,6 +10,7 @@ use ringside_vault::OrgKeyring;
 use rusqlite::params;
 use sha2::{Digest, Sha256};
 
+use crate::calls::{CallOutcome, CallUpdate};
 use crate::sealed::{SealedColumn, check_keys, persist_seal_counts};
 use crate::{Error, Store};
 
@@ -58,16 +59,7 @@ impl Store {
         check_keys(keys, event.org)?;
         let hash = event_hash(event.integration, event.event_id);
         self.write(|tx| {
-            let duplicates: i64 = tx.query_row(
-                "INSERT INTO webhook_events (integration_id, event_hash, received_at, outcome)
-                 VALUES (?1, ?2, ?3, 'accepted')
-                 ON CONFLICT (integration_id, event_hash)
-                 DO UPDATE SET duplicates = duplicates + 1
-                 RETURNING duplicates",
-                params![event.integration.as_bytes(), hash, event.received_at],
-                |r| r.get(0),
-            )?;
-            if duplicates > 0 {
+            if log_event(tx, event, &hash)? == Accepted::Duplicate {
                 return Ok(Accepted::Duplicate);
             }
             let sealed = EVENT.seal(keys, event.org, &hash, event.event_json)?;
@@ -84,6 +76,30 @@ impl Store {
             )?;
             persist_seal_counts(tx, keys)?;
             Ok(Accepted::Accepted)
+        })
+    }
+
+    /// Deduplicates a call event and, the first time, applies it to its call (state machine,
+    /// pops, stream events): one transaction, so the provider's 2xx means the pops are on disk,
+    /// and a crash before the commit leaves no trace for the provider's retry to trip over.
+    /// `Ok(None)`: a duplicate, counted and otherwise ignored.
+    pub fn accept_call_event(
+        &self,
+        event: &InboundEvent<'_>,
+        update: &CallUpdate<'_>,
+        keys: &OrgKeyring,
+    ) -> Result<Option<CallOutcome>, Error> {
+        check_keys(keys, event.org)?;
+        check_keys(keys, update.org)?;
+        let hash = event_hash(event.integration, event.event_id);
+        let now = self.now();
+        self.write(|tx| {
+            if log_event(tx, event, &hash)? == Accepted::Duplicate {
+                return Ok(None);
+            }
+            let outcome = crate::calls::apply(tx, update, keys, now)?;
+            persist_seal_counts(tx, keys)?;
+            Ok(Some(outcome))
         })
     }
 
@@ -119,6 +135,16 @@ impl Store {
         })
     }
 
+    /// How many distinct events of `integration` were accepted (duplicates not counted) and are
+    /// still in the webhook log.
+    pub fn accepted_events(&self, integration: IntegrationId) -> Result<u64, Error> {
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM webhook_events WHERE integration_id = ?1 AND outcome = 'accepted'",
+            [integration.as_bytes()],
+            |r| r.get(0),
+        )?)
+    }
+
     /// How many events of `integration` wait in the inbox.
     pub fn inbox_len(&self, integration: IntegrationId) -> Result<u64, Error> {
         Ok(self.conn().query_row(
@@ -145,4 +171,26 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Logs an accepted event, or counts it as a duplicate of one logged before.
+fn log_event(
+    tx: &rusqlite::Transaction<'_>,
+    event: &InboundEvent<'_>,
+    hash: &[u8; 32],
+) -> Result<Accepted, Error> {
+    let duplicates: i64 = tx.query_row(
+        "INSERT INTO webhook_events (integration_id, event_hash, received_at, outcome)
+         VALUES (?1, ?2, ?3, 'accepted')
+         ON CONFLICT (integration_id, event_hash)
+         DO UPDATE SET duplicates = duplicates + 1
+         RETURNING duplicates",
+        params![event.integration.as_bytes(), hash, event.received_at],
+        |r| r.get(0),
+    )?;
+    Ok(if duplicates > 0 {
+        Accepted::Duplicate
+    } else {
+        Accepted::Accepted
+    })
 }

@@ -415,7 +415,10 @@ mod tests {
             expires_at: OffsetDateTime::UNIX_EPOCH,
         };
         let debug = format!("{pop:?}");
-        assert!(!debug.contains("0100777") && !debug.contains("Marker"), "{debug}");
+        assert!(
+            !debug.contains("0100777") && !debug.contains("Marker"),
+            "{debug}"
+        );
         let json = serde_json::to_value(&pop).unwrap();
         assert_eq!(json["number"], "+15550100777", "the wire carries it");
         assert_eq!(json["match"]["status"], "unavailable");

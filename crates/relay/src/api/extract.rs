@@ -156,7 +156,13 @@ pub(crate) mod perm {
         )*};
     }
 
-    markers!(ManageCredentials, ManageRouting, ManageTeam, ViewAuditLog);
+    markers!(
+        ManageCredentials,
+        ManageRouting,
+        ManageTeam,
+        ReceivePops,
+        ViewAuditLog
+    );
 }
 
 /// A caller who may use `P`'s permission: [`Authenticated`], then

@@ -1,9 +1,10 @@
 //! `POST /v1/hooks/{integration_id}`: provider webhooks in (DESIGN §2 step 1, §4 Webhooks).
 //!
 //! Why it is shaped this way: a provider waits for our answer and retries what failed, so the
-//! route only authenticates, deduplicates and durably accepts — the event goes sealed into the
-//! inbox in one transaction, and the call pipeline works from there. Nothing slow (no AMS, no
-//! socket) sits between the request and its 2xx. The answers providers act on: 2xx once on disk
+//! route only authenticates, deduplicates and durably accepts: a call event is applied — state
+//! machine, routing, pops — in the same transaction as its dedupe record (`pipeline`), other
+//! events go sealed into the inbox. Nothing slow (no AMS lookup, no socket write) sits between
+//! the request and its 2xx. The answers providers act on: 2xx once on disk
 //! (duplicates too), 401 for anything that fails authentication (providers do not retry 4xx),
 //! 404 for an id that is not an active integration — the same body for a malformed id, so the
 //! answer tells nothing about which ids exist — 413 over 1 MiB and 429 past the org's quota.
@@ -19,13 +20,14 @@ use axum::response::{IntoResponse, Response};
 use ringside_core::IntegrationId;
 use ringside_providers::{
     MAX_BODY_BYTES, Outcome, ProviderError, ProviderKind, ProviderSecret, ProviderSettings,
-    Request, echo_header, verify_and_parse,
+    Request, WebhookEvent, echo_header, verify_and_parse,
 };
 use ringside_store::{Accepted, InboundEvent};
 
 use super::extract::blocking;
 use super::problem::ApiError;
 use super::problem::responses::{NotFound, TooManyRequests, Unauthorized};
+use crate::pipeline::Applied;
 use crate::state::AppState;
 
 /// Receives a provider webhook: authenticated by the provider's own scheme, deduplicated and
@@ -132,6 +134,20 @@ pub(crate) async fn receive(
                     .map_err(store_error)
             })
             .await?;
+            ok()
+        }
+        Ok(Outcome::Event(WebhookEvent::Call(call))) => {
+            let applied = crate::pipeline::accept_call(&state, id, keys, call, at)
+                .await
+                .map_err(|err| {
+                    tracing::error!(integration = %id, error = %err, "applying a call event failed");
+                    ApiError::internal()
+                })?;
+            let outcome = match applied {
+                Applied::Accepted => "accepted",
+                Applied::Duplicate => "duplicate",
+            };
+            tracing::info!(integration = %id, outcome, "webhook answered");
             ok()
         }
         Ok(Outcome::Event(event)) => {

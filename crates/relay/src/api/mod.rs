@@ -27,6 +27,7 @@ mod openapi;
 pub(crate) mod problem;
 pub(crate) mod rate_limit;
 mod routing;
+mod stream;
 mod team;
 
 use std::sync::Arc;
@@ -53,7 +54,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::second_factor))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::accept_invitation))
-        .routes(routes!(hooks::receive));
+        .routes(routes!(hooks::receive))
+        .routes(routes!(stream::open));
     let own = OpenApiRouter::new()
         .routes(routes!(auth::logout))
         .routes(routes!(me::me))
@@ -63,7 +65,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me::enroll_totp))
         .routes(routes!(me::confirm_totp))
         .routes(routes!(me::step_up))
-        .routes(routes!(me::change_password));
+        .routes(routes!(me::change_password))
+        .routes(routes!(stream::ticket));
     let admin = OpenApiRouter::new()
         .routes(routes!(team::list_users))
         .routes(routes!(team::set_role))

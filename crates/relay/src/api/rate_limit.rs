@@ -85,9 +85,6 @@ impl<K: Hash + Eq + Clone> KeyedLimit<K> {
     }
 }
 
-/// Webhooks a minute one org's integrations may deliver (DESIGN §4).
-pub(crate) const PER_ORG_WEBHOOKS_PER_MINUTE: NonZeroU32 = NonZeroU32::new(200).expect("non-zero");
-
 /// Requests a minute one client address may make to public routes, and to authenticated routes
 /// without a valid token.
 pub(crate) const PER_CLIENT_PER_MINUTE: NonZeroU32 = NonZeroU32::new(100).expect("non-zero");

@@ -28,6 +28,8 @@ pub enum TokenKind {
     Challenge,
     /// Identifies a device that signed in before (back-off bucket; not a credential).
     Device,
+    /// Single-use, 30-second ticket that opens the WebSocket stream.
+    StreamTicket,
 }
 
 impl TokenKind {
@@ -39,6 +41,7 @@ impl TokenKind {
             Self::Invitation => "rsi_",
             Self::Challenge => "rsc_",
             Self::Device => "rsd_",
+            Self::StreamTicket => "rst_",
         }
     }
 }

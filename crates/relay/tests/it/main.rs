@@ -28,6 +28,8 @@ mod routing_cli;
 mod serve;
 /// `simulate call` through the real binary, and `simulate::place_call` in process.
 mod simulate;
+/// The pipeline over real sockets: webhooks in, routed pops out on the stream, exactly once.
+mod stream;
 /// `serve` over TLS 1.3 (rustls).
 mod tls;
 /// Shared helpers: a relay on port 0, temporary data folders.

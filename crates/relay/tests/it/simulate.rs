@@ -1,5 +1,5 @@
 //! `simulate call` through the real binary against a real `serve`: the webhooks are signed as the
-//! provider would sign them, so the relay accepts every one into its inbox; the output shows states
+//! provider would sign them, so the relay accepts every one; the output shows states
 //! and statuses, never the numbers; states a provider cannot express are refused before anything
 //! is sent. Plus `simulate::place_call` against an in-process relay (the demo's and the
 //! benchmarks' path).
@@ -102,10 +102,10 @@ async fn create_integration(home: &Path, org: &str, provider: &str) -> String {
     created["integration_id"].as_str().unwrap().to_owned()
 }
 
-fn inbox_len(home: &Path, id: &str) -> u64 {
+fn accepted(home: &Path, id: &str) -> u64 {
     let store = Store::open(&home.join("data"), Arc::new(SystemClock)).unwrap();
     store
-        .inbox_len(id.parse::<IntegrationId>().unwrap())
+        .accepted_events(id.parse::<IntegrationId>().unwrap())
         .unwrap()
 }
 
@@ -215,16 +215,8 @@ async fn simulate_call_is_accepted_by_a_running_relay_for_twilio_and_dialpad() {
         5,
         "3 Twilio + 2 Dialpad webhooks accepted, nothing else:\n{logs}"
     );
-    assert_eq!(
-        inbox_len(home, &twilio),
-        3,
-        "three Twilio events in the inbox"
-    );
-    assert_eq!(
-        inbox_len(home, &dialpad),
-        2,
-        "two Dialpad events in the inbox"
-    );
+    assert_eq!(accepted(home, &twilio), 3, "three Twilio events accepted");
+    assert_eq!(accepted(home, &dialpad), 2, "two Dialpad events accepted");
 }
 
 #[tokio::test]
@@ -289,9 +281,9 @@ async fn place_call_drives_an_in_process_relay_and_every_provider_is_accepted() 
             "{provider}: every webhook accepted: {deliveries:?}"
         );
         assert_eq!(
-            store.inbox_len(created.id).unwrap(),
+            store.accepted_events(created.id).unwrap(),
             3,
-            "{provider}: three events in the inbox"
+            "{provider}: three events accepted"
         );
     }
     relay.stop().await.unwrap();

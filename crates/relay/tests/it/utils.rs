@@ -3,8 +3,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use ringside_core::FakeClock;
-use ringside_relay::Config;
 use ringside_relay::config::Sources;
+use ringside_relay::lookup::{Lookup, NoAms};
+use ringside_relay::{Config, Seams};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -30,7 +31,21 @@ impl TestRelay {
     }
 
     pub(crate) async fn start_with(config: Config) -> Self {
+        Self::start_with_lookup(config, Arc::new(NoAms)).await
+    }
+
+    /// Starts the relay with `lookup` as its AMS.
+    pub(crate) async fn start_with_lookup(config: Config, lookup: Arc<dyn Lookup>) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::launch(config, listener, FakeClock::new(START), lookup).await
+    }
+
+    async fn launch(
+        config: Config,
+        listener: std::net::TcpListener,
+        clock: FakeClock,
+        lookup: Arc<dyn Lookup>,
+    ) -> Self {
         let addr = listener.local_addr().unwrap();
         let scheme = if config.tls.is_some() {
             "https"
@@ -38,14 +53,17 @@ impl TestRelay {
             "http"
         };
         let (stop, stopped) = oneshot::channel::<()>();
-        let clock = FakeClock::new(START);
-        let task = tokio::spawn(ringside_relay::run_with_clock(
+        let seams = Seams {
+            clock: Arc::new(clock.clone()),
+            lookup,
+        };
+        let task = tokio::spawn(ringside_relay::run_with(
             config.clone(),
             listener,
             async {
                 let _ = stopped.await;
             },
-            Arc::new(clock.clone()),
+            seams,
         ));
         wait_until_ready(&format!("{scheme}://{addr}/readyz")).await;
         Self {
@@ -55,6 +73,15 @@ impl TestRelay {
             stop: Some(stop),
             task: Some(task),
         }
+    }
+
+    /// Stops the relay and starts a new one on the same address, data folder and clock — as an
+    /// operator restarting the service would.
+    pub(crate) async fn restart(self) -> Self {
+        let (addr, clock, config) = (self.addr, self.clock.clone(), self.config.clone());
+        self.stop().await.unwrap();
+        let listener = std::net::TcpListener::bind(addr).unwrap();
+        Self::launch(config, listener, clock, Arc::new(NoAms)).await
     }
 
     /// The relay's time, in unix seconds.

@@ -119,7 +119,7 @@ const fn route(
 
 use Access::{Member as Signed, Needs, Public};
 use Input::*;
-use Permission::{ManageCredentials, ManageRouting, ManageTeam, ViewAuditLog};
+use Permission::{ManageCredentials, ManageRouting, ManageTeam, ReceivePops, ViewAuditLog};
 
 /// Every route of the API.
 #[rustfmt::skip]
@@ -132,6 +132,8 @@ pub(crate) const ROUTES: &[Route] = &[
     route("POST",   "/v1/auth/refresh",                             Public, RefreshToken, 200),
     route("POST",   "/v1/invitations/accept",                       Public, InvitationCode, 201),
     route("POST",   "/v1/hooks/{integration_id}",                   Public, UnknownIntegration, 404),
+    // A plain GET without a ticket: refused before any upgrade (opened for real in stream.rs).
+    route("GET",    "/v1/stream",                                   Public, Nothing, 400),
     route("POST",   "/v1/auth/logout",                              Signed, FreshSession, 204),
     route("GET",    "/v1/me",                                       Signed, Nothing, 200),
     route("GET",    "/v1/me/sessions",                              Signed, Nothing, 200),
@@ -141,6 +143,7 @@ pub(crate) const ROUTES: &[Route] = &[
     route("POST",   "/v1/me/totp/confirm",                          Signed, EnrolmentCode, 200),
     route("POST",   "/v1/me/step-up",                               Signed, StepUpCode, 204),
     route("POST",   "/v1/me/password",                              Signed, NewPassword, 200),
+    route("POST",   "/v1/stream/ticket",                            Needs(ReceivePops), Nothing, 200),
     route("GET",    "/v1/admin/users",                              Needs(ManageTeam), Nothing, 200),
     route("PUT",    "/v1/admin/users/{id}/role",                    Needs(ManageTeam), Subject(Some(r#"{"role":"agent"}"#)), 204),
     route("POST",   "/v1/admin/users/{id}/disable",                 Needs(ManageTeam), Subject(None), 204),

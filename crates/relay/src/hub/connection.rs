@@ -1,0 +1,224 @@
+//! One stream connection: `hello`, then `resume`, then live events, acks and heartbeats until
+//! the client leaves, the session is revoked, the client falls behind, or the relay stops.
+//!
+//! Why live events wait for `resume`: a client dedupes by `seq`, dropping anything at or below
+//! the highest it handled. If a live event (seq 12) overtook the replay of an older one (seq 11),
+//! the older one would be dropped. So the connection replays first — from the sealed store — and
+//! only then delivers live events above what it replayed. A client that never sends `resume`
+//! gets live events after [`RESUME_GRACE`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::StreamExt;
+use ringside_core::wire::{ClientMessage, Hello, ServerMessage, SessionRevoked, close};
+use ringside_core::{OrgId, PROTOCOL_VERSION, SessionId, UserId};
+use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
+
+use super::{Control, Outgoing};
+use crate::state::AppState;
+
+/// How long live events wait for the client's `resume`.
+const RESUME_GRACE: Duration = Duration::from_secs(2);
+
+/// A socket write that takes longer than this means a dead or stuck peer.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Who is on the other end.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Connection {
+    pub(crate) org: OrgId,
+    pub(crate) user: UserId,
+    pub(crate) session: SessionId,
+}
+
+/// Why the loop ended, and what to tell the client.
+enum End {
+    Close(u16, &'static str),
+    Gone,
+}
+
+/// Serves one upgraded socket until it ends.
+pub(crate) async fn serve(socket: WebSocket, state: AppState, who: Connection) {
+    let hub = Arc::clone(state.hub());
+    let Some((id, rx, control)) = hub.register(who.user, who.session) else {
+        let mut socket = socket;
+        let _ = send_close(&mut socket, close::GOING_AWAY, "relay shutting down").await;
+        return;
+    };
+    tracing::debug!(user = %who.user, "stream connected");
+    let end = run(socket, &state, who, rx, &control).await;
+    hub.unregister(who.user, id);
+    tracing::debug!(user = %who.user, end = end, "stream closed");
+}
+
+async fn run(
+    mut socket: WebSocket,
+    state: &AppState,
+    who: Connection,
+    mut rx: tokio::sync::mpsc::Receiver<Outgoing>,
+    control: &Control,
+) -> u16 {
+    let hub = Arc::clone(state.hub());
+    let heartbeat = hub.settings().heartbeat;
+    let last_seq = {
+        let store = Arc::clone(state.store());
+        tokio::task::spawn_blocking(move || store.stream_last_seq(who.user))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(0)
+    };
+    let hello = ServerMessage::Hello(Hello {
+        protocol_version: PROTOCOL_VERSION,
+        user_id: who.user,
+        heartbeat_secs: u32::try_from(heartbeat.as_secs()).unwrap_or(u32::MAX),
+        last_seq,
+    });
+    if send_json(&mut socket, &hello).await.is_err() {
+        return 0;
+    }
+
+    let mut ticker = interval_at(Instant::now() + heartbeat, heartbeat);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
+    let resume_deadline = tokio::time::sleep(RESUME_GRACE);
+    tokio::pin!(resume_deadline);
+    let mut resumed = false;
+    // The highest seq this connection has sent; live events at or below it are not sent again.
+    let mut sent_through = 0u64;
+
+    let end = loop {
+        tokio::select! {
+            code = control.closed() => break End::Close(code, reason_of(code)),
+            () = &mut resume_deadline, if !resumed => resumed = true,
+            outgoing = rx.recv(), if resumed => {
+                let Some(outgoing) = outgoing else { break End::Gone };
+                if outgoing.seq <= sent_through {
+                    continue;
+                }
+                sent_through = outgoing.seq;
+                if send_text(&mut socket, &outgoing.json).await.is_err() {
+                    break End::Gone;
+                }
+            }
+            frame = socket.next() => {
+                let Some(Ok(frame)) = frame else { break End::Gone };
+                last_heard = Instant::now();
+                match frame {
+                    Message::Text(text) => match serde_json::from_str::<ClientMessage>(&text) {
+                        Ok(message) => {
+                            match handle(&mut socket, state, who, message, &mut sent_through).await {
+                                Ok(Some(())) => resumed = true,
+                                Ok(None) => {}
+                                Err(()) => break End::Gone,
+                            }
+                        }
+                        Err(_) => break End::Close(close::BAD_MESSAGE, "not a client message"),
+                    },
+                    Message::Binary(_) => break End::Close(close::BAD_MESSAGE, "binary frames are not used"),
+                    Message::Close(_) => break End::Gone,
+                    Message::Ping(_) | Message::Pong(_) => {}
+                }
+            }
+            _ = ticker.tick() => {
+                if last_heard.elapsed() > heartbeat * 2 {
+                    break End::Close(close::HEARTBEAT_TIMEOUT, "no heartbeat");
+                }
+                if timeout(WRITE_TIMEOUT, socket.send(Message::Ping(Default::default()))).await.map_or(true, |r| r.is_err()) {
+                    break End::Gone;
+                }
+            }
+        }
+    };
+    match end {
+        End::Close(code, reason) => {
+            if code == close::SESSION_REVOKED {
+                let revoked = ServerMessage::SessionRevoked(SessionRevoked {
+                    reason: "revoked".to_owned(),
+                });
+                let _ = send_json(&mut socket, &revoked).await;
+            }
+            let _ = send_close(&mut socket, code, reason).await;
+            code
+        }
+        End::Gone => 0,
+    }
+}
+
+/// Handles one client message. `Ok(Some(()))` after a `resume`.
+async fn handle(
+    socket: &mut WebSocket,
+    state: &AppState,
+    who: Connection,
+    message: ClientMessage,
+    sent_through: &mut u64,
+) -> Result<Option<()>, ()> {
+    let hub = state.hub();
+    match message {
+        ClientMessage::Ack { seq } => {
+            hub.ack(who.session, seq);
+            Ok(None)
+        }
+        ClientMessage::Resume { after_seq } => {
+            let after = after_seq.max(hub.acked(who.session));
+            let replay = crate::pipeline::replay(state, who, after).await;
+            for message in replay {
+                let Some(seq) = message.seq() else { continue };
+                if seq <= *sent_through {
+                    continue;
+                }
+                *sent_through = seq;
+                send_json(socket, &message).await?;
+            }
+            Ok(Some(()))
+        }
+        ClientMessage::Dismiss { pop_id } => {
+            crate::pipeline::dismiss(state, who, pop_id).await;
+            Ok(None)
+        }
+        ClientMessage::Note { .. } | ClientMessage::Pick { .. } => {
+            // Kept for the AMS sync, which is not built yet: accepted and dropped, never logged.
+            tracing::debug!(user = %who.user, "note/pick received; AMS sync not configured");
+            Ok(None)
+        }
+    }
+}
+
+fn reason_of(code: u16) -> &'static str {
+    match code {
+        close::SESSION_REVOKED => "session revoked",
+        close::SLOW_CONSUMER => "too far behind: reconnect and resume",
+        close::GOING_AWAY => "relay going away: reconnect and resume",
+        _ => "closing",
+    }
+}
+
+async fn send_json(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), ()> {
+    let json = serde_json::to_string(message).map_err(|_| ())?;
+    send_text(socket, &json).await
+}
+
+async fn send_text(socket: &mut WebSocket, json: &str) -> Result<(), ()> {
+    match timeout(
+        WRITE_TIMEOUT,
+        socket.send(Message::Text(Utf8Bytes::from(json))),
+    )
+    .await
+    {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
+
+async fn send_close(socket: &mut WebSocket, code: u16, reason: &'static str) -> Result<(), ()> {
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    };
+    match timeout(WRITE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}

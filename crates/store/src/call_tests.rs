@@ -1,0 +1,318 @@
+//! Tests of calls, pops and the stream on real SQLite files: a webhook event accepted once,
+//! reordered and repeated events making one pop and the right final state, per-user `seq` that
+//! only grows, sealed replay, dismissal, and org isolation of the pop's events.
+
+use ringside_core::wire::{Actor, CallState, Direction, MatchState, ServerMessage};
+use ringside_core::{IntegrationId, OrgId, PhoneNumber, Pii, Role, UserId};
+use ringside_vault::OrgKeyring;
+
+use crate::identity_tests::{Fixture, fixture};
+use crate::{AuditEntry, CallOutcome, CallUpdate, InboundEvent, NewIntegration};
+
+const NOW: i64 = 1_795_424_400; // 2026-11-23 09:00 UTC
+const MARKER: &str = "+16172430734";
+
+struct Line {
+    f: Fixture,
+    org: OrgId,
+    keys: OrgKeyring,
+    agent: UserId,
+    integration: IntegrationId,
+    number: Pii<PhoneNumber>,
+}
+
+fn line() -> Line {
+    let f = fixture();
+    let (org, keys) = f.org("Acme");
+    f.user(
+        org,
+        &keys,
+        1,
+        Role::Owner,
+        "owner@acme.example",
+        "Olive Owner",
+    );
+    let agent = f.user(
+        org,
+        &keys,
+        2,
+        Role::Agent,
+        "agent@acme.example",
+        "Andy Agent",
+    );
+    let integration = IntegrationId::random();
+    let new = NewIntegration {
+        id: integration,
+        org,
+        provider: "twilio".to_owned(),
+        settings: "{}".to_owned(),
+        label: "Main".to_owned(),
+        created_at: NOW,
+    };
+    let audit = AuditEntry::new(Actor::system("test"), "integration.create", "integration")
+        .in_org(org)
+        .resource(integration);
+    f.store
+        .create_integration(&new, "secret", &keys, &audit)
+        .unwrap();
+    let number = Pii::new(PhoneNumber::parse(MARKER).unwrap());
+    Line {
+        f,
+        org,
+        keys,
+        agent,
+        integration,
+        number,
+    }
+}
+
+impl Line {
+    /// Sends event `event_id` of leg `leg` of call `call` in `state`, routed to `targets`.
+    fn send(
+        &self,
+        event_id: &str,
+        call: &str,
+        leg: &str,
+        state: CallState,
+        targets: &[UserId],
+    ) -> Option<CallOutcome> {
+        let inbound = InboundEvent {
+            integration: self.integration,
+            org: self.org,
+            event_id,
+            event_json: b"{}",
+            received_at: NOW,
+        };
+        let update = CallUpdate {
+            org: self.org,
+            integration: self.integration,
+            call_key: call,
+            leg,
+            direction: Direction::Inbound,
+            state,
+            number: Some(&self.number),
+            caller_name: None,
+            targets,
+            match_state: MatchState::Unavailable,
+        };
+        self.f
+            .store
+            .accept_call_event(&inbound, &update, &self.keys)
+            .unwrap()
+    }
+
+    fn replay(&self, user: UserId, after: u64) -> Vec<ServerMessage> {
+        self.f
+            .store
+            .stream_replay(self.org, user, after, &self.keys)
+            .unwrap()
+    }
+}
+
+fn types(messages: &[ServerMessage]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| {
+            serde_json::to_value(m).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn repeated_and_reordered_events_make_one_pop_and_end_in_the_right_state() {
+    let l = line();
+    let to = [l.agent];
+    let first = l.send("e1", "CA1", "CA1", CallState::Ringing, &to).unwrap();
+    assert_eq!(first.new_pops.len(), 1, "the first ringing pops");
+    assert!(
+        l.send("e1", "CA1", "CA1", CallState::Ringing, &to)
+            .is_none(),
+        "same event: a duplicate"
+    );
+    let again = l.send("e2", "CA1", "CA1", CallState::Ringing, &to).unwrap();
+    assert!(
+        again.new_pops.is_empty() && !again.changed,
+        "another ringing: no second pop"
+    );
+    let ended = l.send("e4", "CA1", "CA1", CallState::Ended, &to).unwrap();
+    assert_eq!(ended.state, CallState::Ended);
+    let late = l
+        .send("e3", "CA1", "CA1", CallState::Answered, &to)
+        .unwrap();
+    assert_eq!(late.state, CallState::Ended, "a final state is never left");
+    assert!(!late.changed && late.events.is_empty() && late.new_pops.is_empty());
+    assert_eq!(
+        l.f.store.call_state(l.org, first.call).unwrap(),
+        Some(CallState::Ended)
+    );
+
+    let stream = l.replay(l.agent, 0);
+    assert_eq!(types(&stream), ["pop", "call_state"]);
+    let seqs: Vec<u64> = stream.iter().filter_map(ServerMessage::seq).collect();
+    assert_eq!(seqs, [1, 2], "seq starts at 1 and grows by one");
+    assert_eq!(l.f.store.stream_last_seq(l.agent).unwrap(), 2);
+    assert_eq!(
+        types(&l.replay(l.agent, 1)),
+        ["call_state"],
+        "resume after 1"
+    );
+}
+
+#[test]
+fn an_event_seen_first_after_the_ring_still_pops_but_a_finished_call_never_does() {
+    let l = line();
+    let answered = l
+        .send("a1", "CA2", "CA2", CallState::Answered, &[l.agent])
+        .unwrap();
+    assert_eq!(
+        answered.new_pops.len(),
+        1,
+        "answered before ringing arrived: pop anyway"
+    );
+    let ring = l
+        .send("a0", "CA2", "CA2", CallState::Ringing, &[l.agent])
+        .unwrap();
+    assert_eq!(
+        ring.state,
+        CallState::Answered,
+        "ringing does not pull it back"
+    );
+    assert!(ring.events.is_empty());
+
+    let over = l
+        .send("b1", "CA3", "CA3", CallState::Missed, &[l.agent])
+        .unwrap();
+    assert_eq!(over.state, CallState::Missed);
+    assert!(
+        over.new_pops.is_empty(),
+        "no pop for a call that is already over"
+    );
+}
+
+#[test]
+fn a_transfer_pops_the_new_agent_and_the_call_ends_with_its_last_leg() {
+    let l = line();
+    let second = l.f.user(
+        l.org,
+        &l.keys,
+        3,
+        Role::Agent,
+        "b@acme.example",
+        "Bea Agent",
+    );
+    l.send("t1", "M1", "L1", CallState::Ringing, &[l.agent])
+        .unwrap();
+    l.send("t2", "M1", "L1", CallState::Answered, &[l.agent])
+        .unwrap();
+    let moved = l
+        .send("t3", "M1", "L1", CallState::Transferred, &[l.agent])
+        .unwrap();
+    assert_eq!(moved.state, CallState::Transferred);
+    let ring = l
+        .send("t4", "M1", "L2", CallState::Ringing, &[second])
+        .unwrap();
+    assert_eq!(ring.new_pops.len(), 1, "the transfer target gets a pop");
+    assert_eq!(ring.new_pops[0].1, second);
+    let first_leg_done = l.send("t5", "M1", "L1", CallState::Ended, &[]).unwrap();
+    assert_eq!(
+        first_leg_done.state,
+        CallState::Transferred,
+        "leg 2 still rings"
+    );
+    let done = l.send("t6", "M1", "L2", CallState::Missed, &[]).unwrap();
+    assert_eq!(
+        done.state,
+        CallState::Ended,
+        "an answered call ended, it was not missed"
+    );
+    let users: Vec<UserId> = done.events.iter().map(|e| e.user).collect();
+    assert_eq!(users, [l.agent, second], "both pop holders learn the end");
+}
+
+#[test]
+fn dismissing_clears_the_pop_from_replay_and_tells_the_other_devices() {
+    let l = line();
+    let out = l
+        .send("d1", "CA4", "CA4", CallState::Ringing, &[l.agent])
+        .unwrap();
+    let (pop, _) = out.new_pops[0];
+    let stranger =
+        l.f.user(l.org, &l.keys, 4, Role::Agent, "c@acme.example", "Cy Agent");
+    assert!(
+        l.f.store
+            .dismiss_pop(l.org, stranger, pop, &l.keys)
+            .unwrap()
+            .is_none(),
+        "only the pop's user can dismiss it"
+    );
+    let gone =
+        l.f.store
+            .dismiss_pop(l.org, l.agent, pop, &l.keys)
+            .unwrap()
+            .unwrap();
+    assert!(matches!(gone.message, ServerMessage::PopDismissed(ref g) if g.pop_id == pop));
+    assert_eq!(types(&l.replay(l.agent, 0)), ["pop_dismissed"]);
+    assert!(
+        l.f.store
+            .dismiss_pop(l.org, l.agent, pop, &l.keys)
+            .unwrap()
+            .is_none(),
+        "once"
+    );
+    let update =
+        l.f.store
+            .update_pop_match(l.org, pop, &MatchState::NoMatch, &l.keys)
+            .unwrap();
+    assert!(update.is_none(), "a dismissed pop gets no update");
+}
+
+#[test]
+fn the_number_is_sealed_in_the_call_and_in_every_stream_event() {
+    let l = line();
+    let out = l
+        .send("s1", "CA5", "CA5", CallState::Ringing, &[l.agent])
+        .unwrap();
+    let (pop, _) = out.new_pops[0];
+    let update =
+        l.f.store
+            .update_pop_match(l.org, pop, &MatchState::NoMatch, &l.keys)
+            .unwrap()
+            .unwrap();
+    assert_eq!(update.message.seq(), Some(2));
+    let number =
+        l.f.store
+            .call_number(l.org, out.call, &l.keys)
+            .unwrap()
+            .unwrap();
+    assert_eq!(number.expose(), MARKER);
+    match &l.replay(l.agent, 0)[0] {
+        ServerMessage::Pop(p) => assert_eq!(p.number.as_ref().unwrap().expose(), MARKER),
+        other => panic!("expected the pop first, got {other:?}"),
+    }
+    let digits = &MARKER[1..];
+    for file in ["ringside.db", "ringside.db-wal"] {
+        let path = l.f.store.path().with_file_name(file);
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            !bytes.windows(digits.len()).any(|w| w == digits.as_bytes()),
+            "{file} holds the number in clear"
+        );
+    }
+    let (other_org, other_keys) = l.f.org("Other");
+    assert!(
+        l.f.store
+            .stream_replay(l.org, l.agent, 0, &other_keys)
+            .is_err(),
+        "another org's keys are refused"
+    );
+    assert!(
+        l.f.store
+            .stream_replay(other_org, l.agent, 0, &other_keys)
+            .unwrap()
+            .is_empty(),
+        "scoped to the org"
+    );
+}

@@ -1,0 +1,409 @@
+//! Calls and their forward-only state machine (DESIGN §2 steps 2–3).
+//!
+//! Why the state machine lives here: providers retry, duplicate and reorder events, and a call can
+//! have several legs (a transfer, a ring group). The call's row, its legs, the pops it makes and
+//! the stream events they produce must change together — in one transaction, with the inbox row
+//! the event came from deleted in the same commit — or a crash would either lose a pop or make a
+//! second one. A leg only moves to a later state ([`advances`]); a call is over only when every leg
+//! it has is, and a final state is never left.
+
+use ringside_core::wire::{CallState, Direction, MatchState};
+use ringside_core::{CallId, IntegrationId, OrgId, PhoneNumber, Pii, PopId, UserId};
+use ringside_vault::OrgKeyring;
+use rusqlite::{OptionalExtension, Transaction, params};
+use sha2::{Digest, Sha256};
+
+use crate::rows::bytes16;
+use crate::sealed::{SealedColumn, check_keys, persist_seal_counts};
+use crate::stream::{self, Event, POP_TTL_SECS, PopMessage};
+use crate::{Error, Store};
+
+/// The client's number on the call row: sealed, bound to the call.
+const NUMBER: SealedColumn = SealedColumn::new("calls", "number");
+
+/// One normalized call event to apply, with the users routing picked for it.
+#[derive(Debug)]
+pub struct CallUpdate<'a> {
+    /// The org the integration belongs to.
+    pub org: OrgId,
+    /// The integration the event came through.
+    pub integration: IntegrationId,
+    /// The provider's id that follows the call across its legs (parent/master id, else the
+    /// call id). Hashed before it is stored.
+    pub call_key: &'a str,
+    /// The provider's id of this leg. Hashed before it is stored.
+    pub leg: &'a str,
+    /// Inbound or outbound.
+    pub direction: Direction,
+    /// The leg's new state.
+    pub state: CallState,
+    /// The client's number, when the provider sent a readable one.
+    pub number: Option<&'a Pii<PhoneNumber>>,
+    /// The caller's name from caller id, when sent.
+    pub caller_name: Option<&'a Pii<String>>,
+    /// Who should see this call (routing's answer for this event).
+    pub targets: &'a [UserId],
+    /// The match state new pops start with (`pending` when an AMS lookup follows).
+    pub match_state: MatchState,
+}
+
+/// What applying an event did.
+#[derive(Debug)]
+pub struct CallOutcome {
+    /// The call.
+    pub call: CallId,
+    /// Its state afterwards.
+    pub state: CallState,
+    /// Whether the event moved the call (false: a duplicate, late or out-of-order event).
+    pub changed: bool,
+    /// The pops this event made, and for whom.
+    pub new_pops: Vec<(PopId, UserId)>,
+    /// The stream events to push, in seq order per user.
+    pub events: Vec<Event>,
+}
+
+/// Whether a leg (or call) in `current` may move to `next`: only to a later state, never out of a
+/// final one. `answered → transferred` is the one move within a rank.
+pub fn advances(current: CallState, next: CallState) -> bool {
+    !current.is_final()
+        && (next.rank() > current.rank()
+            || (current == CallState::Answered && next == CallState::Transferred))
+}
+
+/// The call's state after one of its legs moved to `event`, given every leg's state afterwards.
+/// The call ends when its last live leg does; an answered call that "misses" on its last leg
+/// (a transfer target that did not pick up) ended, it was not missed.
+pub fn call_state(
+    current: CallState,
+    legs: &[CallState],
+    event: CallState,
+    answered: bool,
+) -> CallState {
+    if current.is_final() {
+        return current;
+    }
+    if legs.iter().all(|s| s.is_final()) {
+        let last = if event.is_final() {
+            event
+        } else {
+            CallState::Ended
+        };
+        return match last {
+            CallState::Missed if answered => CallState::Ended,
+            other => other,
+        };
+    }
+    if !event.is_final() && advances(current, event) {
+        event
+    } else {
+        current
+    }
+}
+
+/// SHA-256(integration id || provider id): how provider call and leg ids are stored.
+fn key_hash(integration: IntegrationId, provider_id: &str) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(integration.as_bytes());
+    hash.update(provider_id.as_bytes());
+    hash.finalize().into()
+}
+
+fn state_from(text: &str) -> rusqlite::Result<CallState> {
+    CallState::from_name(text).ok_or_else(|| crate::rows::conversion("call state"))
+}
+
+impl Store {
+    /// Applies one call event: moves the leg and the call forward (or not), makes pops for the
+    /// targets that have none yet while the call is live, and queues `pop` and `call_state`
+    /// events — one transaction. Webhooks go through [`Store::accept_call_event`], which adds
+    /// the deduplication to the same transaction.
+    pub fn apply_call_event(
+        &self,
+        update: &CallUpdate<'_>,
+        keys: &OrgKeyring,
+    ) -> Result<CallOutcome, Error> {
+        check_keys(keys, update.org)?;
+        let now = self.now();
+        self.write(|tx| {
+            let outcome = apply(tx, update, keys, now)?;
+            persist_seal_counts(tx, keys)?;
+            Ok(outcome)
+        })
+    }
+
+    /// The client's number of `call`, while it is still held (until the AMS sync or the cap).
+    pub fn call_number(
+        &self,
+        org: OrgId,
+        call: CallId,
+        keys: &OrgKeyring,
+    ) -> Result<Option<Pii<String>>, Error> {
+        check_keys(keys, org)?;
+        let sealed: Option<Option<Vec<u8>>> = self
+            .conn()
+            .query_row(
+                "SELECT number_sealed FROM calls WHERE id = ?1 AND org_id = ?2",
+                params![call.as_bytes(), org.as_bytes()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match sealed.flatten() {
+            Some(sealed) => Ok(Some(NUMBER.open_text(
+                keys,
+                org,
+                call.as_bytes(),
+                &sealed,
+            )?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The state of `call` (of `org`).
+    pub fn call_state(&self, org: OrgId, call: CallId) -> Result<Option<CallState>, Error> {
+        let state: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT state FROM calls WHERE id = ?1 AND org_id = ?2",
+                params![call.as_bytes(), org.as_bytes()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(state.map(|s| state_from(&s)).transpose()?)
+    }
+}
+
+pub(crate) fn apply(
+    tx: &Transaction<'_>,
+    update: &CallUpdate<'_>,
+    keys: &OrgKeyring,
+    now: i64,
+) -> Result<CallOutcome, Error> {
+    let call_key = key_hash(update.integration, update.call_key);
+    let existing = tx
+        .query_row(
+            "SELECT id, state, answered FROM calls WHERE integration_id = ?1 AND call_key = ?2",
+            params![update.integration.as_bytes(), call_key],
+            |r| {
+                Ok((
+                    CallId::from_bytes(bytes16(r.get(0)?)?),
+                    state_from(&r.get::<_, String>(1)?)?,
+                    r.get::<_, bool>(2)?,
+                ))
+            },
+        )
+        .optional()?;
+    let (call, before, was_answered) = match existing {
+        Some(found) => found,
+        None => {
+            let call = CallId::random();
+            let sealed = update
+                .number
+                .map(|n| {
+                    NUMBER.seal(
+                        keys,
+                        update.org,
+                        call.as_bytes(),
+                        n.expose().e164().as_bytes(),
+                    )
+                })
+                .transpose()?;
+            tx.execute(
+                "INSERT INTO calls (id, org_id, integration_id, call_key, direction, state,
+                                    number_sealed, started_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                params![
+                    call.as_bytes(),
+                    update.org.as_bytes(),
+                    update.integration.as_bytes(),
+                    call_key,
+                    direction_name(update.direction),
+                    update.state.as_str(),
+                    sealed,
+                    now
+                ],
+            )?;
+            (call, update.state, false)
+        }
+    };
+    let fresh = existing.is_none();
+
+    let leg_key = key_hash(update.integration, update.leg);
+    let leg_before: Option<CallState> = tx
+        .query_row(
+            "SELECT state FROM call_legs WHERE call_id = ?1 AND leg_key = ?2",
+            params![call.as_bytes(), leg_key],
+            |r| state_from(&r.get::<_, String>(0)?),
+        )
+        .optional()?;
+    let leg_moves = leg_before.is_none_or(|s| advances(s, update.state));
+    if leg_moves {
+        tx.execute(
+            "INSERT INTO call_legs (call_id, leg_key, state, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (call_id, leg_key) DO UPDATE SET state = ?3, updated_at = ?4",
+            params![call.as_bytes(), leg_key, update.state.as_str(), now],
+        )?;
+    }
+    let answered = was_answered || matches!(update.state, CallState::Answered);
+    let after = if fresh {
+        update.state
+    } else if leg_moves && !before.is_final() {
+        let legs = leg_states(tx, call)?;
+        call_state(before, &legs, update.state, answered)
+    } else {
+        before
+    };
+    let changed = fresh || after != before;
+    if changed || answered != was_answered {
+        tx.execute(
+            "UPDATE calls SET state = ?2, answered = ?3, updated_at = ?4,
+                    ended_at = CASE WHEN ?5 THEN ?4 ELSE ended_at END
+             WHERE id = ?1",
+            params![
+                call.as_bytes(),
+                after.as_str(),
+                answered,
+                now,
+                after.is_final()
+            ],
+        )?;
+    }
+
+    let mut events = Vec::new();
+    if changed && !fresh {
+        for (pop, user) in live_pops(tx, call)? {
+            events.push(stream::append_call_state(
+                tx, keys, update.org, user, pop, call, after, now,
+            )?);
+        }
+    }
+    let mut new_pops = Vec::new();
+    if !after.is_final() {
+        for &user in update.targets {
+            let pop = PopId::random();
+            let made = tx.execute(
+                "INSERT INTO pops (id, org_id, user_id, call_id, created_at, expires_at)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6
+                 WHERE NOT EXISTS (SELECT 1 FROM pops WHERE call_id = ?4 AND user_id = ?3)",
+                params![
+                    pop.as_bytes(),
+                    update.org.as_bytes(),
+                    user.as_bytes(),
+                    call.as_bytes(),
+                    now,
+                    now + POP_TTL_SECS
+                ],
+            )?;
+            if made == 0 {
+                continue;
+            }
+            let message = PopMessage {
+                pop,
+                call,
+                direction: update.direction,
+                number: update.number,
+                caller_name: update.caller_name,
+                state: after,
+                match_state: update.match_state.clone(),
+                created_at: now,
+                expires_at: now + POP_TTL_SECS,
+            };
+            events.push(stream::append_pop(tx, keys, update.org, user, &message)?);
+            new_pops.push((pop, user));
+        }
+    }
+    Ok(CallOutcome {
+        call,
+        state: after,
+        changed,
+        new_pops,
+        events,
+    })
+}
+
+fn direction_name(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+        Direction::Unknown => "unknown",
+    }
+}
+
+fn leg_states(tx: &Transaction<'_>, call: CallId) -> Result<Vec<CallState>, Error> {
+    let mut stmt = tx.prepare("SELECT state FROM call_legs WHERE call_id = ?1")?;
+    let states = stmt
+        .query_map([call.as_bytes()], |r| state_from(&r.get::<_, String>(0)?))?
+        .collect::<Result<_, _>>()?;
+    Ok(states)
+}
+
+/// The call's pops that are neither dismissed nor expired, with their users.
+fn live_pops(tx: &Transaction<'_>, call: CallId) -> Result<Vec<(PopId, UserId)>, Error> {
+    let mut stmt = tx.prepare(
+        "SELECT id, user_id FROM pops WHERE call_id = ?1 AND dismissed_at IS NULL ORDER BY rowid",
+    )?;
+    let pops = stmt
+        .query_map([call.as_bytes()], |r| {
+            Ok((
+                PopId::from_bytes(bytes16(r.get(0)?)?),
+                UserId::from_bytes(bytes16(r.get(1)?)?),
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(pops)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use CallState::*;
+
+    #[test]
+    fn legs_only_move_forward_and_never_leave_a_final_state() {
+        assert!(advances(Ringing, Answered));
+        assert!(advances(Answered, Transferred));
+        assert!(advances(Transferred, Ended));
+        assert!(!advances(Answered, Ringing), "backwards");
+        assert!(!advances(Transferred, Answered), "backwards within a rank");
+        assert!(!advances(Ringing, Ringing), "a repeat is not a move");
+        for fin in [Ended, Missed, Voicemail] {
+            for next in [Ringing, Answered, Transferred, Ended, Missed, Voicemail] {
+                assert!(!advances(fin, next), "{fin:?} -> {next:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_call_ends_with_its_last_live_leg() {
+        // Leg A answered then transferred; leg B rings: the call goes on.
+        assert_eq!(
+            call_state(Answered, &[Transferred, Ringing], Transferred, true),
+            Transferred
+        );
+        // Leg A ends while B still rings: still live.
+        assert_eq!(
+            call_state(Transferred, &[Ended, Ringing], Ended, true),
+            Transferred
+        );
+        // B is not picked up: the answered call ended, it was not missed.
+        assert_eq!(
+            call_state(Transferred, &[Ended, Missed], Missed, true),
+            Ended
+        );
+        // Never answered: missed.
+        assert_eq!(call_state(Ringing, &[Missed], Missed, false), Missed);
+        assert_eq!(
+            call_state(Ringing, &[Voicemail], Voicemail, false),
+            Voicemail
+        );
+        // Final stays final.
+        assert_eq!(
+            call_state(Missed, &[Missed, Answered], Answered, true),
+            Missed
+        );
+        // A ringing leg does not pull an answered call back.
+        assert_eq!(
+            call_state(Answered, &[Answered, Ringing], Ringing, true),
+            Answered
+        );
+    }
+}

@@ -1,0 +1,390 @@
+//! Each user's stream of events: the per-user `seq`, the sealed copies kept for `resume`, and the
+//! life of a pop — made, updated, dismissed, expired (DESIGN §3: 5 minutes, then gone).
+//!
+//! Why events are stored before they are sent: delivery is at-least-once across reconnects and
+//! relay restarts, so what a device missed must be replayable after a crash — and it holds phone
+//! numbers and names, so each copy is sealed with the org's data key, bound to (user, seq). The
+//! `seq` comes from `stream_cursors` in the same transaction as the event, so it never repeats
+//! and never goes backwards. Events about a pop are deleted with it (ON DELETE CASCADE).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ringside_core::wire::{
+    CallState, CallStateChange, Direction, MatchState, Notice, Pop, PopGone, PopUpdate,
+    ServerMessage,
+};
+use ringside_core::{CallId, OrgId, PhoneNumber, Pii, PopId, UserId};
+use ringside_vault::OrgKeyring;
+use rusqlite::{OptionalExtension, Transaction, params};
+use time::OffsetDateTime;
+
+use crate::rows::bytes16;
+use crate::sealed::{SealedColumn, check_keys, persist_seal_counts};
+use crate::{Error, Store};
+
+/// How long a pop lives (DESIGN §3), and how long the events saying a pop is gone are kept.
+pub const POP_TTL_SECS: i64 = 5 * 60;
+
+/// The stored copy of an event, sealed and bound to (user, seq).
+const MESSAGE: SealedColumn = SealedColumn::new("stream_events", "message");
+
+/// An event for one user's devices, with its `seq` inside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Whose.
+    pub user: UserId,
+    /// The message (its `seq` is the user's).
+    pub message: ServerMessage,
+}
+
+/// What a new pop shows (the `seq` is added when it is queued).
+#[derive(Debug)]
+pub(crate) struct PopMessage<'a> {
+    pub(crate) pop: PopId,
+    pub(crate) call: CallId,
+    pub(crate) direction: Direction,
+    pub(crate) number: Option<&'a Pii<PhoneNumber>>,
+    pub(crate) caller_name: Option<&'a Pii<String>>,
+    pub(crate) state: CallState,
+    pub(crate) match_state: MatchState,
+    pub(crate) created_at: i64,
+    pub(crate) expires_at: i64,
+}
+
+/// What [`Store::expire_stream`] removed.
+#[derive(Debug, Default)]
+pub struct Expired {
+    /// `pop_expired` events to push.
+    pub events: Vec<Event>,
+    /// Other stream events past their time (counted, for the hygiene report).
+    pub stale_events: u64,
+}
+
+fn row_id(user: UserId, seq: u64) -> [u8; 24] {
+    let mut id = [0; 24];
+    id[..16].copy_from_slice(user.as_bytes());
+    id[16..].copy_from_slice(&seq.to_be_bytes());
+    id
+}
+
+fn time_of(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn to_i64(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+/// Takes the user's next `seq`.
+fn next_seq(tx: &Transaction<'_>, user: UserId) -> Result<u64, Error> {
+    let seq: i64 = tx.query_row(
+        "INSERT INTO stream_cursors (user_id, last_seq) VALUES (?1, 1)
+         ON CONFLICT (user_id) DO UPDATE SET last_seq = last_seq + 1
+         RETURNING last_seq",
+        [user.as_bytes()],
+        |r| r.get(0),
+    )?;
+    Ok(u64::try_from(seq).unwrap_or(0))
+}
+
+/// Gives `build` the user's next seq and stores the message it makes, sealed.
+fn append(
+    tx: &Transaction<'_>,
+    keys: &OrgKeyring,
+    org: OrgId,
+    user: UserId,
+    pop: Option<PopId>,
+    expires_at: i64,
+    build: impl FnOnce(u64) -> ServerMessage,
+) -> Result<Event, Error> {
+    let seq = next_seq(tx, user)?;
+    let message = build(seq);
+    let json = zeroize::Zeroizing::new(
+        serde_json::to_vec(&message).map_err(|_| crate::rows::conversion("stream message"))?,
+    );
+    let sealed = MESSAGE.seal(keys, org, &row_id(user, seq), &json)?;
+    tx.execute(
+        "INSERT INTO stream_events (user_id, seq, org_id, pop_id, message_sealed, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            user.as_bytes(),
+            to_i64(seq),
+            org.as_bytes(),
+            pop.map(|p| *p.as_bytes()),
+            sealed,
+            expires_at
+        ],
+    )?;
+    Ok(Event { user, message })
+}
+
+pub(crate) fn append_pop(
+    tx: &Transaction<'_>,
+    keys: &OrgKeyring,
+    org: OrgId,
+    user: UserId,
+    pop: &PopMessage<'_>,
+) -> Result<Event, Error> {
+    append(tx, keys, org, user, Some(pop.pop), pop.expires_at, |seq| {
+        ServerMessage::Pop(Pop {
+            seq,
+            pop_id: pop.pop,
+            call_id: pop.call,
+            direction: pop.direction,
+            number: pop.number.map(|n| n.map(|n| n.e164().to_owned())),
+            caller_name: pop.caller_name.cloned(),
+            state: pop.state,
+            match_state: pop.match_state.clone(),
+            created_at: time_of(pop.created_at),
+            expires_at: time_of(pop.expires_at),
+        })
+    })
+}
+
+#[allow(clippy::too_many_arguments)] // one event's fields, all required
+pub(crate) fn append_call_state(
+    tx: &Transaction<'_>,
+    keys: &OrgKeyring,
+    org: OrgId,
+    user: UserId,
+    pop: PopId,
+    call: CallId,
+    state: CallState,
+    now: i64,
+) -> Result<Event, Error> {
+    let expires_at = pop_expiry(tx, pop)?.unwrap_or(now + POP_TTL_SECS);
+    append(tx, keys, org, user, Some(pop), expires_at, |seq| {
+        ServerMessage::CallState(CallStateChange {
+            seq,
+            call_id: call,
+            state,
+        })
+    })
+}
+
+fn pop_expiry(tx: &Transaction<'_>, pop: PopId) -> Result<Option<i64>, Error> {
+    Ok(tx
+        .query_row(
+            "SELECT expires_at FROM pops WHERE id = ?1",
+            [pop.as_bytes()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+impl Store {
+    /// The highest `seq` given to `user` so far (0: none).
+    pub fn stream_last_seq(&self, user: UserId) -> Result<u64, Error> {
+        let seq: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT last_seq FROM stream_cursors WHERE user_id = ?1",
+                [user.as_bytes()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(seq.and_then(|s| u64::try_from(s).ok()).unwrap_or(0))
+    }
+
+    /// The user's events after `after_seq` that have not expired, oldest first (for `resume`).
+    pub fn stream_replay(
+        &self,
+        org: OrgId,
+        user: UserId,
+        after_seq: u64,
+        keys: &OrgKeyring,
+    ) -> Result<Vec<ServerMessage>, Error> {
+        check_keys(keys, org)?;
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT seq, message_sealed FROM stream_events
+             WHERE user_id = ?1 AND org_id = ?2 AND seq > ?3 AND expires_at > ?4
+             ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                user.as_bytes(),
+                org.as_bytes(),
+                to_i64(after_seq),
+                self.now()
+            ],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, sealed) = row?;
+            let seq = u64::try_from(seq).unwrap_or(0);
+            let json = MESSAGE.open(keys, org, &row_id(user, seq), &sealed)?;
+            out.push(
+                serde_json::from_slice(&json)
+                    .map_err(|_| crate::rows::conversion("stream message"))?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Records the AMS lookup's answer for a pop and queues `pop_update`; `None` when the pop is
+    /// gone (expired or dismissed) — nobody needs the answer then.
+    pub fn update_pop_match(
+        &self,
+        org: OrgId,
+        pop: PopId,
+        match_state: &MatchState,
+        keys: &OrgKeyring,
+    ) -> Result<Option<Event>, Error> {
+        check_keys(keys, org)?;
+        self.write(|tx| {
+            let Some((user, expires_at)) = live_pop(tx, org, pop)? else {
+                return Ok(None);
+            };
+            let event = append(tx, keys, org, user, Some(pop), expires_at, |seq| {
+                ServerMessage::PopUpdate(PopUpdate {
+                    seq,
+                    pop_id: pop,
+                    match_state: match_state.clone(),
+                })
+            })?;
+            persist_seal_counts(tx, keys)?;
+            Ok(Some(event))
+        })
+    }
+
+    /// The user dismissed a pop on one device: it is marked dismissed, its events stop being
+    /// replayed, and `pop_dismissed` is queued for the user's other devices. `None` when it is
+    /// not this user's live pop (already dismissed, expired, someone else's).
+    pub fn dismiss_pop(
+        &self,
+        org: OrgId,
+        user: UserId,
+        pop: PopId,
+        keys: &OrgKeyring,
+    ) -> Result<Option<Event>, Error> {
+        check_keys(keys, org)?;
+        let now = self.now();
+        self.write(|tx| {
+            match live_pop(tx, org, pop)? {
+                Some((owner, _)) if owner == user => {}
+                _ => return Ok(None),
+            }
+            tx.execute(
+                "UPDATE pops SET dismissed_at = ?2 WHERE id = ?1",
+                params![pop.as_bytes(), now],
+            )?;
+            tx.execute(
+                "DELETE FROM stream_events WHERE pop_id = ?1",
+                [pop.as_bytes()],
+            )?;
+            let event = append(tx, keys, org, user, None, now + POP_TTL_SECS, |seq| {
+                ServerMessage::PopDismissed(PopGone { seq, pop_id: pop })
+            })?;
+            persist_seal_counts(tx, keys)?;
+            Ok(Some(event))
+        })
+    }
+
+    /// Queues a `notice` for a user (kept for replay as long as a pop).
+    pub fn push_notice(
+        &self,
+        org: OrgId,
+        user: UserId,
+        code: &str,
+        message: &str,
+        keys: &OrgKeyring,
+    ) -> Result<Event, Error> {
+        check_keys(keys, org)?;
+        let expires_at = self.now() + POP_TTL_SECS;
+        self.write(|tx| {
+            let event = append(tx, keys, org, user, None, expires_at, |seq| {
+                ServerMessage::Notice(Notice {
+                    seq,
+                    code: code.to_owned(),
+                    message: message.to_owned(),
+                })
+            })?;
+            persist_seal_counts(tx, keys)?;
+            Ok(event)
+        })
+    }
+
+    /// Deletes every pop past its 5 minutes (with the events that carried it) and queues
+    /// `pop_expired` for those that were not dismissed; deletes other stream events past their
+    /// time. `keyring` gives an org's keys (the events are sealed with them).
+    pub fn expire_stream(
+        &self,
+        keyring: impl Fn(OrgId) -> Result<Arc<OrgKeyring>, Error>,
+    ) -> Result<Expired, Error> {
+        let now = self.now();
+        let due = self.due_pops(now)?;
+        let mut keys: HashMap<OrgId, Arc<OrgKeyring>> = HashMap::new();
+        for (org, ..) in &due {
+            if !keys.contains_key(org) {
+                keys.insert(*org, keyring(*org)?);
+            }
+        }
+        self.write(|tx| {
+            let mut expired = Expired::default();
+            for (org, user, pop, dismissed) in &due {
+                let gone = tx.execute("DELETE FROM pops WHERE id = ?1", [pop.as_bytes()])?;
+                if gone == 0 || *dismissed {
+                    continue;
+                }
+                let keys = &keys[org];
+                let pop = *pop;
+                expired.events.push(append(
+                    tx,
+                    keys,
+                    *org,
+                    *user,
+                    None,
+                    now + POP_TTL_SECS,
+                    |seq| ServerMessage::PopExpired(PopGone { seq, pop_id: pop }),
+                )?);
+            }
+            let stale = tx.execute("DELETE FROM stream_events WHERE expires_at <= ?1", [now])?;
+            expired.stale_events = u64::try_from(stale).unwrap_or(0);
+            for keys in keys.values() {
+                persist_seal_counts(tx, keys)?;
+            }
+            Ok(expired)
+        })
+    }
+
+    /// When the next pop expires (unix seconds), if any: the sweeper sleeps until then.
+    pub fn next_pop_expiry(&self) -> Result<Option<i64>, Error> {
+        Ok(self
+            .conn()
+            .query_row("SELECT min(expires_at) FROM pops", [], |r| r.get(0))?)
+    }
+
+    fn due_pops(&self, now: i64) -> Result<Vec<(OrgId, UserId, PopId, bool)>, Error> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT org_id, user_id, id, dismissed_at IS NOT NULL FROM pops
+             WHERE expires_at <= ?1 ORDER BY expires_at, rowid",
+        )?;
+        let rows = stmt
+            .query_map([now], |r| {
+                Ok((
+                    OrgId::from_bytes(bytes16(r.get(0)?)?),
+                    UserId::from_bytes(bytes16(r.get(1)?)?),
+                    PopId::from_bytes(bytes16(r.get(2)?)?),
+                    r.get::<_, bool>(3)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+}
+
+/// The user and expiry of `org`'s pop, when it is live (not dismissed, not deleted).
+fn live_pop(tx: &Transaction<'_>, org: OrgId, pop: PopId) -> Result<Option<(UserId, i64)>, Error> {
+    Ok(tx
+        .query_row(
+            "SELECT user_id, expires_at FROM pops
+             WHERE id = ?1 AND org_id = ?2 AND dismissed_at IS NULL",
+            params![pop.as_bytes(), org.as_bytes()],
+            |r| Ok((UserId::from_bytes(bytes16(r.get(0)?)?), r.get(1)?)),
+        )
+        .optional()?)
+}
