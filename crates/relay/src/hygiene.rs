@@ -4,15 +4,18 @@
 //! - expired sessions, devices unused for too long and finished invitations are deleted;
 //! - audit entries past `retention.audit_days` are pruned behind a signed checkpoint, and the
 //!   chain head is signed, so an edit of older entries made after this run is detectable;
+//! - pops past their 5 minutes are deleted (`pop_expired` is queued for their users; while
+//!   serving, the pipeline's sweeper does this every half second as well);
+//! - client numbers of calls and inbox events past `retention.pii_max_days` (at most 30) are
+//!   purged, synced or not;
 //! - (every minute) idle rate-limit keys are forgotten.
 //!
-//! Later work adds pops past their 5 minutes and personal data past the 30-day cap here. Reports
-//! are counts only: hygiene never prints or logs what it removed.
+//! Reports are counts only: hygiene never prints or logs what it removed.
 
 use std::fmt;
 use std::time::Duration;
 
-use ringside_store::{AuditContext, IdentityPurge, PruneReport, Store};
+use ringside_store::{AuditContext, CallPurge, IdentityPurge, PruneReport, Store};
 use ringside_vault::MasterKeyring;
 
 use crate::Error;
@@ -37,6 +40,10 @@ pub struct HygieneReport {
     pub head_signed: bool,
     /// Webhook event log rows past `retention.webhook_log_days`.
     pub webhook_events: u64,
+    /// Pops past their 5 minutes.
+    pub pops: u64,
+    /// Call personal data past `retention.pii_max_days`.
+    pub calls: CallPurge,
 }
 
 impl fmt::Display for HygieneReport {
@@ -44,12 +51,16 @@ impl fmt::Display for HygieneReport {
         write!(
             f,
             "removed: {} ended session(s), {} stale device(s), {} finished invitation(s), \
-             {} audit entr(y/ies) past retention, {} webhook log row(s); audit head {}",
+             {} audit entr(y/ies) past retention, {} webhook log row(s), {} expired pop(s), \
+             {} call number(s) and {} inbox event(s) past the PII cap; audit head {}",
             self.identity.sessions,
             self.identity.devices,
             self.identity.invitations,
             self.audit.pruned,
             self.webhook_events,
+            self.pops,
+            self.calls.numbers,
+            self.calls.inbox,
             if self.head_signed {
                 "signed"
             } else {
@@ -72,11 +83,16 @@ pub(crate) fn run_once(
     let head_signed = store.audit_checkpoint(masters)?.is_some();
     let keep = Duration::from_secs(u64::from(retention.webhook_log_days) * 86_400);
     let webhook_events = store.prune_webhook_events(keep)?;
+    let expired = crate::pipeline::expire_pops(store, auth)?;
+    let cap = Duration::from_secs(u64::from(retention.pii_max_days) * 86_400);
+    let calls = store.purge_call_pii(cap)?;
     Ok(HygieneReport {
         identity,
         audit,
         head_signed,
         webhook_events,
+        pops: u64::try_from(expired.events.len()).unwrap_or(u64::MAX),
+        calls,
     })
 }
 

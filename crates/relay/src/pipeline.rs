@@ -12,10 +12,11 @@ use std::time::Duration;
 use ringside_core::wire::{MatchState, ServerMessage};
 use ringside_core::{IntegrationId, OrgId, PhoneNumber, Pii, PopId};
 use ringside_providers::{CallEvent, Number};
-use ringside_store::{CallUpdate, InboundEvent, RouteQuery, Store};
+use ringside_store::{CallUpdate, Expired, InboundEvent, RouteQuery, Store};
 use ringside_vault::OrgKeyring;
 
 use crate::Error;
+use crate::auth::AuthService;
 use crate::hub::Connection;
 use crate::state::AppState;
 
@@ -209,21 +210,22 @@ pub(crate) async fn sweep(state: AppState) {
         ticker.tick().await;
         let store = Arc::clone(state.store());
         let auth = state.auth().clone();
-        let swept = blocking(move || {
-            let expired = store.expire_stream(|org: OrgId| {
-                auth.org_keyring(org).map_err(|e| match Error::from(e) {
-                    Error::Store(e) => e,
-                    _ => ringside_store::Error::NotFound("the org's data key"),
-                })
-            })?;
-            Ok(expired)
-        })
-        .await;
+        let swept = blocking(move || expire_pops(&store, &auth)).await;
         match swept {
             Ok(expired) => state.hub().publish(&expired.events),
             Err(err) => tracing::error!(error = %err, "expiring pops failed"),
         }
     }
+}
+
+/// Deletes the pops past their 5 minutes (blocking: SQLite); the `pop_expired` events to push.
+pub(crate) fn expire_pops(store: &Store, auth: &AuthService) -> Result<Expired, Error> {
+    Ok(store.expire_stream(|org: OrgId| {
+        auth.org_keyring(org).map_err(|e| match Error::from(e) {
+            Error::Store(e) => e,
+            _ => ringside_store::Error::NotFound("the org's data key"),
+        })
+    })?)
 }
 
 /// Runs store work on the blocking pool; a task that did not finish (a panic) is an error.

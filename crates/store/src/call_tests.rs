@@ -6,7 +6,7 @@ use ringside_core::wire::{Actor, CallState, Direction, MatchState, ServerMessage
 use ringside_core::{IntegrationId, OrgId, PhoneNumber, Pii, Role, UserId};
 use ringside_vault::OrgKeyring;
 
-use crate::identity_tests::{Fixture, fixture};
+use crate::identity_tests::{Fixture, fixture, fixture_at};
 use crate::{AuditEntry, CallOutcome, CallUpdate, InboundEvent, NewIntegration};
 
 const NOW: i64 = 1_795_424_400; // 2026-11-23 09:00 UTC
@@ -15,14 +15,17 @@ const MARKER: &str = "+16172430734";
 struct Line {
     f: Fixture,
     org: OrgId,
-    keys: OrgKeyring,
+    keys: std::sync::Arc<OrgKeyring>,
     agent: UserId,
     integration: IntegrationId,
     number: Pii<PhoneNumber>,
 }
 
 fn line() -> Line {
-    let f = fixture();
+    line_on(fixture())
+}
+
+fn line_on(f: Fixture) -> Line {
     let (org, keys) = f.org("Acme");
     f.user(
         org,
@@ -59,7 +62,7 @@ fn line() -> Line {
     Line {
         f,
         org,
-        keys,
+        keys: std::sync::Arc::new(keys),
         agent,
         integration,
         number,
@@ -314,5 +317,55 @@ fn the_number_is_sealed_in_the_call_and_in_every_stream_event() {
             .unwrap()
             .is_empty(),
         "scoped to the org"
+    );
+}
+
+#[test]
+fn pops_expire_after_five_minutes_and_numbers_at_the_pii_cap() {
+    let clock = ringside_core::FakeClock::new(time::macros::datetime!(2026-11-23 09:00 UTC));
+    let l = line_on(fixture_at(clock.clone()));
+    let out = l
+        .send("x1", "CA6", "CA6", CallState::Ringing, &[l.agent])
+        .unwrap();
+    let (pop, _) = out.new_pops[0];
+    let keyring = |_| Ok(std::sync::Arc::clone(&l.keys));
+    clock.advance(std::time::Duration::from_secs(299));
+    assert!(
+        l.f.store.expire_stream(keyring).unwrap().events.is_empty(),
+        "4:59: still live"
+    );
+    clock.advance(std::time::Duration::from_secs(1));
+    let expired = l.f.store.expire_stream(keyring).unwrap();
+    assert_eq!(expired.events.len(), 1);
+    assert!(
+        matches!(expired.events[0].message, ServerMessage::PopExpired(ref g) if g.pop_id == pop)
+    );
+    assert_eq!(
+        types(&l.replay(l.agent, 0)),
+        ["pop_expired"],
+        "the pop's own events went with it"
+    );
+
+    let cap = std::time::Duration::from_secs(30 * 86_400);
+    assert_eq!(l.f.store.purge_call_pii(cap).unwrap().numbers, 0, "not yet");
+    assert!(
+        l.f.store
+            .call_number(l.org, out.call, &l.keys)
+            .unwrap()
+            .is_some()
+    );
+    clock.advance(cap);
+    assert_eq!(l.f.store.purge_call_pii(cap).unwrap().numbers, 1);
+    assert!(
+        l.f.store
+            .call_number(l.org, out.call, &l.keys)
+            .unwrap()
+            .is_none(),
+        "purged"
+    );
+    assert_eq!(
+        l.f.store.call_state(l.org, out.call).unwrap(),
+        Some(CallState::Ringing),
+        "the call itself (no personal data) stays for the metrics"
     );
 }

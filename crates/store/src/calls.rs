@@ -62,6 +62,15 @@ pub struct CallOutcome {
     pub events: Vec<Event>,
 }
 
+/// What [`Store::purge_call_pii`] removed (counts only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallPurge {
+    /// Calls whose client number was cleared.
+    pub numbers: u64,
+    /// Inbox events deleted.
+    pub inbox: u64,
+}
+
 /// Whether a leg (or call) in `current` may move to `next`: only to a later state, never out of a
 /// final one. `answered → transferred` is the one move within a rank.
 pub fn advances(current: CallState, next: CallState) -> bool {
@@ -156,6 +165,25 @@ impl Store {
             )?)),
             None => Ok(None),
         }
+    }
+
+    /// The PII hard cap (DESIGN §3): clears the client number of calls started more than
+    /// `older_than` ago and deletes inbox events received before then, synced or not.
+    pub fn purge_call_pii(&self, older_than: std::time::Duration) -> Result<CallPurge, Error> {
+        let age = i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX);
+        let before = self.now().saturating_sub(age);
+        self.write(|tx| {
+            let numbers = tx.execute(
+                "UPDATE calls SET number_sealed = NULL
+                 WHERE number_sealed IS NOT NULL AND started_at < ?1",
+                [before],
+            )?;
+            let inbox = tx.execute("DELETE FROM inbox WHERE received_at < ?1", [before])?;
+            Ok(CallPurge {
+                numbers: u64::try_from(numbers).unwrap_or(0),
+                inbox: u64::try_from(inbox).unwrap_or(0),
+            })
+        })
     }
 
     /// The state of `call` (of `org`).

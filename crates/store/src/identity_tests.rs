@@ -22,7 +22,15 @@ pub(crate) struct Fixture {
 }
 
 pub(crate) fn fixture() -> Fixture {
-    let (dir, store) = store();
+    fixture_from(store())
+}
+
+/// [`fixture`] on a clock the test moves.
+pub(crate) fn fixture_at(clock: ringside_core::FakeClock) -> Fixture {
+    fixture_from(crate::test_support::store_at(clock))
+}
+
+fn fixture_from((dir, store): (tempfile::TempDir, Store)) -> Fixture {
     Fixture {
         _dir: dir,
         store,

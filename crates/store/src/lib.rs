@@ -44,7 +44,7 @@ pub use audit::{
     CHECKPOINT_DOMAIN, CHECKPOINT_KEY_PURPOSE, Checkpoint, CheckpointKind, ENTRY_DOMAIN,
     ExportReport, GENESIS_HASH, MAX_PAGE_SIZE, PruneReport, VerifyReport, ViolationKind,
 };
-pub use calls::{CallOutcome, CallUpdate, advances, call_state};
+pub use calls::{CallOutcome, CallPurge, CallUpdate, advances, call_state};
 pub use error::Error;
 pub use migrate::{Applied, MIGRATIONS, Migration, latest_version};
 pub use orgs::{Org, OrgKeyRow};
@@ -193,11 +193,15 @@ pub(crate) mod test_support {
 
     /// A store on a real file in a fresh temporary folder.
     pub(crate) fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ringside_core::FakeClock::new(
+        store_at(ringside_core::FakeClock::new(
             time::macros::datetime!(2026-11-23 09:00 UTC),
-        ));
-        let store = Store::open(dir.path(), clock).unwrap();
+        ))
+    }
+
+    /// [`store`] on a clock the test moves.
+    pub(crate) fn store_at(clock: ringside_core::FakeClock) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), Arc::new(clock)).unwrap();
         (dir, store)
     }
 }

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use ringside_core::Pii;
 use ringside_core::wire::StreamTicket;
 
-use super::extract::{Authorized, Public, blocking, perm::ReceivePops};
+use super::extract::{Authorized, ClientIp, blocking, perm::ReceivePops};
 use super::problem::ApiError;
 use super::problem::responses::{Forbidden, TooManyRequests, Unauthorized};
 use crate::hub::{Connection, tickets::TICKET_TTL_SECS};
@@ -55,7 +55,7 @@ pub(crate) struct StreamQuery {
         Unauthorized, TooManyRequests))]
 pub(crate) async fn open(
     State(state): State<AppState>,
-    _caller: Public,
+    ClientIp(ip): ClientIp,
     Query(query): Query<StreamQuery>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
@@ -72,6 +72,9 @@ pub(crate) async fn open(
         }
     }
     let Some(ticket) = state.hub().tickets().redeem(query.ticket.expose()) else {
+        // Only refusals count against the address: an office behind one NAT address reconnects
+        // all its agents at once after a relay restart, and a 128-bit ticket cannot be guessed.
+        state.limits().per_client.check(&ip)?;
         return Err(bad_ticket());
     };
     let store = Arc::clone(state.store());
@@ -89,6 +92,7 @@ pub(crate) async fn open(
         s.user == ticket.user && s.revoked_at.is_none() && s.absolute_expires_at > now
     });
     if !live {
+        state.limits().per_client.check(&ip)?;
         return Err(bad_ticket());
     }
     let who = Connection {

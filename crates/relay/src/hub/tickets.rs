@@ -103,7 +103,7 @@ mod tests {
         assert!(tickets.redeem(first.expose()).is_none(), "only once");
 
         let late = tickets.issue(org, user, session);
-        clock.advance(time::Duration::seconds(31));
+        clock.advance(std::time::Duration::from_secs(31));
         assert!(tickets.redeem(late.expose()).is_none(), "expired");
         assert!(tickets.redeem("rst_0123").is_none(), "malformed");
         let other_kind = SecretToken::generate(TokenKind::Access);

@@ -46,6 +46,7 @@ async fn json_of(cmd: &mut Command) -> Value {
 async fn serve(home: &Path) -> (Child, String, tokio::task::JoinHandle<String>) {
     let mut child = relay(home)
         .env("RINGSIDE_LOG__FORMAT", "json")
+        .env("RINGSIDE_LOG__LEVEL", "debug")
         .args(["--listen", "127.0.0.1:0", "serve"])
         .stderr(Stdio::piped())
         .spawn()
@@ -217,6 +218,22 @@ async fn simulate_call_is_accepted_by_a_running_relay_for_twilio_and_dialpad() {
     );
     assert_eq!(accepted(home, &twilio), 3, "three Twilio events accepted");
     assert_eq!(accepted(home, &dialpad), 2, "two Dialpad events accepted");
+
+    // The numbers went through parsing, the state machine and the call rows: sealed on disk,
+    // never in a debug log.
+    for digits in ["4155550123", "4155550199"] {
+        assert!(
+            !logs.contains(digits),
+            "the debug log holds a number:\n{logs}"
+        );
+        for file in ["ringside.db", "ringside.db-wal"] {
+            let bytes = std::fs::read(home.join("data").join(file)).unwrap_or_default();
+            assert!(
+                !bytes.windows(digits.len()).any(|w| w == digits.as_bytes()),
+                "{file} holds a number in clear"
+            );
+        }
+    }
 }
 
 #[tokio::test]
