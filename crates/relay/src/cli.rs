@@ -95,6 +95,8 @@ enum Command {
         #[command(subcommand)]
         command: crate::simulate::SimulateCommand,
     },
+    /// Sign in to a relay as a user and print their screen pops until Ctrl-C (docs/stream.md).
+    Listen(crate::listen::ListenArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -225,6 +227,9 @@ fn dispatch(command: Command, config: Config) -> Result<(), Error> {
         }
         Command::Route { command } => crate::routing::run(&config, command),
         Command::Integration { command } => integration(&config, command),
+        Command::Listen(args) => {
+            crate::listen::run(&args).map_err(|e| Error::io("listen")(std::io::Error::other(e)))
+        }
         Command::Simulate { command } => crate::simulate::run_command(&config, command)
             .map_err(|e| Error::io("simulate")(std::io::Error::other(e))),
         Command::Hygiene { now: _ } => {

@@ -14,6 +14,7 @@ mod error;
 mod hub;
 pub mod hygiene;
 pub mod keys;
+pub mod listen;
 pub mod lookup;
 mod pipeline;
 pub mod routing;

@@ -16,6 +16,8 @@ mod auth;
 mod cli;
 /// `ringside-client` driven against a real relay: sign-in, second factor, refresh, sign-out.
 mod client_crate;
+/// `ringside-client`'s stream and `ringside-relay listen` against a real relay.
+mod client_stream;
 /// `POST /v1/hooks/{integration_id}`: signed webhooks into the sealed inbox.
 mod hooks;
 /// `integration create|list` through the real binary.
