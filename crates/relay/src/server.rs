@@ -73,11 +73,14 @@ pub async fn run_with(
         .await
         .map_err(|e| Error::io("start-up task")(std::io::Error::other(e)))?;
     let (state, config) = state?;
-    let sweeper = tokio::spawn(crate::hygiene::schedule(state.clone(), config.retention));
-    let expiry = tokio::spawn(crate::pipeline::sweep(state.clone()));
-    let revocations = tokio::spawn(
-        Arc::clone(state.hub()).follow_revocations(state.auth().subscribe_revocations()),
-    );
+    // Aborted when `run_with` returns or is dropped (a cancelled relay leaves nothing running).
+    let _background = Background(vec![
+        tokio::spawn(crate::hygiene::schedule(state.clone(), config.retention)),
+        tokio::spawn(crate::pipeline::sweep(state.clone())),
+        tokio::spawn(
+            Arc::clone(state.hub()).follow_revocations(state.auth().subscribe_revocations()),
+        ),
+    ]);
     let hub = Arc::clone(state.hub());
     let app = crate::api::router(state);
     let addr = listener
@@ -117,11 +120,19 @@ pub async fn run_with(
         }
     }
     .map_err(Error::io("serving"))?;
-    sweeper.abort();
-    expiry.abort();
-    revocations.abort();
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// The relay's background tasks: hygiene, pop expiry, revocations.
+struct Background(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// Opens the store, the master keyring and the identity service (blocking: SQLite, the

@@ -337,7 +337,7 @@ async fn duplicates_and_reordered_events_make_one_pop_and_the_right_final_state(
 }
 
 #[tokio::test]
-async fn after_a_restart_the_client_resumes_with_nothing_lost_and_nothing_twice() {
+async fn after_a_crash_and_restart_the_client_resumes_with_nothing_lost_and_nothing_twice() {
     let office = Office::open("").await;
     let alice = office.agent("alice@acme.example").await;
     office.route("u-alice", &alice);
@@ -351,12 +351,14 @@ async fn after_a_restart_the_client_resumes_with_nothing_lost_and_nothing_twice(
     a.send(json!({"type": "ack", "seq": 1})).await;
     drop(a);
 
-    // While the agent is away the relay takes a call, then restarts.
+    // While the agent is away the relay takes a call, then is killed and restarted.
     office
         .ring("call-2", CallState::Ringing, Some("u-alice"), None)
         .await;
+    let relay = office.relay.crash_and_restart().await;
     let office = Office {
-        relay: office.relay.restart().await,
+        api: Api::new(&relay),
+        relay,
         ..office
     };
     let mut a = office.connect(&alice).await;

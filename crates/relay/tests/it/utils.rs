@@ -84,6 +84,17 @@ impl TestRelay {
         Self::launch(config, listener, clock, Arc::new(NoAms)).await
     }
 
+    /// Kills the relay — no graceful shutdown, no close frames, as `kill -9` or a power cut
+    /// would — and starts a new one on the same address, data folder and clock.
+    pub(crate) async fn crash_and_restart(mut self) -> Self {
+        let (addr, clock, config) = (self.addr, self.clock.clone(), self.config.clone());
+        let task = self.task.take().unwrap();
+        task.abort();
+        let _ = task.await;
+        let listener = std::net::TcpListener::bind(addr).unwrap();
+        Self::launch(config, listener, clock, Arc::new(NoAms)).await
+    }
+
     /// The relay's time, in unix seconds.
     pub(crate) fn now_unix(&self) -> i64 {
         ringside_core::Clock::now(&self.clock).unix_timestamp()
