@@ -248,7 +248,7 @@ fn top_level_keys() -> Vec<String> {
 
 /// Prefixed variables that are neither configuration keys nor ones we know to be ours.
 fn ignored_env_vars() -> Vec<String> {
-    const OURS: &[&str] = &["CONFIG", "MASTER_KEY"];
+    const OURS: &[&str] = &["CONFIG", "MASTER_KEY", "PASSWORD", "TOTP"];
     std::env::vars_os()
         .filter_map(|(name, _)| name.into_string().ok())
         .filter(|name| {

@@ -72,11 +72,11 @@ pub(crate) async fn accept_call(
         return Ok(Applied::Duplicate);
     };
     state.hub().publish(&outcome.events);
-    if let (Some(number), false) = (number, outcome.new_pops.is_empty()) {
-        if lookup.connected(org) {
-            let pops: Vec<PopId> = outcome.new_pops.iter().map(|(pop, _)| *pop).collect();
-            tokio::spawn(look_up(state.clone(), keys, pops, number));
-        }
+    if let (Some(number), false) = (number, outcome.new_pops.is_empty())
+        && lookup.connected(org)
+    {
+        let pops: Vec<PopId> = outcome.new_pops.iter().map(|(pop, _)| *pop).collect();
+        tokio::spawn(look_up(state.clone(), keys, pops, number));
     }
     Ok(Applied::Accepted)
 }

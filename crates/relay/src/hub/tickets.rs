@@ -89,7 +89,7 @@ mod tests {
         let clock = Arc::new(FakeClock::new(
             time::macros::datetime!(2026-11-23 09:00 UTC),
         ));
-        let tickets = Tickets::new(clock.clone());
+        let tickets = Tickets::new(Arc::<FakeClock>::clone(&clock));
         let (org, user, session) = (OrgId::random(), UserId::random(), SessionId::random());
         let first = tickets.issue(org, user, session);
         assert!(first.expose().starts_with("rst_"));
