@@ -355,9 +355,12 @@ async fn after_a_crash_and_restart_the_client_resumes_with_nothing_lost_and_noth
     office
         .ring("call-2", CallState::Ringing, Some("u-alice"), None)
         .await;
+    // In-process, an aborted server's open HTTP connections would live on with its old state;
+    // after a real kill they are gone, so the provider and the app connect afresh.
     let relay = office.relay.crash_and_restart().await;
     let office = Office {
         api: Api::new(&relay),
+        http: reqwest::Client::new(),
         relay,
         ..office
     };
