@@ -24,7 +24,7 @@ pub use auth::{
 pub use routing::{CreateRouteRequest, Fallback, RouteInfo, RouteKind, RouteList, RouteMatch};
 pub use stream::{
     CallState, CallStateChange, ClientMessage, Contact, Direction, Hello, MatchState, Notice, Pop,
-    PopGone, PopUpdate, ServerMessage, SessionRevoked, StreamTicket, close,
+    PopGone, PopUpdate, ServerMessage, SessionRevoked, Sms, StreamTicket, close,
 };
 
 /// The version of the relay <-> client protocol (HTTP API and WebSocket messages). A client and a

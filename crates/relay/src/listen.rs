@@ -236,6 +236,21 @@ impl Printer {
                 change.call_id,
                 change.state.as_str()
             ),
+            ServerMessage::Sms(sms) => {
+                let number = sms
+                    .number
+                    .as_ref()
+                    .map_or_else(|| "unknown".to_owned(), |n| self.number(n.expose()));
+                let text = match (&sms.text, self.show_numbers) {
+                    (Some(text), true) => format!("  \"{}\"", text.expose()),
+                    _ => String::new(),
+                };
+                let direction = match sms.direction {
+                    Direction::Outbound => "sent",
+                    Direction::Inbound | Direction::Unknown => "received",
+                };
+                format!("sms  {number}  {direction}{text}  (seq {seq})")
+            }
             ServerMessage::Notice(notice) => {
                 format!("notice  {}: {}  (seq {seq})", notice.code, notice.message)
             }
@@ -286,7 +301,7 @@ fn mask_json(value: &mut Value) {
                 *number =
                     PhoneNumber::parse(number).map_or_else(|_| mask_digits(number), |n| n.mask());
             }
-            for key in ["caller_name", "name", "detail"] {
+            for key in ["caller_name", "contact_name", "name", "detail", "text"] {
                 map.remove(key);
             }
             map.values_mut().for_each(mask_json);

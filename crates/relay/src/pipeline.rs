@@ -1,4 +1,5 @@
-//! From an authenticated call event to pops on the right agents' screens (DESIGN §2 steps 2–4).
+//! From an authenticated call event to pops on the right agents' screens (DESIGN §2 steps 2–4),
+//! and from a text message to the `sms` event of the agents routing picks.
 //!
 //! Why it runs inside the webhook request: routing, the state machine and the pops are local
 //! SQLite work of a millisecond or two, so doing them in the same transaction as the dedupe
@@ -9,10 +10,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ringside_core::wire::{MatchState, ServerMessage};
-use ringside_core::{IntegrationId, OrgId, PhoneNumber, Pii, PopId};
-use ringside_providers::{CallEvent, Number};
-use ringside_store::{CallUpdate, Expired, InboundEvent, RouteQuery, Store};
+use ringside_core::wire::{Direction, MatchState, ServerMessage};
+use ringside_core::{IntegrationId, OrgId, PhoneNumber, Pii, PopId, UserId};
+use ringside_providers::{CallEvent, Number, Routing, SmsEvent, WebhookEvent};
+use ringside_store::{CallUpdate, Expired, InboundEvent, NewSms, RouteQuery, Store};
 use ringside_vault::OrgKeyring;
 
 use crate::Error;
@@ -49,7 +50,7 @@ pub(crate) async fn accept_call(
         _ => MatchState::Unavailable,
     };
     let store = Arc::clone(state.store());
-    let json = serde_json::to_vec(&ringside_providers::WebhookEvent::Call(call.clone()))
+    let json = serde_json::to_vec(&WebhookEvent::Call(call.clone()))
         .map_err(|e| Error::io("serializing a call event")(std::io::Error::other(e)))?;
     let outcome = {
         let number = number.clone();
@@ -93,26 +94,10 @@ fn apply(
     received_at: i64,
 ) -> Result<Option<ringside_store::CallOutcome>, Error> {
     let org = keys.org();
-    let dialed = call
-        .routing
-        .dialed_number
-        .as_ref()
-        .and_then(Number::phone)
-        .map(|p| p.expose().clone());
     let targets = if call.state.is_final() {
         Vec::new()
     } else {
-        store
-            .route_targets(
-                org,
-                &RouteQuery {
-                    integration,
-                    provider_user_id: call.routing.provider_user_id.as_deref(),
-                    extension: call.routing.extension.as_deref(),
-                    dialed_number: dialed.as_ref(),
-                },
-            )?
-            .users
+        targets(store, org, integration, &call.routing)?
     };
     let inbound = InboundEvent {
         integration,
@@ -134,6 +119,70 @@ fn apply(
         match_state,
     };
     Ok(store.accept_call_event(&inbound, &update, keys)?)
+}
+
+/// Who routing picks for an event's routing keys.
+fn targets(
+    store: &Store,
+    org: OrgId,
+    integration: IntegrationId,
+    routing: &Routing,
+) -> Result<Vec<UserId>, Error> {
+    let dialed = routing
+        .dialed_number
+        .as_ref()
+        .and_then(Number::phone)
+        .map(|p| p.expose().clone());
+    let query = RouteQuery {
+        integration,
+        provider_user_id: routing.provider_user_id.as_deref(),
+        extension: routing.extension.as_deref(),
+        dialed_number: dialed.as_ref(),
+    };
+    Ok(store.route_targets(org, &query)?.users)
+}
+
+/// Routes, stores (sealed, in the inbox for the AMS sync) and publishes one text message.
+pub(crate) async fn accept_sms(
+    state: &AppState,
+    integration: IntegrationId,
+    keys: Arc<OrgKeyring>,
+    sms: SmsEvent,
+    received_at: i64,
+) -> Result<Applied, Error> {
+    let json = serde_json::to_vec(&WebhookEvent::Sms(sms.clone()))
+        .map_err(|e| Error::io("serializing an SMS event")(std::io::Error::other(e)))?;
+    let store = Arc::clone(state.store());
+    let events = blocking(move || {
+        let org = keys.org();
+        let targets = targets(&store, org, integration, &sms.routing)?;
+        let client = match sms.direction {
+            Direction::Outbound => sms.to.first(),
+            Direction::Inbound | Direction::Unknown => sms.from.as_ref(),
+        };
+        let inbound = InboundEvent {
+            integration,
+            org,
+            event_id: &sms.event_id,
+            event_json: &json,
+            received_at,
+        };
+        let new = NewSms {
+            direction: sms.direction,
+            number: client.and_then(Number::phone),
+            contact_name: sms.contact_name.as_ref(),
+            text: sms.text.as_ref(),
+        };
+        Ok(store.accept_sms_event(&inbound, &new, &targets, &keys)?)
+    })
+    .await?;
+    Ok(match events {
+        Some(events) => {
+            state.hub().publish(&events);
+            Applied::Accepted
+        }
+        None => Applied::Duplicate,
+    })
 }
 
 /// Runs the AMS lookup for a call's new pops (one lookup, however many agents), bounded by the

@@ -50,7 +50,7 @@ pub use migrate::{Applied, MIGRATIONS, Migration, latest_version};
 pub use orgs::{Org, OrgKeyRow};
 pub use routing::{NewRoute, Route, RouteQuery, RouteTargets, RouteVia, RoutingRefusal};
 pub use secrets::SecretBytes;
-pub use stream::{Event, Expired, POP_TTL_SECS};
+pub use stream::{Event, Expired, NewSms, POP_TTL_SECS};
 pub use webhooks::{Accepted, InboundEvent, event_hash};
 
 pub use integrations::{Integration, IntegrationSecret, NewIntegration};

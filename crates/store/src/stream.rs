@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use ringside_core::wire::{
     CallState, CallStateChange, Direction, MatchState, Notice, Pop, PopGone, PopUpdate,
-    ServerMessage,
+    ServerMessage, Sms,
 };
 use ringside_core::{CallId, OrgId, PhoneNumber, Pii, PopId, UserId};
 use ringside_vault::OrgKeyring;
@@ -50,6 +50,19 @@ pub(crate) struct PopMessage<'a> {
     pub(crate) match_state: MatchState,
     pub(crate) created_at: i64,
     pub(crate) expires_at: i64,
+}
+
+/// A text message to show the users routing picked (see [`Store::accept_sms_event`]).
+#[derive(Debug)]
+pub struct NewSms<'a> {
+    /// Received from the client or sent to them.
+    pub direction: Direction,
+    /// The client's number, when readable.
+    pub number: Option<&'a Pii<PhoneNumber>>,
+    /// The client's name from the provider.
+    pub contact_name: Option<&'a Pii<String>>,
+    /// The text.
+    pub text: Option<&'a Pii<String>>,
 }
 
 /// What [`Store::expire_stream`] removed.
@@ -138,6 +151,26 @@ pub(crate) fn append_pop(
             match_state: pop.match_state.clone(),
             created_at: time_of(pop.created_at),
             expires_at: time_of(pop.expires_at),
+        })
+    })
+}
+
+pub(crate) fn append_sms(
+    tx: &Transaction<'_>,
+    keys: &OrgKeyring,
+    org: OrgId,
+    user: UserId,
+    sms: &NewSms<'_>,
+    now: i64,
+) -> Result<Event, Error> {
+    append(tx, keys, org, user, None, now + POP_TTL_SECS, |seq| {
+        ServerMessage::Sms(Sms {
+            seq,
+            direction: sms.direction,
+            number: sms.number.map(|n| n.map(|n| n.e164().to_owned())),
+            contact_name: sms.contact_name.cloned(),
+            text: sms.text.cloned(),
+            received_at: time_of(now),
         })
     })
 }

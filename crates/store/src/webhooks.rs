@@ -5,13 +5,14 @@
 //! answers — or neither, and the provider's retry finds no trace of the failed attempt. The
 //! provider's event id is stored only as a hash, because some providers derive ids from call data.
 
-use ringside_core::{IntegrationId, OrgId};
+use ringside_core::{IntegrationId, OrgId, UserId};
 use ringside_vault::OrgKeyring;
 use rusqlite::params;
 use sha2::{Digest, Sha256};
 
 use crate::calls::{CallOutcome, CallUpdate};
 use crate::sealed::{SealedColumn, check_keys, persist_seal_counts};
+use crate::stream::{Event, NewSms};
 use crate::{Error, Store};
 
 /// The inbox's event payload, sealed with the org's data key and bound to the row.
@@ -62,18 +63,7 @@ impl Store {
             if log_event(tx, event, &hash)? == Accepted::Duplicate {
                 return Ok(Accepted::Duplicate);
             }
-            let sealed = EVENT.seal(keys, event.org, &hash, event.event_json)?;
-            tx.execute(
-                "INSERT INTO inbox (id, org_id, integration_id, event_sealed, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    hash,
-                    event.org.as_bytes(),
-                    event.integration.as_bytes(),
-                    sealed,
-                    event.received_at
-                ],
-            )?;
+            put_in_inbox(tx, event, &hash, keys)?;
             persist_seal_counts(tx, keys)?;
             Ok(Accepted::Accepted)
         })
@@ -100,6 +90,35 @@ impl Store {
             let outcome = crate::calls::apply(tx, update, keys, now)?;
             persist_seal_counts(tx, keys)?;
             Ok(Some(outcome))
+        })
+    }
+
+    /// Deduplicates a text message and, the first time, keeps it sealed in the inbox (for the
+    /// AMS sync) and queues an `sms` stream event for each of `targets`: one transaction.
+    /// `Ok(None)`: a duplicate.
+    pub fn accept_sms_event(
+        &self,
+        event: &InboundEvent<'_>,
+        sms: &NewSms<'_>,
+        targets: &[UserId],
+        keys: &OrgKeyring,
+    ) -> Result<Option<Vec<Event>>, Error> {
+        check_keys(keys, event.org)?;
+        let hash = event_hash(event.integration, event.event_id);
+        let now = self.now();
+        self.write(|tx| {
+            if log_event(tx, event, &hash)? == Accepted::Duplicate {
+                return Ok(None);
+            }
+            put_in_inbox(tx, event, &hash, keys)?;
+            let mut events = Vec::with_capacity(targets.len());
+            for &user in targets {
+                events.push(crate::stream::append_sms(
+                    tx, keys, event.org, user, sms, now,
+                )?);
+            }
+            persist_seal_counts(tx, keys)?;
+            Ok(Some(events))
         })
     }
 
@@ -193,4 +212,26 @@ fn log_event(
     } else {
         Accepted::Accepted
     })
+}
+
+/// Puts an accepted event in the inbox, sealed and bound to its row.
+fn put_in_inbox(
+    tx: &rusqlite::Transaction<'_>,
+    event: &InboundEvent<'_>,
+    hash: &[u8; 32],
+    keys: &OrgKeyring,
+) -> Result<(), Error> {
+    let sealed = EVENT.seal(keys, event.org, hash, event.event_json)?;
+    tx.execute(
+        "INSERT INTO inbox (id, org_id, integration_id, event_sealed, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            hash,
+            event.org.as_bytes(),
+            event.integration.as_bytes(),
+            sealed,
+            event.received_at
+        ],
+    )?;
+    Ok(())
 }

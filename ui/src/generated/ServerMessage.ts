@@ -6,8 +6,9 @@ import type { Pop } from "./Pop";
 import type { PopGone } from "./PopGone";
 import type { PopUpdate } from "./PopUpdate";
 import type { SessionRevoked } from "./SessionRevoked";
+import type { Sms } from "./Sms";
 
 /**
  * A message from the relay.
  */
-export type ServerMessage = { "type": "hello" } & Hello | { "type": "pop" } & Pop | { "type": "pop_update" } & PopUpdate | { "type": "pop_expired" } & PopGone | { "type": "pop_dismissed" } & PopGone | { "type": "call_state" } & CallStateChange | { "type": "notice" } & Notice | { "type": "session_revoked" } & SessionRevoked;
+export type ServerMessage = { "type": "hello" } & Hello | { "type": "pop" } & Pop | { "type": "pop_update" } & PopUpdate | { "type": "pop_expired" } & PopGone | { "type": "pop_dismissed" } & PopGone | { "type": "call_state" } & CallStateChange | { "type": "sms" } & Sms | { "type": "notice" } & Notice | { "type": "session_revoked" } & SessionRevoked;

@@ -240,6 +240,32 @@ pub struct CallStateChange {
     pub state: CallState,
 }
 
+/// `sms`: a text message to or from a client, for this user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Sms {
+    /// The user's event sequence number.
+    pub seq: u64,
+    /// Received from the client (`inbound`) or sent to them.
+    pub direction: Direction,
+    /// The client's number in E.164; absent when unreadable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub number: Option<Pii<String>>,
+    /// The client's name as the telephony provider knows it, when it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub contact_name: Option<Pii<String>>,
+    /// The text, when the provider sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub text: Option<Pii<String>>,
+    /// When the relay received it.
+    #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
+    pub received_at: OffsetDateTime,
+}
+
 /// `notice`: something the user should know that is not a call (e.g. the AMS credentials fail).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -277,6 +303,8 @@ pub enum ServerMessage {
     PopDismissed(PopGone),
     /// A call moved on.
     CallState(CallStateChange),
+    /// A text message to or from a client.
+    Sms(Sms),
     /// Something to know.
     Notice(Notice),
     /// The session ended; the socket closes.
@@ -291,6 +319,7 @@ impl ServerMessage {
             Self::PopUpdate(m) => Some(m.seq),
             Self::PopExpired(m) | Self::PopDismissed(m) => Some(m.seq),
             Self::CallState(m) => Some(m.seq),
+            Self::Sms(m) => Some(m.seq),
             Self::Notice(m) => Some(m.seq),
             Self::Hello(_) | Self::SessionRevoked(_) => None,
         }

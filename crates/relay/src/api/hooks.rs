@@ -2,8 +2,8 @@
 //!
 //! Why it is shaped this way: a provider waits for our answer and retries what failed, so the
 //! route only authenticates, deduplicates and durably accepts: a call event is applied — state
-//! machine, routing, pops — in the same transaction as its dedupe record (`pipeline`), other
-//! events go sealed into the inbox. Nothing slow (no AMS lookup, no socket write) sits between
+//! machine, routing, pops — in the same transaction as its dedupe record (`pipeline`); a text
+//! message goes sealed into the inbox (for the AMS sync) and out to the agents routing picks. Nothing slow (no AMS lookup, no socket write) sits between
 //! the request and its 2xx. The answers providers act on: 2xx once on disk
 //! (duplicates too), 401 for anything that fails authentication (providers do not retry 4xx),
 //! 404 for an id that is not an active integration — the same body for a malformed id, so the
@@ -22,7 +22,6 @@ use ringside_providers::{
     MAX_BODY_BYTES, Outcome, ProviderError, ProviderKind, ProviderSecret, ProviderSettings,
     Request, WebhookEvent, echo_header, verify_and_parse,
 };
-use ringside_store::{Accepted, InboundEvent};
 
 use super::extract::blocking;
 use super::problem::ApiError;
@@ -136,41 +135,23 @@ pub(crate) async fn receive(
             .await?;
             ok()
         }
-        Ok(Outcome::Event(WebhookEvent::Call(call))) => {
-            let applied = crate::pipeline::accept_call(&state, id, keys, call, at)
-                .await
-                .map_err(|err| {
-                    tracing::error!(integration = %id, error = %err, "applying a call event failed");
-                    ApiError::internal()
-                })?;
+        Ok(Outcome::Event(event)) => {
+            let applied = match event {
+                WebhookEvent::Call(call) => {
+                    crate::pipeline::accept_call(&state, id, keys, call, at).await
+                }
+                WebhookEvent::Sms(sms) => {
+                    crate::pipeline::accept_sms(&state, id, keys, sms, at).await
+                }
+                _ => Ok(Applied::Duplicate),
+            }
+            .map_err(|err| {
+                tracing::error!(integration = %id, error = %err, "applying an event failed");
+                ApiError::internal()
+            })?;
             let outcome = match applied {
                 Applied::Accepted => "accepted",
                 Applied::Duplicate => "duplicate",
-            };
-            tracing::info!(integration = %id, outcome, "webhook answered");
-            ok()
-        }
-        Ok(Outcome::Event(event)) => {
-            let json = serde_json::to_vec(&event).map_err(|_| ApiError::internal())?;
-            let event_id = event.event_id().to_owned();
-            let accepted = blocking(move || {
-                store
-                    .accept_webhook_event(
-                        &InboundEvent {
-                            integration: id,
-                            org,
-                            event_id: &event_id,
-                            event_json: &json,
-                            received_at: at,
-                        },
-                        &keys,
-                    )
-                    .map_err(store_error)
-            })
-            .await?;
-            let outcome = match accepted {
-                Accepted::Accepted => "accepted",
-                Accepted::Duplicate => "duplicate",
             };
             tracing::info!(integration = %id, outcome, "webhook answered");
             ok()

@@ -14,7 +14,7 @@ use ringside_core::wire::{
 };
 use ringside_core::{OrgId, PhoneNumber, Pii, Role, UserId};
 use ringside_providers::simulate::{SimulatedCall, sign_call};
-use ringside_providers::{ProviderKind, ProviderSecret, ProviderSettings};
+use ringside_providers::{ProviderKind, ProviderSecret, ProviderSettings, standard};
 use ringside_relay::lookup::{Lookup, LookupFuture};
 use ringside_store::{AuditContext, NewRoute};
 use serde_json::{Value, json};
@@ -580,6 +580,71 @@ async fn with_an_ams_the_pop_says_pending_then_an_update_carries_the_match() {
         assert!(
             !bytes.windows(11).any(|w| w == b"Pat Example"),
             "{file} holds the contact's name in clear"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_text_from_a_client_reaches_the_routed_agent_once_and_is_sealed_at_rest() {
+    let office = Office::open("").await;
+    let alice = office.agent("alice@acme.example").await;
+    let bob = office.agent("bob@acme.example").await;
+    office.route("u-alice", &alice);
+    let mut a = office.connect(&alice).await;
+    let mut b = office.connect(&bob).await;
+    a.resume(0).await;
+    b.resume(0).await;
+
+    let text = "Marker renewal question about policy QX-4471";
+    let body = json!({
+        "type": "sms.received",
+        "timestamp": office.relay.now_rfc3339(),
+        "data": {"message_id": "m-1", "from": CALLER, "to": ["+16175550100"],
+                 "text": text, "user_id": "u-alice"}
+    })
+    .to_string();
+    let now = office.relay.now_unix();
+    let signature = standard::sign(
+        &ProviderSecret::new(&office.secret).unwrap(),
+        "msg-sms-1",
+        now,
+        body.as_bytes(),
+    )
+    .unwrap();
+    let url = format!(
+        "http://{}/v1/hooks/{}",
+        office.relay.addr, office.integration
+    );
+    for _ in 0..2 {
+        let status = office
+            .http
+            .post(&url)
+            .header("webhook-id", "msg-sms-1")
+            .header("webhook-timestamp", now.to_string())
+            .header("webhook-signature", &signature)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200, "delivered, then retried by the provider");
+    }
+
+    let sms = a.next().await.expect("alice's sms");
+    assert_eq!(sms["type"], "sms");
+    assert_eq!(sms["direction"], "inbound");
+    assert_eq!(sms["number"], CALLER);
+    assert_eq!(sms["text"], text);
+    a.quiet("the provider's retry is not a second message")
+        .await;
+    b.quiet("bob is not routed").await;
+
+    for file in ["ringside.db", "ringside.db-wal"] {
+        let bytes = std::fs::read(office.dir.path().join("data").join(file)).unwrap_or_default();
+        assert!(
+            !bytes.windows(7).any(|w| w == b"QX-4471"),
+            "{file} holds the text in clear"
         );
     }
 }
