@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::api::client::{Api, Member, Operator, invited, sign_in};
-use crate::utils::{TestRelay, config_for};
+use crate::utils::{TestRelay, assert_not_on_disk, config_for};
 
 /// The caller's number: must reach the agent's screen and never the disk in clear.
 const CALLER: &str = "+16172430734";
@@ -570,18 +570,10 @@ async fn with_an_ams_the_pop_says_pending_then_an_update_carries_the_match() {
     assert_eq!(update["match"]["status"], "found");
     assert_eq!(update["match"]["contacts"][0]["id"], "client-7");
 
-    let digits = &CALLER[1..];
-    for file in ["ringside.db", "ringside.db-wal"] {
-        let bytes = std::fs::read(office.dir.path().join("data").join(file)).unwrap_or_default();
-        assert!(
-            !bytes.windows(digits.len()).any(|w| w == digits.as_bytes()),
-            "{file} holds the caller's number in clear"
-        );
-        assert!(
-            !bytes.windows(11).any(|w| w == b"Pat Example"),
-            "{file} holds the contact's name in clear"
-        );
-    }
+    assert_not_on_disk(
+        &office.dir.path().join("data"),
+        &[&CALLER[1..], "Pat Example"],
+    );
 }
 
 #[tokio::test]
@@ -640,11 +632,5 @@ async fn a_text_from_a_client_reaches_the_routed_agent_once_and_is_sealed_at_res
         .await;
     b.quiet("bob is not routed").await;
 
-    for file in ["ringside.db", "ringside.db-wal"] {
-        let bytes = std::fs::read(office.dir.path().join("data").join(file)).unwrap_or_default();
-        assert!(
-            !bytes.windows(7).any(|w| w == b"QX-4471"),
-            "{file} holds the text in clear"
-        );
-    }
+    assert_not_on_disk(&office.dir.path().join("data"), &["QX-4471", &CALLER[1..]]);
 }

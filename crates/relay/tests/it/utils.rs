@@ -162,3 +162,17 @@ async fn wait_until_ready(url: &str) {
     }
     panic!("the relay did not become ready at {url}");
 }
+
+/// Asserts that neither the database file nor its WAL in `data_dir` holds any of `needles` in
+/// clear (personal data is sealed at rest, DESIGN §3).
+pub(crate) fn assert_not_on_disk(data_dir: &Path, needles: &[&str]) {
+    for file in ["ringside.db", "ringside.db-wal"] {
+        let bytes = std::fs::read(data_dir.join(file)).unwrap_or_default();
+        for needle in needles {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{file} holds {needle:?} in clear"
+            );
+        }
+    }
+}
