@@ -634,3 +634,14 @@ async fn a_text_from_a_client_reaches_the_routed_agent_once_and_is_sealed_at_res
 
     assert_not_on_disk(&office.dir.path().join("data"), &["QX-4471", &CALLER[1..]]);
 }
+
+#[tokio::test]
+async fn a_client_that_stops_answering_is_dropped_after_two_heartbeats() {
+    let office = Office::open("[websocket]\nheartbeat_secs = 1\n").await;
+    let alice = office.agent("alice@acme.example").await;
+    let mut a = office.connect(&alice).await;
+    a.resume(0).await;
+    // Not reading means not answering the relay's pings.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert_eq!(a.close_code(Duration::from_secs(2)).await, Some(4409));
+}
