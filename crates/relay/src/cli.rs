@@ -97,6 +97,10 @@ enum Command {
     },
     /// Sign in to a relay as a user and print their screen pops until Ctrl-C (docs/stream.md).
     Listen(crate::listen::ListenArgs),
+    /// Try Ringside on this machine: a relay on loopback over a FRESH data folder (a new one
+    /// under the temp dir, or an empty --data-dir; never real data), a demo organisation with an
+    /// owner and an agent invitation, and a realistic call every few seconds until Ctrl-C.
+    Demo(crate::demo::DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,6 +178,10 @@ enum ConfigCommand {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Demo(args) = &cli.command {
+        // The demo makes its own fresh folder and configuration: it never reads the real ones.
+        return crate::demo::main(cli.data_dir.as_deref(), cli.listen.as_deref(), args);
+    }
     let sources = Sources {
         file: cli.config.clone(),
         data_dir: cli.data_dir.clone(),
@@ -203,6 +211,8 @@ pub fn main() -> ExitCode {
 fn dispatch(command: Command, config: Config) -> Result<(), Error> {
     match command {
         Command::Serve => serve(config),
+        // Handled in `main`, before any configuration is read: never reaches here.
+        Command::Demo(_) => Ok(()),
         Command::Org {
             command:
                 OrgCommand::Create {

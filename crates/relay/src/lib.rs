@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod demo;
 mod error;
 mod hub;
 pub mod hygiene;

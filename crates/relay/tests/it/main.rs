@@ -18,6 +18,8 @@ mod cli;
 mod client_crate;
 /// `ringside-client`'s stream and `ringside-relay listen` against a real relay.
 mod client_stream;
+/// `ringside-relay demo` through the real binary: a fresh folder, invitations, calls that pop.
+mod demo;
 /// `POST /v1/hooks/{integration_id}`: signed webhooks into the sealed inbox.
 mod hooks;
 /// `integration create|list` through the real binary.
