@@ -42,26 +42,6 @@ enum End {
 /// Serves one upgraded socket until it ends.
 pub(crate) async fn serve(socket: WebSocket, state: AppState, who: Connection) {
     let hub = Arc::clone(state.hub());
-    let Some((id, rx, control)) = hub.register(who.user, who.session) else {
-        let mut socket = socket;
-        let _ = send_close(&mut socket, close::GOING_AWAY, "relay shutting down").await;
-        return;
-    };
-    tracing::debug!(user = %who.user, "stream connected");
-    let end = run(socket, &state, who, rx, &control).await;
-    hub.unregister(who.user, id);
-    tracing::debug!(user = %who.user, end = end, "stream closed");
-}
-
-async fn run(
-    mut socket: WebSocket,
-    state: &AppState,
-    who: Connection,
-    mut rx: tokio::sync::mpsc::Receiver<Outgoing>,
-    control: &Control,
-) -> u16 {
-    let hub = Arc::clone(state.hub());
-    let heartbeat = hub.settings().heartbeat;
     let last_seq = {
         let store = Arc::clone(state.store());
         tokio::task::spawn_blocking(move || store.stream_last_seq(who.user))
@@ -70,6 +50,26 @@ async fn run(
             .and_then(Result::ok)
             .unwrap_or(0)
     };
+    let Some((id, rx, control)) = hub.register(who.user, who.session, last_seq) else {
+        let mut socket = socket;
+        let _ = send_close(&mut socket, close::GOING_AWAY, "relay shutting down").await;
+        return;
+    };
+    tracing::debug!(user = %who.user, "stream connected");
+    let end = run(socket, &state, who, last_seq, rx, &control).await;
+    hub.unregister(who.user, id);
+    tracing::debug!(user = %who.user, end = end, "stream closed");
+}
+
+async fn run(
+    mut socket: WebSocket,
+    state: &AppState,
+    who: Connection,
+    last_seq: u64,
+    mut rx: tokio::sync::mpsc::Receiver<Outgoing>,
+    control: &Control,
+) -> u16 {
+    let heartbeat = state.hub().settings().heartbeat;
     let hello = ServerMessage::Hello(Hello {
         protocol_version: PROTOCOL_VERSION,
         user_id: who.user,
@@ -162,7 +162,9 @@ async fn handle(
             Ok(None)
         }
         ClientMessage::Resume { after_seq } => {
-            let after = after_seq.max(hub.acked(who.session));
+            // Resuming after N says everything up to N is handled.
+            hub.ack(who.session, after_seq);
+            let after = hub.acked(who.session);
             let replay = crate::pipeline::replay(state, who, after).await;
             for message in replay {
                 let Some(seq) = message.seq() else { continue };

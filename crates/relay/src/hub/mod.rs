@@ -73,6 +73,10 @@ struct Handle {
     session: SessionId,
     tx: mpsc::Sender<Outgoing>,
     control: Arc<Control>,
+    /// The highest seq this connection is known to have handled: what it acked or resumed
+    /// after, or the user's last seq when it connected. How far an event is ahead of it is how
+    /// far the connection is behind.
+    floor: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Default)]
@@ -120,11 +124,13 @@ impl Hub {
         self.registry.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Adds a connection of `user`'s `session`; `None` while shutting down.
+    /// Adds a connection of `user`'s `session`, which starts at `last_seq` (the user's highest
+    /// seq when it connected); `None` while shutting down.
     fn register(
         &self,
         user: UserId,
         session: SessionId,
+        last_seq: u64,
     ) -> Option<(u64, mpsc::Receiver<Outgoing>, Arc<Control>)> {
         let (tx, rx) = mpsc::channel(QUEUE);
         let control = Arc::new(Control::default());
@@ -138,6 +144,7 @@ impl Hub {
             session,
             tx,
             control: Arc::clone(&control),
+            floor: Arc::new(AtomicU64::new(last_seq)),
         });
         Some((id, rx, control))
     }
@@ -152,11 +159,16 @@ impl Hub {
         }
     }
 
-    /// Records that `session` handled everything up to `seq`.
+    /// Records that `session` handled everything up to `seq` (an ack, or a resume after it).
     fn ack(&self, session: SessionId, seq: u64) {
         let mut registry = self.registry();
         let acked = registry.acked.entry(session).or_default();
         *acked = (*acked).max(seq);
+        for handle in registry.by_user.values().flatten() {
+            if handle.session == session {
+                handle.floor.fetch_max(seq, Ordering::AcqRel);
+            }
+        }
     }
 
     fn acked(&self, session: SessionId) -> u64 {
@@ -177,8 +189,8 @@ impl Hub {
                 continue;
             };
             for handle in handles {
-                let acked = registry.acked.get(&handle.session).copied().unwrap_or(0);
-                let behind = seq.saturating_sub(acked) > self.settings.max_unacked;
+                let floor = handle.floor.load(Ordering::Acquire);
+                let behind = seq.saturating_sub(floor) > self.settings.max_unacked;
                 let full = handle
                     .tx
                     .try_send(Outgoing {

@@ -645,3 +645,36 @@ async fn a_client_that_stops_answering_is_dropped_after_two_heartbeats() {
     tokio::time::sleep(Duration::from_millis(3500)).await;
     assert_eq!(a.close_code(Duration::from_secs(2)).await, Some(4409));
 }
+
+#[tokio::test]
+async fn after_a_restart_a_long_acked_history_does_not_count_as_falling_behind() {
+    let office = Office::open("[websocket]\nmax_unacked = 8\n").await;
+    let alice = office.agent("alice@acme.example").await;
+    office.fallback_all(office.org);
+    let mut a = office.connect(&alice).await;
+    a.resume(0).await;
+    for n in 1..=12u64 {
+        office
+            .ring(&format!("call-{n}"), CallState::Ringing, None, None)
+            .await;
+        assert_eq!(a.next().await.unwrap()["seq"], n);
+        a.send(json!({"type": "ack", "seq": n})).await;
+    }
+    drop(a);
+    let relay = office.relay.restart().await;
+    let office = Office {
+        api: Api::new(&relay),
+        http: reqwest::Client::new(),
+        relay,
+        ..office
+    };
+    // The new relay has no acks in memory: the client's resume says where it stands.
+    let mut a = office.connect(&alice).await;
+    a.resume(12).await;
+    office.ring("call-13", CallState::Ringing, None, None).await;
+    let next = a.next().await.expect("the next pop, not a 4408");
+    assert_eq!(
+        (next["type"].as_str(), next["seq"].as_u64()),
+        (Some("pop"), Some(13))
+    );
+}
