@@ -48,6 +48,9 @@ generated-check:
 	  test -z "$$(git ls-files --others --exclude-standard ui/src/generated)" || { echo "new generated TypeScript files are not committed"; exit 1; }; \
 	fi
 
-## run: the relay on its embedded defaults
+## run: the demo — a relay on loopback over a fresh temp folder, a demo org and invitations, a
+## call every few seconds (no network needed). DEMO_ARGS passes flags: make run DEMO_ARGS="--calls 5"
+## (the relay on real data is `cargo run -p ringside-relay -- serve`)
+DEMO_ARGS ?=
 run:
-	$(CARGO) run -p ringside-relay -- serve
+	$(CARGO) run -p ringside-relay -- demo $(DEMO_ARGS)

@@ -452,7 +452,7 @@ async fn place_calls(http: &reqwest::Client, signer: &Signer, target: &Target, a
         while running.try_join_next().is_some() {}
     }
     while running.join_next().await.is_some() {}
-    println!("{n} calls placed");
+    println!("{n} call{} placed", if n == 1 { "" } else { "s" });
 }
 
 /// A plausible call to the agency: a fictional caller (`+1 AAA 555-01XX`), sometimes with a
