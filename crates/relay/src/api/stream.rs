@@ -8,6 +8,7 @@
 //! hands the socket to the hub.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::ws::WebSocketUpgrade;
@@ -88,17 +89,19 @@ pub(crate) async fn open(
         }
     })
     .await?;
-    let live = session.is_some_and(|s| {
-        s.user == ticket.user && s.revoked_at.is_none() && s.absolute_expires_at > now
-    });
-    if !live {
+    let Some(session) = session
+        .filter(|s| s.user == ticket.user && s.revoked_at.is_none() && s.absolute_expires_at > now)
+    else {
         state.limits().per_client.check(&ip)?;
         return Err(bad_ticket());
-    }
+    };
     let who = Connection {
         org: ticket.org,
         user: ticket.user,
         session: ticket.session,
+        lifetime: Duration::from_secs(
+            u64::try_from(session.absolute_expires_at - now).unwrap_or_default(),
+        ),
     };
     Ok(upgrade
         .on_upgrade(move |socket| crate::hub::serve(socket, state, who))

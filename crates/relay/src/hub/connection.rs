@@ -31,6 +31,8 @@ pub(crate) struct Connection {
     pub(crate) org: OrgId,
     pub(crate) user: UserId,
     pub(crate) session: SessionId,
+    /// What is left of the session's absolute lifetime: the socket closes (4403) when it ends.
+    pub(crate) lifetime: Duration,
 }
 
 /// Why the loop ended, and what to tell the client.
@@ -85,6 +87,8 @@ async fn run(
     let mut last_heard = Instant::now();
     let resume_deadline = tokio::time::sleep(RESUME_GRACE);
     tokio::pin!(resume_deadline);
+    let session_end = tokio::time::sleep(who.lifetime);
+    tokio::pin!(session_end);
     let mut resumed = false;
     // The highest seq this connection has sent; live events at or below it are not sent again.
     let mut sent_through = 0u64;
@@ -92,6 +96,7 @@ async fn run(
     let end = loop {
         tokio::select! {
             code = control.closed() => break End::Close(code, reason_of(code)),
+            () = &mut session_end => break End::Close(close::SESSION_REVOKED, "expired"),
             () = &mut resume_deadline, if !resumed => resumed = true,
             outgoing = rx.recv(), if resumed => {
                 let Some(outgoing) = outgoing else { break End::Gone };
@@ -136,7 +141,7 @@ async fn run(
         End::Close(code, reason) => {
             if code == close::SESSION_REVOKED {
                 let revoked = ServerMessage::SessionRevoked(SessionRevoked {
-                    reason: "revoked".to_owned(),
+                    reason: reason.to_owned(),
                 });
                 let _ = send_json(&mut socket, &revoked).await;
             }
@@ -190,7 +195,7 @@ async fn handle(
 
 fn reason_of(code: u16) -> &'static str {
     match code {
-        close::SESSION_REVOKED => "session revoked",
+        close::SESSION_REVOKED => "revoked",
         close::SLOW_CONSUMER => "too far behind: reconnect and resume",
         close::GOING_AWAY => "relay going away: reconnect and resume",
         _ => "closing",
