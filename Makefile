@@ -54,3 +54,11 @@ generated-check:
 DEMO_ARGS ?=
 run:
 	$(CARGO) run -p ringside-relay -- demo $(DEMO_ARGS)
+
+## bench: the relay's figures beside bare baselines measured in the same run (docs/benchmarks.md);
+## BENCH_ARGS=--quick for a ~30 s smoke run. Not part of `make test`.
+BENCH_ARGS ?=
+.PHONY: bench
+bench:
+	$(CARGO) build --release --locked -p ringside-relay -p ringside-bench
+	$(TARGET_DIR)/release/ringside-bench $(BENCH_ARGS)
