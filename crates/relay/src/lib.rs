@@ -14,6 +14,7 @@ pub mod demo;
 mod error;
 mod hub;
 pub mod hygiene;
+mod ingest;
 pub mod keys;
 pub mod listen;
 pub mod lookup;

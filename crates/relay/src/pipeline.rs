@@ -1,5 +1,6 @@
-//! From an authenticated call event to pops on the right agents' screens (DESIGN §2 steps 2–4),
-//! and from a text message to the `sms` event of the agents routing picks.
+//! From an authenticated event to the right agents' screens (DESIGN §2 steps 2–4): a call event
+//! moves its call and makes pops, a text message becomes an `sms` event. `ingest` calls in here
+//! from the blocking pool; [`follow_up`] pushes the result once it is committed.
 //!
 //! Why it runs inside the webhook request: routing, the state machine and the pops are local
 //! SQLite work of a millisecond or two, so doing them in the same transaction as the dedupe
@@ -13,7 +14,7 @@ use std::time::Duration;
 use ringside_core::wire::{Direction, MatchState, ServerMessage};
 use ringside_core::{IntegrationId, OrgId, PhoneNumber, Pii, PopId, UserId};
 use ringside_providers::{CallEvent, Number, Routing, SmsEvent, WebhookEvent};
-use ringside_store::{CallUpdate, Expired, InboundEvent, NewSms, RouteQuery, Store};
+use ringside_store::{CallUpdate, Event, Expired, InboundEvent, NewSms, RouteQuery, Store};
 use ringside_vault::OrgKeyring;
 
 use crate::Error;
@@ -24,76 +25,40 @@ use crate::state::AppState;
 /// How often the sweeper looks for expired pops.
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
 
-/// What became of a call event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Applied {
-    /// First sighting: applied, its pops stored and pushed.
-    Accepted,
-    /// Seen before: nothing done.
-    Duplicate,
+/// What applying an event leaves to do once its transaction is committed: push its stream
+/// events, and look its caller up in the AMS for its new pops.
+#[derive(Debug)]
+pub(crate) struct FollowUp {
+    events: Vec<Event>,
+    lookup: Option<LookupJob>,
 }
 
-/// Routes, applies and publishes one authenticated call event (blocking parts on the blocking
-/// pool), then starts the AMS lookups for its new pops.
-pub(crate) async fn accept_call(
+#[derive(Debug)]
+struct LookupJob {
+    keys: Arc<OrgKeyring>,
+    pops: Vec<PopId>,
+    number: Pii<PhoneNumber>,
+}
+
+/// Routes and applies one authenticated call event in one transaction with its dedupe record
+/// (blocking: SQLite). `None`: a duplicate.
+pub(crate) fn apply_call(
     state: &AppState,
     integration: IntegrationId,
-    keys: Arc<OrgKeyring>,
-    call: CallEvent,
+    keys: &Arc<OrgKeyring>,
+    call: &CallEvent,
     received_at: i64,
-) -> Result<Applied, Error> {
+) -> Result<Option<FollowUp>, Error> {
     let org = keys.org();
-    let lookup = Arc::clone(state.lookup());
+    let store = state.store();
+    let connected = state.lookup().connected(org);
     let number: Option<Pii<PhoneNumber>> = call.client_number().and_then(Number::phone).cloned();
     let match_state = match &number {
-        Some(_) if lookup.connected(org) => MatchState::Pending,
+        Some(_) if connected => MatchState::Pending,
         _ => MatchState::Unavailable,
     };
-    let store = Arc::clone(state.store());
     let json = serde_json::to_vec(&WebhookEvent::Call(call.clone()))
         .map_err(|e| Error::io("serializing a call event")(std::io::Error::other(e)))?;
-    let outcome = {
-        let number = number.clone();
-        let keys = Arc::clone(&keys);
-        blocking(move || {
-            apply(
-                &store,
-                integration,
-                &keys,
-                &call,
-                number.as_ref(),
-                match_state,
-                &json,
-                received_at,
-            )
-        })
-        .await?
-    };
-    let Some(outcome) = outcome else {
-        return Ok(Applied::Duplicate);
-    };
-    state.hub().publish(&outcome.events);
-    if let (Some(number), false) = (number, outcome.new_pops.is_empty())
-        && lookup.connected(org)
-    {
-        let pops: Vec<PopId> = outcome.new_pops.iter().map(|(pop, _)| *pop).collect();
-        tokio::spawn(look_up(state.clone(), keys, pops, number));
-    }
-    Ok(Applied::Accepted)
-}
-
-#[allow(clippy::too_many_arguments)] // one event's parts, all needed in one transaction
-fn apply(
-    store: &Store,
-    integration: IntegrationId,
-    keys: &OrgKeyring,
-    call: &CallEvent,
-    number: Option<&Pii<PhoneNumber>>,
-    match_state: MatchState,
-    json: &[u8],
-    received_at: i64,
-) -> Result<Option<ringside_store::CallOutcome>, Error> {
-    let org = keys.org();
     let targets = if call.state.is_final() {
         Vec::new()
     } else {
@@ -103,7 +68,7 @@ fn apply(
         integration,
         org,
         event_id: &call.event_id,
-        event_json: json,
+        event_json: &json,
         received_at,
     };
     let update = CallUpdate {
@@ -113,12 +78,34 @@ fn apply(
         leg: &call.call_id,
         direction: call.direction,
         state: call.state,
-        number,
+        number: number.as_ref(),
         caller_name: call.contact_name.as_ref(),
         targets: &targets,
         match_state,
     };
-    Ok(store.accept_call_event(&inbound, &update, keys)?)
+    let Some(outcome) = store.accept_call_event(&inbound, &update, keys)? else {
+        return Ok(None);
+    };
+    let lookup = match number {
+        Some(number) if connected && !outcome.new_pops.is_empty() => Some(LookupJob {
+            keys: Arc::clone(keys),
+            pops: outcome.new_pops.iter().map(|(pop, _)| *pop).collect(),
+            number,
+        }),
+        _ => None,
+    };
+    Ok(Some(FollowUp {
+        events: outcome.events,
+        lookup,
+    }))
+}
+
+/// Pushes what a committed event produced and starts its AMS lookup (call from the runtime).
+pub(crate) fn follow_up(state: &AppState, follow_up: FollowUp) {
+    state.hub().publish(&follow_up.events);
+    if let Some(job) = follow_up.lookup {
+        tokio::spawn(look_up(state.clone(), job));
+    }
 }
 
 /// Who routing picks for an event's routing keys.
@@ -142,57 +129,50 @@ fn targets(
     Ok(store.route_targets(org, &query)?.users)
 }
 
-/// Routes, stores (sealed, in the inbox for the AMS sync) and publishes one text message.
-pub(crate) async fn accept_sms(
+/// Routes one text message and stores it (sealed, in the inbox for the AMS sync) with an `sms`
+/// stream event per agent, in one transaction with its dedupe record (blocking). `None`: a
+/// duplicate.
+pub(crate) fn apply_sms(
     state: &AppState,
     integration: IntegrationId,
-    keys: Arc<OrgKeyring>,
-    sms: SmsEvent,
+    keys: &OrgKeyring,
+    sms: &SmsEvent,
     received_at: i64,
-) -> Result<Applied, Error> {
+) -> Result<Option<FollowUp>, Error> {
     let json = serde_json::to_vec(&WebhookEvent::Sms(sms.clone()))
         .map_err(|e| Error::io("serializing an SMS event")(std::io::Error::other(e)))?;
-    let store = Arc::clone(state.store());
-    let events = blocking(move || {
-        let org = keys.org();
-        let targets = targets(&store, org, integration, &sms.routing)?;
-        let client = match sms.direction {
-            Direction::Outbound => sms.to.first(),
-            Direction::Inbound | Direction::Unknown => sms.from.as_ref(),
-        };
-        let inbound = InboundEvent {
-            integration,
-            org,
-            event_id: &sms.event_id,
-            event_json: &json,
-            received_at,
-        };
-        let new = NewSms {
-            direction: sms.direction,
-            number: client.and_then(Number::phone),
-            contact_name: sms.contact_name.as_ref(),
-            text: sms.text.as_ref(),
-        };
-        Ok(store.accept_sms_event(&inbound, &new, &targets, &keys)?)
-    })
-    .await?;
-    Ok(match events {
-        Some(events) => {
-            state.hub().publish(&events);
-            Applied::Accepted
-        }
-        None => Applied::Duplicate,
-    })
+    let store = state.store();
+    let org = keys.org();
+    let targets = targets(store, org, integration, &sms.routing)?;
+    let client = match sms.direction {
+        Direction::Outbound => sms.to.first(),
+        Direction::Inbound | Direction::Unknown => sms.from.as_ref(),
+    };
+    let inbound = InboundEvent {
+        integration,
+        org,
+        event_id: &sms.event_id,
+        event_json: &json,
+        received_at,
+    };
+    let new = NewSms {
+        direction: sms.direction,
+        number: client.and_then(Number::phone),
+        contact_name: sms.contact_name.as_ref(),
+        text: sms.text.as_ref(),
+    };
+    Ok(store
+        .accept_sms_event(&inbound, &new, &targets, keys)?
+        .map(|events| FollowUp {
+            events,
+            lookup: None,
+        }))
 }
 
 /// Runs the AMS lookup for a call's new pops (one lookup, however many agents), bounded by the
 /// configured timeout, and pushes `pop_update`.
-async fn look_up(
-    state: AppState,
-    keys: Arc<OrgKeyring>,
-    pops: Vec<PopId>,
-    number: Pii<PhoneNumber>,
-) {
+async fn look_up(state: AppState, job: LookupJob) {
+    let LookupJob { keys, pops, number } = job;
     let org = keys.org();
     let found = tokio::time::timeout(state.ams_timeout(), state.lookup().lookup(org, number))
         .await

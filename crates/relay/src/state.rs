@@ -2,12 +2,13 @@
 //! the rate limiters, the stream hub, the AMS lookup seam, the build info. Cheap to clone (an `Arc`); no globals, so a test can run
 //! several relays in one process, each on its own clock.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use ringside_core::{BuildInfo, Clock, OrgId, UserId};
+use ringside_core::{BuildInfo, Clock, IntegrationId, OrgId, UserId};
 use ringside_store::Store;
 use ringside_vault::MasterKeyring;
 
@@ -33,7 +34,13 @@ struct Inner {
     lookup: Arc<dyn Lookup>,
     allowed_origins: Vec<String>,
     ams_timeout: Duration,
+    /// Which org each recently seen integration belongs to, so a webhook's quota is checked
+    /// before anything is read. Never trusted for more: the delivery re-reads the integration.
+    integration_orgs: Mutex<HashMap<IntegrationId, OrgId>>,
 }
+
+/// More integrations than this in the org cache and it starts over.
+const INTEGRATION_ORGS_MAX: usize = 100_000;
 
 /// The settings the request handlers and the pipeline need, from the configuration.
 #[derive(Debug, Clone)]
@@ -98,6 +105,7 @@ impl AppState {
             lookup,
             allowed_origins: settings.allowed_origins,
             ams_timeout: settings.ams_timeout,
+            integration_orgs: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -146,6 +154,29 @@ impl AppState {
     /// How long an AMS lookup may take.
     pub(crate) fn ams_timeout(&self) -> Duration {
         self.0.ams_timeout
+    }
+
+    /// The org of integration `id`, if it was seen recently.
+    pub(crate) fn integration_org(&self, id: IntegrationId) -> Option<OrgId> {
+        let orgs = self
+            .0
+            .integration_orgs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        orgs.get(&id).copied()
+    }
+
+    /// Remembers the org of integration `id`.
+    pub(crate) fn remember_integration_org(&self, id: IntegrationId, org: OrgId) {
+        let mut orgs = self
+            .0
+            .integration_orgs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if orgs.len() >= INTEGRATION_ORGS_MAX {
+            orgs.clear();
+        }
+        orgs.insert(id, org);
     }
 
     /// Whether a browser page from `origin` may open the stream.

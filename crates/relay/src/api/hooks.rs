@@ -18,15 +18,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use ringside_core::IntegrationId;
-use ringside_providers::{
-    MAX_BODY_BYTES, Outcome, ProviderError, ProviderKind, ProviderSecret, ProviderSettings,
-    Request, WebhookEvent, echo_header, verify_and_parse,
-};
+use ringside_providers::{MAX_BODY_BYTES, ProviderError};
 
 use super::extract::blocking;
 use super::problem::ApiError;
 use super::problem::responses::{NotFound, TooManyRequests, Unauthorized};
-use crate::pipeline::Applied;
+use crate::ingest::{Delivery, Ingested, ingest};
 use crate::state::AppState;
 
 /// Receives a provider webhook: authenticated by the provider's own scheme, deduplicated and
@@ -48,12 +45,21 @@ pub(crate) async fn receive(
     let Ok(id) = IntegrationId::from_str(&raw_id) else {
         return Err(ApiError::not_found());
     };
-    let store = Arc::clone(state.store());
-    let found = blocking(move || store.integration_for_webhook(id).map_err(store_error)).await?;
-    let Some((integration, sealed)) = found else {
-        return Err(ApiError::not_found());
+    // The quota is checked before anything is read, so a flood's 429s cost next to nothing.
+    let org = match state.integration_org(id) {
+        Some(org) => org,
+        None => {
+            let store = Arc::clone(state.store());
+            let found =
+                blocking(move || store.integration_for_webhook(id).map_err(store_error)).await?;
+            let Some((integration, _)) = found else {
+                return Err(ApiError::not_found());
+            };
+            state.remember_integration_org(id, integration.org);
+            integration.org
+        }
     };
-    state.limits().per_org_webhooks.check(&integration.org)?;
+    state.limits().per_org_webhooks.check(&org)?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -65,100 +71,52 @@ pub(crate) async fn receive(
         .await
         .map_err(|_| too_large())?;
 
-    let org = integration.org;
-    let keys = {
-        let auth = state.auth().clone();
-        blocking(move || auth.org_keyring(org)).await?
-    };
-    let kind = ProviderKind::from_str(&integration.provider).map_err(|_| ApiError::internal())?;
-    let settings: ProviderSettings =
-        serde_json::from_str(&integration.settings).map_err(|_| ApiError::internal())?;
-    let store = Arc::clone(state.store());
-    let opened = {
-        let keys = Arc::clone(&keys);
-        blocking(move || {
-            store
-                .open_integration_secret(integration, &sealed, &keys)
-                .map_err(store_error)
-        })
-        .await?
-    };
-    let secret = ProviderSecret::new(opened.secret.as_str()).map_err(|_| ApiError::internal())?;
-
-    let url = request_url(&state, &uri, &headers);
-    let pairs: Vec<(&str, &str)> = headers
-        .iter()
-        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
-        .collect();
-    let request = Request {
-        url: &url,
-        headers: &pairs,
-        body: &body,
-    };
-    let now = state.now();
-    let outcome = verify_and_parse(kind, &secret, &settings, &request, now);
-    let echo = outcome
-        .as_ref()
-        .ok()
-        .and_then(|_| echo_header(kind, &request));
-
-    let store = Arc::clone(state.store());
-    let at = now.unix_timestamp();
-    let mut response = match outcome {
-        Err(err) => {
-            tracing::info!(integration = %id, outcome = err.code(), "webhook refused");
-            let code = err.code();
-            let _ = blocking(move || {
-                store
-                    .record_webhook_outcome(id, code, at)
-                    .map_err(store_error)
+    let delivery = Delivery {
+        integration: id,
+        url: request_url(&state, &uri, &headers),
+        headers: headers
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
             })
-            .await;
+            .collect(),
+        body: body.to_vec(),
+        received: state.now(),
+    };
+    let answer = ingest(&state, delivery).await.map_err(|err| {
+        tracing::error!(integration = %id, error = %err, "a webhook could not be processed");
+        ApiError::internal()
+    })?;
+    let mut response = match answer.outcome {
+        Ingested::Unknown => return Err(ApiError::not_found()),
+        Ingested::Refused(err) => {
+            tracing::info!(integration = %id, outcome = err.code(), "webhook refused");
             // Not a bearer route: the 401 names no scheme the provider could switch to.
             let mut res = refusal(&err).into_response();
             res.headers_mut().remove(header::WWW_AUTHENTICATE);
             return Ok(res);
         }
-        Ok(Outcome::Handshake { name, echo }) => {
+        Ingested::Handshake { name, echo } => {
             tracing::info!(integration = %id, outcome = "handshake", "webhook answered");
-            let mut res = (StatusCode::OK, axum::Json(serde_json::json!({}))).into_response();
+            let mut res = ok();
             set_header(&mut res, name, &echo);
             res
         }
-        Ok(Outcome::Ignored { .. }) => {
+        Ingested::Ignored => {
             tracing::debug!(integration = %id, outcome = "ignored", "webhook answered");
-            blocking(move || {
-                store
-                    .record_webhook_outcome(id, "ignored", at)
-                    .map_err(store_error)
-            })
-            .await?;
             ok()
         }
-        Ok(Outcome::Event(event)) => {
-            let applied = match event {
-                WebhookEvent::Call(call) => {
-                    crate::pipeline::accept_call(&state, id, keys, call, at).await
-                }
-                WebhookEvent::Sms(sms) => {
-                    crate::pipeline::accept_sms(&state, id, keys, sms, at).await
-                }
-                _ => Ok(Applied::Duplicate),
-            }
-            .map_err(|err| {
-                tracing::error!(integration = %id, error = %err, "applying an event failed");
-                ApiError::internal()
-            })?;
-            let outcome = match applied {
-                Applied::Accepted => "accepted",
-                Applied::Duplicate => "duplicate",
+        Ingested::Accepted | Ingested::Duplicate => {
+            let outcome = if matches!(answer.outcome, Ingested::Accepted) {
+                "accepted"
+            } else {
+                "duplicate"
             };
             tracing::info!(integration = %id, outcome, "webhook answered");
             ok()
         }
-        Ok(_) => ok(),
     };
-    if let Some((name, value)) = echo {
+    if let Some((name, value)) = answer.echo {
         set_header(&mut response, name, &value);
     }
     Ok(response)

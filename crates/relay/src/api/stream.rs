@@ -24,6 +24,12 @@ use super::problem::responses::{Forbidden, TooManyRequests, Unauthorized};
 use crate::hub::{Connection, tickets::TICKET_TTL_SECS};
 use crate::state::AppState;
 
+/// The read buffer of a stream socket.
+const READ_BUFFER: usize = 4 * 1024;
+
+/// The largest message a client may send (a note is the largest kind).
+const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
+
 /// A single-use ticket to open the stream with, valid for 30 seconds.
 #[utoipa::path(post, path = "/v1/stream/ticket", tag = "stream",
     security(("bearer" = ["receive_pops"])),
@@ -104,6 +110,11 @@ pub(crate) async fn open(
         ),
     };
     Ok(upgrade
+        // A 4 KiB read buffer instead of tungstenite's 128 KiB: client messages are small, and
+        // a relay holds one socket per agent device (docs/benchmarks.md: 134 → ~11 KiB each).
+        .read_buffer_size(READ_BUFFER)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
         .on_upgrade(move |socket| crate::hub::serve(socket, state, who))
         .into_response())
 }

@@ -1,0 +1,132 @@
+//! One webhook delivery, from raw bytes to a committed event (DESIGN §2 step 1).
+//!
+//! Why one blocking call: the integration row, the org's keys, the sealed secret, the signature
+//! check and the transaction that dedupes and applies the event are all synchronous work of well
+//! under a millisecond each. Handing each to the blocking pool separately cost a thread handoff
+//! apiece, which the benchmarks showed to be most of the time a webhook spent in the relay
+//! (docs/benchmarks.md). Here they run one after the other on one blocking thread; only the
+//! pushes and the AMS lookup happen after, on the runtime.
+
+use std::str::FromStr;
+
+use ringside_core::IntegrationId;
+use ringside_providers::{
+    Outcome, ProviderError, ProviderKind, ProviderSecret, ProviderSettings, Request, WebhookEvent,
+    echo_header, verify_and_parse,
+};
+use time::OffsetDateTime;
+
+use crate::Error;
+use crate::pipeline::{self, FollowUp};
+use crate::state::AppState;
+
+/// A webhook as it arrived.
+#[derive(Debug)]
+pub(crate) struct Delivery {
+    pub(crate) integration: IntegrationId,
+    /// The URL the provider called (for providers that sign over it).
+    pub(crate) url: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+    pub(crate) received: OffsetDateTime,
+}
+
+/// What became of it.
+#[derive(Debug)]
+pub(crate) enum Ingested {
+    /// No active integration has this id.
+    Unknown,
+    /// Authentication or parsing failed (logged with its code, nothing else stored).
+    Refused(ProviderError),
+    /// A subscription handshake to echo.
+    Handshake { name: &'static str, echo: String },
+    /// Authentic, but nothing we use.
+    Ignored,
+    /// First sighting: applied.
+    Accepted,
+    /// Seen before: counted, nothing else.
+    Duplicate,
+}
+
+/// The outcome, and a header the provider wants echoed on every answer (RingCentral).
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) outcome: Ingested,
+    pub(crate) echo: Option<(&'static str, String)>,
+}
+
+/// Authenticates, deduplicates and applies one delivery, then pushes what it produced.
+pub(crate) async fn ingest(state: &AppState, delivery: Delivery) -> Result<Answer, Error> {
+    let runner = state.clone();
+    let (answer, follow_up) = tokio::task::spawn_blocking(move || run(&runner, &delivery))
+        .await
+        .map_err(|failed| Error::io("a webhook task")(std::io::Error::other(failed)))??;
+    if let Some(follow_up) = follow_up {
+        pipeline::follow_up(state, follow_up);
+    }
+    Ok(answer)
+}
+
+fn run(state: &AppState, delivery: &Delivery) -> Result<(Answer, Option<FollowUp>), Error> {
+    let id = delivery.integration;
+    let store = state.store();
+    let Some((integration, sealed)) = store.integration_for_webhook(id)? else {
+        return Ok((answer(Ingested::Unknown, None), None));
+    };
+    let keys = state.auth().org_keyring(integration.org)?;
+    let kind = ProviderKind::from_str(&integration.provider)
+        .map_err(|e| Error::io("an integration's provider")(std::io::Error::other(e)))?;
+    let settings: ProviderSettings = serde_json::from_str(&integration.settings)
+        .map_err(|e| Error::io("an integration's settings")(std::io::Error::other(e)))?;
+    let opened = store.open_integration_secret(integration, &sealed, &keys)?;
+    let secret = ProviderSecret::new(opened.secret.as_str())
+        .map_err(|e| Error::io("an integration's secret")(std::io::Error::other(e)))?;
+
+    let headers: Vec<(&str, &str)> = delivery
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let request = Request {
+        url: &delivery.url,
+        headers: &headers,
+        body: &delivery.body,
+    };
+    let outcome = verify_and_parse(kind, &secret, &settings, &request, delivery.received);
+    let echo = outcome
+        .as_ref()
+        .ok()
+        .and_then(|_| echo_header(kind, &request));
+    let at = delivery.received.unix_timestamp();
+    let (ingested, follow_up) = match outcome {
+        Err(err) => {
+            if let Err(failed) = store.record_webhook_outcome(id, err.code(), at) {
+                tracing::warn!(integration = %id, error = %failed, "logging a refused webhook failed");
+            }
+            (Ingested::Refused(err), None)
+        }
+        Ok(Outcome::Handshake { name, echo }) => (Ingested::Handshake { name, echo }, None),
+        Ok(Outcome::Event(WebhookEvent::Call(call))) => {
+            applied(pipeline::apply_call(state, id, &keys, &call, at)?)
+        }
+        Ok(Outcome::Event(WebhookEvent::Sms(sms))) => {
+            applied(pipeline::apply_sms(state, id, &keys, &sms, at)?)
+        }
+        Ok(_) => {
+            store.record_webhook_outcome(id, "ignored", at)?;
+            (Ingested::Ignored, None)
+        }
+    };
+    Ok((answer(ingested, echo), follow_up))
+}
+
+fn applied(follow_up: Option<FollowUp>) -> (Ingested, Option<FollowUp>) {
+    match follow_up {
+        Some(follow_up) => (Ingested::Accepted, Some(follow_up)),
+        None => (Ingested::Duplicate, None),
+    }
+}
+
+fn answer(outcome: Ingested, echo: Option<(&'static str, String)>) -> Answer {
+    Answer { outcome, echo }
+}
