@@ -25,7 +25,7 @@ use crate::hub::{Connection, tickets::TICKET_TTL_SECS};
 use crate::state::AppState;
 
 /// The read buffer of a stream socket.
-const READ_BUFFER: usize = 4 * 1024;
+const READ_BUFFER: usize = 2 * 1024;
 
 /// The largest message a client may send (a note is the largest kind).
 const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
@@ -110,7 +110,7 @@ pub(crate) async fn open(
         ),
     };
     Ok(upgrade
-        // A 4 KiB read buffer instead of tungstenite's 128 KiB: client messages are small, and
+        // A 2 KiB read buffer instead of tungstenite's 128 KiB: client messages are small, and
         // a relay holds one socket per agent device (docs/benchmarks.md: 134 → ~11 KiB each).
         .read_buffer_size(READ_BUFFER)
         .max_message_size(MAX_CLIENT_MESSAGE)

@@ -109,7 +109,12 @@ async fn run(
                 }
             }
             frame = socket.next() => {
-                let Some(Ok(frame)) = frame else { break End::Gone };
+                let frame = match frame {
+                    Some(Ok(frame)) => frame,
+                    // Over 64 KiB, or not WebSocket: say so if the socket still takes it.
+                    Some(Err(_)) => break End::Close(close::BAD_MESSAGE, "unreadable or oversized message"),
+                    None => break End::Gone,
+                };
                 last_heard = Instant::now();
                 match frame {
                     Message::Text(text) => match serde_json::from_str::<ClientMessage>(&text) {

@@ -67,6 +67,22 @@ impl Office {
         }
     }
 
+    /// The same office after its relay restarted. HTTP clients connect afresh: in-process, an
+    /// aborted server's open connections would live on with its old state, whereas after a
+    /// real kill they are gone.
+    async fn restarted(self, how: Restart) -> Self {
+        let relay = match how {
+            Restart::Graceful => self.relay.restart().await,
+            Restart::Kill => self.relay.crash_and_restart().await,
+        };
+        Self {
+            api: Api::new(&relay),
+            http: reqwest::Client::new(),
+            relay,
+            ..self
+        }
+    }
+
     async fn agent(&self, email: &str) -> Member {
         invited(
             &self.relay,
@@ -183,6 +199,14 @@ impl Office {
             Err(other) => panic!("connecting: {other}"),
         }
     }
+}
+
+/// How the relay goes down before it comes back.
+enum Restart {
+    /// SIGTERM: sockets are told to reconnect (1001).
+    Graceful,
+    /// `kill -9`: nothing is told anything.
+    Kill,
 }
 
 /// A bare stream connection.
@@ -355,15 +379,7 @@ async fn after_a_crash_and_restart_the_client_resumes_with_nothing_lost_and_noth
     office
         .ring("call-2", CallState::Ringing, Some("u-alice"), None)
         .await;
-    // In-process, an aborted server's open HTTP connections would live on with its old state;
-    // after a real kill they are gone, so the provider and the app connect afresh.
-    let relay = office.relay.crash_and_restart().await;
-    let office = Office {
-        api: Api::new(&relay),
-        http: reqwest::Client::new(),
-        relay,
-        ..office
-    };
+    let office = office.restarted(Restart::Kill).await;
     let mut a = office.connect(&alice).await;
     a.resume(1).await;
     let replayed = a.next().await.expect("the missed pop is replayed");
@@ -661,13 +677,7 @@ async fn after_a_restart_a_long_acked_history_does_not_count_as_falling_behind()
         a.send(json!({"type": "ack", "seq": n})).await;
     }
     drop(a);
-    let relay = office.relay.restart().await;
-    let office = Office {
-        api: Api::new(&relay),
-        http: reqwest::Client::new(),
-        relay,
-        ..office
-    };
+    let office = office.restarted(Restart::Graceful).await;
     // The new relay has no acks in memory: the client's resume says where it stands.
     let mut a = office.connect(&alice).await;
     a.resume(12).await;
@@ -676,5 +686,29 @@ async fn after_a_restart_a_long_acked_history_does_not_count_as_falling_behind()
     assert_eq!(
         (next["type"].as_str(), next["seq"].as_u64()),
         (Some("pop"), Some(13))
+    );
+}
+
+#[tokio::test]
+async fn a_long_note_fits_through_the_small_read_buffer_but_an_oversized_message_closes() {
+    let office = Office::open("").await;
+    let alice = office.agent("alice@acme.example").await;
+    office.route("u-alice", &alice);
+    let mut a = office.connect(&alice).await;
+    a.resume(0).await;
+    let call_id = ringside_core::CallId::random().to_string();
+    a.send(json!({"type": "note", "call_id": call_id, "text": "n".repeat(20_000)}))
+        .await;
+    office
+        .ring("call-1", CallState::Ringing, Some("u-alice"), None)
+        .await;
+    assert_eq!(a.next().await.expect("still connected")["type"], "pop");
+
+    a.send(json!({"type": "note", "call_id": call_id, "text": "n".repeat(70_000)}))
+        .await;
+    assert_eq!(
+        a.close_code(Duration::from_secs(2)).await,
+        Some(4400),
+        "over 64 KiB: refused with the bad-message code"
     );
 }
