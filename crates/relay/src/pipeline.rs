@@ -57,8 +57,6 @@ pub(crate) fn apply_call(
         Some(_) if connected => MatchState::Pending,
         _ => MatchState::Unavailable,
     };
-    let json = serde_json::to_vec(&WebhookEvent::Call(call.clone()))
-        .map_err(|e| Error::io("serializing a call event")(std::io::Error::other(e)))?;
     let targets = if call.state.is_final() {
         Vec::new()
     } else {
@@ -68,7 +66,8 @@ pub(crate) fn apply_call(
         integration,
         org,
         event_id: &call.event_id,
-        event_json: &json,
+        // A call event is applied, not kept: its call row holds what the sync needs.
+        event_json: &[],
         received_at,
     };
     let update = CallUpdate {

@@ -173,12 +173,15 @@ impl Store {
         let age = i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX);
         let before = self.now().saturating_sub(age);
         self.write(|tx| {
-            let numbers = tx.execute(
-                "UPDATE calls SET number_sealed = NULL
+            let numbers = tx
+                .prepare_cached(
+                    "UPDATE calls SET number_sealed = NULL
                  WHERE number_sealed IS NOT NULL AND started_at < ?1",
-                [before],
-            )?;
-            let inbox = tx.execute("DELETE FROM inbox WHERE received_at < ?1", [before])?;
+                )?
+                .execute([before])?;
+            let inbox = tx
+                .prepare_cached("DELETE FROM inbox WHERE received_at < ?1")?
+                .execute([before])?;
             Ok(CallPurge {
                 numbers: u64::try_from(numbers).unwrap_or(0),
                 inbox: u64::try_from(inbox).unwrap_or(0),
@@ -208,17 +211,16 @@ pub(crate) fn apply(
 ) -> Result<CallOutcome, Error> {
     let call_key = key_hash(update.integration, update.call_key);
     let existing = tx
-        .query_row(
+        .prepare_cached(
             "SELECT id, state, answered FROM calls WHERE integration_id = ?1 AND call_key = ?2",
-            params![update.integration.as_bytes(), call_key],
-            |r| {
-                Ok((
-                    CallId::from_bytes(bytes16(r.get(0)?)?),
-                    state_from(&r.get::<_, String>(1)?)?,
-                    r.get::<_, bool>(2)?,
-                ))
-            },
-        )
+        )?
+        .query_row(params![update.integration.as_bytes(), call_key], |r| {
+            Ok((
+                CallId::from_bytes(bytes16(r.get(0)?)?),
+                state_from(&r.get::<_, String>(1)?)?,
+                r.get::<_, bool>(2)?,
+            ))
+        })
         .optional()?;
     let (call, before, was_answered) = match existing {
         Some(found) => found,
@@ -235,21 +237,21 @@ pub(crate) fn apply(
                     )
                 })
                 .transpose()?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO calls (id, org_id, integration_id, call_key, direction, state,
                                     number_sealed, started_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-                params![
-                    call.as_bytes(),
-                    update.org.as_bytes(),
-                    update.integration.as_bytes(),
-                    call_key,
-                    direction_name(update.direction),
-                    update.state.as_str(),
-                    sealed,
-                    now
-                ],
-            )?;
+            )?
+            .execute(params![
+                call.as_bytes(),
+                update.org.as_bytes(),
+                update.integration.as_bytes(),
+                call_key,
+                direction_name(update.direction),
+                update.state.as_str(),
+                sealed,
+                now
+            ])?;
             (call, update.state, false)
         }
     };
@@ -257,19 +259,23 @@ pub(crate) fn apply(
 
     let leg_key = key_hash(update.integration, update.leg);
     let leg_before: Option<CallState> = tx
-        .query_row(
-            "SELECT state FROM call_legs WHERE call_id = ?1 AND leg_key = ?2",
-            params![call.as_bytes(), leg_key],
-            |r| state_from(&r.get::<_, String>(0)?),
-        )
+        .prepare_cached("SELECT state FROM call_legs WHERE call_id = ?1 AND leg_key = ?2")?
+        .query_row(params![call.as_bytes(), leg_key], |r| {
+            state_from(&r.get::<_, String>(0)?)
+        })
         .optional()?;
     let leg_moves = leg_before.is_none_or(|s| advances(s, update.state));
     if leg_moves {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO call_legs (call_id, leg_key, state, updated_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (call_id, leg_key) DO UPDATE SET state = ?3, updated_at = ?4",
-            params![call.as_bytes(), leg_key, update.state.as_str(), now],
-        )?;
+        )?
+        .execute(params![
+            call.as_bytes(),
+            leg_key,
+            update.state.as_str(),
+            now
+        ])?;
     }
     let answered = was_answered || matches!(update.state, CallState::Answered);
     let after = if fresh {
@@ -282,18 +288,18 @@ pub(crate) fn apply(
     };
     let changed = fresh || after != before;
     if changed || answered != was_answered {
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE calls SET state = ?2, answered = ?3, updated_at = ?4,
                     ended_at = CASE WHEN ?5 THEN ?4 ELSE ended_at END
              WHERE id = ?1",
-            params![
-                call.as_bytes(),
-                after.as_str(),
-                answered,
-                now,
-                after.is_final()
-            ],
-        )?;
+        )?
+        .execute(params![
+            call.as_bytes(),
+            after.as_str(),
+            answered,
+            now,
+            after.is_final()
+        ])?;
     }
 
     let mut events = Vec::new();
@@ -308,19 +314,20 @@ pub(crate) fn apply(
     if !after.is_final() {
         for &user in update.targets {
             let pop = PopId::random();
-            let made = tx.execute(
-                "INSERT INTO pops (id, org_id, user_id, call_id, created_at, expires_at)
+            let made = tx
+                .prepare_cached(
+                    "INSERT INTO pops (id, org_id, user_id, call_id, created_at, expires_at)
                  SELECT ?1, ?2, ?3, ?4, ?5, ?6
                  WHERE NOT EXISTS (SELECT 1 FROM pops WHERE call_id = ?4 AND user_id = ?3)",
-                params![
+                )?
+                .execute(params![
                     pop.as_bytes(),
                     update.org.as_bytes(),
                     user.as_bytes(),
                     call.as_bytes(),
                     now,
                     now + POP_TTL_SECS
-                ],
-            )?;
+                ])?;
             if made == 0 {
                 continue;
             }
@@ -357,7 +364,7 @@ fn direction_name(direction: Direction) -> &'static str {
 }
 
 fn leg_states(tx: &Transaction<'_>, call: CallId) -> Result<Vec<CallState>, Error> {
-    let mut stmt = tx.prepare("SELECT state FROM call_legs WHERE call_id = ?1")?;
+    let mut stmt = tx.prepare_cached("SELECT state FROM call_legs WHERE call_id = ?1")?;
     let states = stmt
         .query_map([call.as_bytes()], |r| state_from(&r.get::<_, String>(0)?))?
         .collect::<Result<_, _>>()?;
@@ -366,7 +373,7 @@ fn leg_states(tx: &Transaction<'_>, call: CallId) -> Result<Vec<CallState>, Erro
 
 /// The call's pops that are neither dismissed nor expired, with their users.
 fn live_pops(tx: &Transaction<'_>, call: CallId) -> Result<Vec<(PopId, UserId)>, Error> {
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare_cached(
         "SELECT id, user_id FROM pops WHERE call_id = ?1 AND dismissed_at IS NULL ORDER BY rowid",
     )?;
     let pops = stmt

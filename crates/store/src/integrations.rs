@@ -145,14 +145,13 @@ impl Store {
     ) -> Result<Option<(Integration, Vec<u8>)>, Error> {
         let conn = self.conn();
         let row = conn
-            .query_row(
-                &INTEGRATIONS.select(
-                    "secret_sealed",
-                    "WHERE id = ?1 AND disabled_at IS NULL AND secret_sealed IS NOT NULL",
-                ),
-                [id.as_bytes()],
-                |r| Ok((integration_row(r)?, r.get::<_, Vec<u8>>(7)?)),
-            )
+            .prepare_cached(&INTEGRATIONS.select(
+                "secret_sealed",
+                "WHERE id = ?1 AND disabled_at IS NULL AND secret_sealed IS NOT NULL",
+            ))?
+            .query_row([id.as_bytes()], |r| {
+                Ok((integration_row(r)?, r.get::<_, Vec<u8>>(7)?))
+            })
             .map(Some)
             .or_else(|e| match e {
                 rusqlite::Error::QueryReturnedNoRows => Ok(None),

@@ -92,8 +92,7 @@ pub(crate) fn check_keys(keys: &OrgKeyring, org: OrgId) -> Result<(), Error> {
 /// the count can never lag behind what is on disk.
 pub(crate) fn persist_seal_counts(tx: &Transaction<'_>, keys: &OrgKeyring) -> Result<(), Error> {
     for (generation, count) in keys.seal_counts() {
-        tx.execute(
-            "UPDATE org_keys SET seal_count = max(seal_count, ?3) WHERE org_id = ?1 AND generation = ?2",
+        tx.prepare_cached("UPDATE org_keys SET seal_count = max(seal_count, ?3) WHERE org_id = ?1 AND generation = ?2")?.execute(
             params![
                 keys.org().as_bytes(),
                 generation.get(),

@@ -91,13 +91,13 @@ fn to_i64(seq: u64) -> i64 {
 
 /// Takes the user's next `seq`.
 fn next_seq(tx: &Transaction<'_>, user: UserId) -> Result<u64, Error> {
-    let seq: i64 = tx.query_row(
-        "INSERT INTO stream_cursors (user_id, last_seq) VALUES (?1, 1)
+    let seq: i64 = tx
+        .prepare_cached(
+            "INSERT INTO stream_cursors (user_id, last_seq) VALUES (?1, 1)
          ON CONFLICT (user_id) DO UPDATE SET last_seq = last_seq + 1
          RETURNING last_seq",
-        [user.as_bytes()],
-        |r| r.get(0),
-    )?;
+        )?
+        .query_row([user.as_bytes()], |r| r.get(0))?;
     Ok(u64::try_from(seq).unwrap_or(0))
 }
 
@@ -117,18 +117,18 @@ fn append(
         serde_json::to_vec(&message).map_err(|_| crate::rows::conversion("stream message"))?,
     );
     let sealed = MESSAGE.seal(keys, org, &row_id(user, seq), &json)?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO stream_events (user_id, seq, org_id, pop_id, message_sealed, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            user.as_bytes(),
-            to_i64(seq),
-            org.as_bytes(),
-            pop.map(|p| *p.as_bytes()),
-            sealed,
-            expires_at
-        ],
-    )?;
+    )?
+    .execute(params![
+        user.as_bytes(),
+        to_i64(seq),
+        org.as_bytes(),
+        pop.map(|p| *p.as_bytes()),
+        sealed,
+        expires_at
+    ])?;
     Ok(Event { user, message })
 }
 
@@ -198,11 +198,8 @@ pub(crate) fn append_call_state(
 
 fn pop_expiry(tx: &Transaction<'_>, pop: PopId) -> Result<Option<i64>, Error> {
     Ok(tx
-        .query_row(
-            "SELECT expires_at FROM pops WHERE id = ?1",
-            [pop.as_bytes()],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT expires_at FROM pops WHERE id = ?1")?
+        .query_row([pop.as_bytes()], |r| r.get(0))
         .optional()?)
 }
 
@@ -300,14 +297,10 @@ impl Store {
                 Some((owner, _)) if owner == user => {}
                 _ => return Ok(None),
             }
-            tx.execute(
-                "UPDATE pops SET dismissed_at = ?2 WHERE id = ?1",
-                params![pop.as_bytes(), now],
-            )?;
-            tx.execute(
-                "DELETE FROM stream_events WHERE pop_id = ?1",
-                [pop.as_bytes()],
-            )?;
+            tx.prepare_cached("UPDATE pops SET dismissed_at = ?2 WHERE id = ?1")?
+                .execute(params![pop.as_bytes(), now])?;
+            tx.prepare_cached("DELETE FROM stream_events WHERE pop_id = ?1")?
+                .execute([pop.as_bytes()])?;
             let event = append(tx, keys, org, user, None, now + POP_TTL_SECS, |seq| {
                 ServerMessage::PopDismissed(PopGone { seq, pop_id: pop })
             })?;
@@ -358,7 +351,9 @@ impl Store {
         self.write(|tx| {
             let mut expired = Expired::default();
             for (org, user, pop, dismissed) in &due {
-                let gone = tx.execute("DELETE FROM pops WHERE id = ?1", [pop.as_bytes()])?;
+                let gone = tx
+                    .prepare_cached("DELETE FROM pops WHERE id = ?1")?
+                    .execute([pop.as_bytes()])?;
                 if gone == 0 || *dismissed {
                     continue;
                 }
@@ -374,7 +369,9 @@ impl Store {
                     |seq| ServerMessage::PopExpired(PopGone { seq, pop_id: pop }),
                 )?);
             }
-            let stale = tx.execute("DELETE FROM stream_events WHERE expires_at <= ?1", [now])?;
+            let stale = tx
+                .prepare_cached("DELETE FROM stream_events WHERE expires_at <= ?1")?
+                .execute([now])?;
             expired.stale_events = u64::try_from(stale).unwrap_or(0);
             for keys in keys.values() {
                 persist_seal_counts(tx, keys)?;

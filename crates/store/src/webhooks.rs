@@ -27,7 +27,8 @@ pub struct InboundEvent<'a> {
     pub org: OrgId,
     /// The provider's identity of the event (hashed before it is stored).
     pub event_id: &'a str,
-    /// The normalized event as JSON (sealed before it is stored).
+    /// The normalized event as JSON, sealed before it is stored in the inbox (text messages);
+    /// unused for call events, which are applied to their call instead.
     pub event_json: &'a [u8],
     /// When it arrived (unix seconds).
     pub received_at: i64,
@@ -130,11 +131,11 @@ impl Store {
         at: i64,
     ) -> Result<(), Error> {
         self.write(|tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO webhook_events (integration_id, event_hash, received_at, outcome)
                  VALUES (?1, NULL, ?2, ?3)",
-                params![integration.as_bytes(), at, outcome],
-            )?;
+            )?
+            .execute(params![integration.as_bytes(), at, outcome])?;
             Ok(())
         })
     }
@@ -146,10 +147,9 @@ impl Store {
         let keep = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX);
         let before = self.now().saturating_sub(keep);
         self.write(|tx| {
-            let gone = tx.execute(
-                "DELETE FROM webhook_events WHERE received_at < ?1",
-                [before],
-            )?;
+            let gone = tx
+                .prepare_cached("DELETE FROM webhook_events WHERE received_at < ?1")?
+                .execute([before])?;
             Ok(u64::try_from(gone).unwrap_or(0))
         })
     }
@@ -198,15 +198,18 @@ fn log_event(
     event: &InboundEvent<'_>,
     hash: &[u8; 32],
 ) -> Result<Accepted, Error> {
-    let duplicates: i64 = tx.query_row(
-        "INSERT INTO webhook_events (integration_id, event_hash, received_at, outcome)
+    let duplicates: i64 = tx
+        .prepare_cached(
+            "INSERT INTO webhook_events (integration_id, event_hash, received_at, outcome)
          VALUES (?1, ?2, ?3, 'accepted')
          ON CONFLICT (integration_id, event_hash)
          DO UPDATE SET duplicates = duplicates + 1
          RETURNING duplicates",
-        params![event.integration.as_bytes(), hash, event.received_at],
-        |r| r.get(0),
-    )?;
+        )?
+        .query_row(
+            params![event.integration.as_bytes(), hash, event.received_at],
+            |r| r.get(0),
+        )?;
     Ok(if duplicates > 0 {
         Accepted::Duplicate
     } else {
@@ -222,16 +225,16 @@ fn put_in_inbox(
     keys: &OrgKeyring,
 ) -> Result<(), Error> {
     let sealed = EVENT.seal(keys, event.org, hash, event.event_json)?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO inbox (id, org_id, integration_id, event_sealed, received_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            hash,
-            event.org.as_bytes(),
-            event.integration.as_bytes(),
-            sealed,
-            event.received_at
-        ],
-    )?;
+    )?
+    .execute(params![
+        hash,
+        event.org.as_bytes(),
+        event.integration.as_bytes(),
+        sealed,
+        event.received_at
+    ])?;
     Ok(())
 }
