@@ -1,22 +1,15 @@
-use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-const BIN: &str = env!("CARGO_BIN_EXE_ringside-relay");
-
-/// The binary with a clean environment (no RINGSIDE_* leaking in from the developer's shell).
-fn relay(home: &std::path::Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear().env("HOME", home).kill_on_drop(true);
-    cmd
-}
+use crate::bin::{self, Served};
 
 #[tokio::test]
 async fn help_documents_every_command() {
     let dir = tempfile::tempdir().unwrap();
-    let out = relay(dir.path()).arg("--help").output().await.unwrap();
+    let out = bin::command(dir.path())
+        .arg("--help")
+        .output()
+        .await
+        .unwrap();
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
     for command in [
@@ -41,7 +34,7 @@ async fn help_documents_every_command() {
     ] {
         assert!(help.contains(flag), "--help documents {flag}:\n{help}");
     }
-    let keys = relay(dir.path())
+    let keys = bin::command(dir.path())
         .args(["keys", "--help"])
         .output()
         .await
@@ -52,7 +45,7 @@ async fn help_documents_every_command() {
 #[tokio::test]
 async fn a_bad_value_exits_2_with_a_message_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let out = relay(dir.path())
+    let out = bin::command(dir.path())
         .env("RINGSIDE_LISTEN", "not-an-address")
         .arg("serve")
         .output()
@@ -77,7 +70,7 @@ async fn a_bad_value_exits_2_with_a_message_naming_the_key() {
 #[tokio::test]
 async fn flags_override_the_environment() {
     let dir = tempfile::tempdir().unwrap();
-    let out = relay(dir.path())
+    let out = bin::command(dir.path())
         .env("RINGSIDE_LISTEN", "not-an-address")
         .args(["--listen", "127.0.0.1:9", "--data-dir"])
         .arg(dir.path().join("d"))
@@ -96,58 +89,16 @@ async fn flags_override_the_environment() {
     );
 }
 
-async fn start_serving(home: &std::path::Path) -> (Child, String, tokio::task::JoinHandle<String>) {
-    let mut child = relay(home)
-        .env("RINGSIDE_LOG__FORMAT", "json")
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(home.join("data"))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-            if let Some(addr) = event["addr"].as_str() {
-                return addr.to_owned();
-            }
-        }
-        panic!("the relay exited before listening");
-    })
-    .await
-    .expect("the relay starts listening within 30 s");
-    let rest = tokio::spawn(async move {
-        let mut all = String::new();
-        while let Ok(Some(line)) = lines.next_line().await {
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    (child, addr, rest)
-}
-
 #[tokio::test]
 async fn sigterm_shuts_the_relay_down_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, addr, rest) = start_serving(dir.path()).await;
+    let Served { child, addr, logs } = bin::serve(&mut bin::in_data(dir.path())).await;
     let res = reqwest::get(format!("http://{addr}/healthz"))
         .await
         .unwrap();
     assert_eq!(res.status(), 200, "the relay serves before the signal");
-    let pid = child.id().unwrap().to_string();
-    let kill = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(kill.success());
-    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
-        .await
-        .expect("the relay exits within the grace period")
-        .unwrap();
-    assert!(status.success(), "SIGTERM is a clean exit, got {status}");
-    let logs = rest.await.unwrap();
+    bin::stop(child).await;
+    let logs = logs.await.unwrap().join("\n");
     assert!(
         logs.contains("SIGTERM received"),
         "the signal is logged:\n{logs}"
@@ -161,19 +112,17 @@ async fn sigterm_shuts_the_relay_down_cleanly() {
 #[tokio::test]
 async fn sigint_shuts_the_relay_down_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, _addr, rest) = start_serving(dir.path()).await;
-    let pid = child.id().unwrap().to_string();
-    Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .await
-        .unwrap();
-    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let Served {
+        mut child, logs, ..
+    } = bin::serve(&mut bin::in_data(dir.path())).await;
+    let status = bin::signal(&mut child, "INT", Duration::from_secs(15)).await;
     assert!(status.success(), "Ctrl-C is a clean exit, got {status}");
-    assert!(rest.await.unwrap().contains("shut down cleanly"));
+    assert!(
+        logs.await
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("shut down cleanly"))
+    );
 }
 
 #[tokio::test]
@@ -181,7 +130,7 @@ async fn hygiene_now_runs_one_pass_and_prints_counts_only() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let run = |args: &[&str]| {
-        let mut cmd = relay(dir.path());
+        let mut cmd = bin::command(dir.path());
         cmd.arg("--data-dir").arg(&data).args(args);
         cmd.output()
     };

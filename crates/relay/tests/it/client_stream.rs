@@ -22,15 +22,13 @@ use ringside_providers::simulate::{SimulatedCall, sign_call};
 use ringside_providers::{ProviderKind, ProviderSecret, ProviderSettings};
 use ringside_store::AuditContext;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 
 use crate::api::client::{Api, Operator, PASSWORD, invited, pace};
+use crate::bin;
 use crate::utils::{TestRelay, config_for};
 
 /// The caller's number: the agent sees it whole; `listen` shows its last four digits only.
 const CALLER: &str = "+16172430734";
-
-const BIN: &str = env!("CARGO_BIN_EXE_ringside-relay");
 
 /// An agency whose calls all go to every agent (fallback `all`), on a real relay.
 struct Desk {
@@ -314,9 +312,7 @@ async fn listen_prints_each_pop_with_the_number_masked_until_interrupted() {
     let email = desk.agent("kim@acme.example").await;
     pace(desk.relay());
     let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .env_clear()
-        .env("HOME", home.path())
+    let mut child = bin::command(home.path())
         .env("RINGSIDE_PASSWORD", PASSWORD)
         .args(["--data-dir"])
         .arg(home.path().join("unused"))
@@ -326,7 +322,6 @@ async fn listen_prints_each_pop_with_the_number_masked_until_interrupted() {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -360,17 +355,7 @@ async fn listen_prints_each_pop_with_the_number_masked_until_interrupted() {
     );
     assert!(!line.contains("617243"), "never the whole number: {line}");
 
-    let pid = child.id().unwrap().to_string();
-    let killed = Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(killed.success());
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .expect("listen exits on Ctrl-C")
-        .unwrap();
+    let status = bin::signal(&mut child, "INT", Duration::from_secs(10)).await;
     let mut rest = Vec::new();
     while let Ok(Some(line)) = stderr.next_line().await {
         rest.push(line);

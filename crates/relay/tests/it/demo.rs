@@ -15,14 +15,11 @@ use ringside_core::wire::{AcceptInvitationRequest, ServerMessage};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ringside-relay");
+use crate::bin;
 
 fn demo(home: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("HOME", home)
-        .env("TMPDIR", home)
-        .kill_on_drop(true);
+    let mut cmd = bin::command(home);
+    cmd.env("TMPDIR", home);
     cmd
 }
 
@@ -98,14 +95,7 @@ async fn the_demo_places_calls_that_pop_for_the_agent_it_invited_then_stops_afte
     );
 
     // The rest of stdout, collected while the agent joins and listens.
-    let rest = tokio::spawn(async move {
-        let mut all = String::new();
-        while let Ok(Some(line)) = lines.next_line().await {
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
+    let rest = bin::collect(lines);
 
     let client = Client::new(&relay).unwrap();
     let session = client
@@ -144,7 +134,7 @@ async fn the_demo_places_calls_that_pop_for_the_agent_it_invited_then_stops_afte
         .expect("the demo stops by itself after --calls 3")
         .unwrap();
     assert!(status.success(), "a clean stop: {status}");
-    let out = rest.await.unwrap();
+    let out = rest.await.unwrap().join("\n");
     let calls: Vec<&str> = out.lines().filter(|l| l.starts_with("call ")).collect();
     assert_eq!(calls.len(), 3, "one line per call:\n{out}");
     let last_four = &number[number.len() - 4..];
@@ -197,17 +187,7 @@ async fn the_demo_stops_cleanly_on_sigterm_and_removes_the_folder_it_made() {
             .starts_with("ringside-demo-")
     );
 
-    let pid = child.id().unwrap().to_string();
-    let kill = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(kill.success());
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
-        .await
-        .expect("the demo stops on SIGTERM")
-        .unwrap();
+    let status = bin::signal(&mut child, "TERM", Duration::from_secs(20)).await;
     assert!(status.success(), "a clean stop: {status}");
     assert!(!folder.exists(), "the folder the demo made is removed");
 }

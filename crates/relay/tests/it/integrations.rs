@@ -3,53 +3,18 @@
 //! nothing stored, revocation and the audit entries.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ringside-relay");
+use crate::bin::{self, json_of};
 
 fn relay(home: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .env_clear()
-        .env("HOME", home)
-        .arg("--data-dir")
-        .arg(home.join("data"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn json_of(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "the command succeeds: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON value")
-}
-
-/// A fresh org in `home`'s data folder; its id.
-fn org(home: &Path) -> String {
-    let created = json_of(&relay(
-        home,
-        &[
-            "org",
-            "create",
-            "--name",
-            "Acme",
-            "--owner-email",
-            "o@example.com",
-            "--json",
-        ],
-    ));
-    created["org_id"].as_str().unwrap().to_owned()
+    bin::run(home, "--data-dir", &home.join("data"), args)
 }
 
 #[test]
 fn create_prints_the_id_webhook_path_and_secret_once_and_list_never_shows_the_secret() {
     let dir = tempfile::tempdir().unwrap();
-    let org = org(dir.path());
+    let org = bin::create_org(dir.path());
     let secret = "dialpad-secret-marker-5d1c";
     let created = json_of(&relay(
         dir.path(),
@@ -120,7 +85,7 @@ fn create_prints_the_id_webhook_path_and_secret_once_and_list_never_shows_the_se
 #[test]
 fn a_generated_secret_takes_the_providers_form() {
     let dir = tempfile::tempdir().unwrap();
-    let org = org(dir.path());
+    let org = bin::create_org(dir.path());
     let create = |provider: &str| {
         json_of(&relay(
             dir.path(),
@@ -151,7 +116,7 @@ fn a_generated_secret_takes_the_providers_form() {
 #[test]
 fn a_bad_provider_org_secret_or_label_is_refused_and_nothing_is_stored() {
     let dir = tempfile::tempdir().unwrap();
-    let org = org(dir.path());
+    let org = bin::create_org(dir.path());
     let long = "x".repeat(65);
     let refused: [&[&str]; 4] = [
         &[
@@ -209,7 +174,7 @@ fn a_bad_provider_org_secret_or_label_is_refused_and_nothing_is_stored() {
 #[test]
 fn delete_revokes_once_and_both_changes_are_in_the_audit_log() {
     let dir = tempfile::tempdir().unwrap();
-    let org = org(dir.path());
+    let org = bin::create_org(dir.path());
     let created = json_of(&relay(
         dir.path(),
         &[

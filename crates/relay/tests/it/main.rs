@@ -12,6 +12,8 @@ mod api;
 mod audit;
 /// The identity core: sign-in, second factor, sessions, back-off, team, privacy, CLI.
 mod auth;
+/// The real `ringside-relay` binary: a clean command, `serve` on port 0, a stop by signal.
+mod bin;
 /// Process-level behaviour of the `ringside-relay` binary: exit codes, messages, signals.
 mod cli;
 /// `ringside-client` driven against a real relay: sign-in, second factor, refresh, sign-out.

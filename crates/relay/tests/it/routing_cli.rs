@@ -3,34 +3,17 @@
 //! viewer refused with nothing stored, the fallback, deletion, and the audit entries.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use ringside_core::Role;
 use serde_json::{Value, json};
 
 use crate::api::client::{Api, Operator, invited};
+use crate::bin::{self, json_of};
 use crate::utils::TestRelay;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ringside-relay");
-
 fn relay(home: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .env_clear()
-        .env("HOME", home)
-        .arg("--config")
-        .arg(home.join("relay.toml"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn json_of(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "the command succeeds: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON value")
+    bin::run(home, "--config", &home.join("relay.toml"), args)
 }
 
 fn refused(out: &Output, what: &str) -> String {
@@ -76,20 +59,16 @@ async fn the_operator_routes_by_id_or_email_sets_the_fallback_and_cannot_route_t
     .await;
     test_relay.stop().await.unwrap();
     let org = org.to_string();
+    let add = |user: &str, matching: &[&str]| {
+        relay(
+            home,
+            &[&["route", "add", "--org", &org, "--user", user], matching].concat(),
+        )
+    };
 
-    let by_email = json_of(&relay(
-        home,
-        &[
-            "route",
-            "add",
-            "--org",
-            &org,
-            "--user",
-            "Agent@Acme.example",
-            "--extension",
-            "101",
-            "--json",
-        ],
+    let by_email = json_of(&add(
+        "Agent@Acme.example",
+        &["--extension", "101", "--json"],
     ));
     assert_eq!(
         by_email["user_id"], agent.user,
@@ -98,86 +77,23 @@ async fn the_operator_routes_by_id_or_email_sets_the_fallback_and_cannot_route_t
     assert_eq!(by_email["kind"], "extension");
     let route_id = by_email["route_id"].as_str().unwrap().to_owned();
     assert!(route_id.starts_with("rte_"), "{by_email}");
-    let by_number = json_of(&relay(
-        home,
-        &[
-            "route",
-            "add",
-            "--org",
-            &org,
-            "--user",
-            &agent.user,
-            "--number",
-            "(415) 555-0100",
-            "--json",
-        ],
-    ));
+    let by_number = json_of(&add(&agent.user, &["--number", "(415) 555-0100", "--json"]));
     assert_eq!(by_number["value"], "+14155550100", "stored in E.164");
 
     let stderr = refused(
-        &relay(
-            home,
-            &[
-                "route",
-                "add",
-                "--org",
-                &org,
-                "--user",
-                &outsider.user,
-                "--extension",
-                "102",
-            ],
-        ),
+        &add(&outsider.user, &["--extension", "102"]),
         "another org's user",
     );
     assert!(stderr.contains("user not found"), "{stderr}");
     refused(
-        &relay(
-            home,
-            &[
-                "route",
-                "add",
-                "--org",
-                &org,
-                "--user",
-                "agent@other.example",
-                "--extension",
-                "102",
-            ],
-        ),
+        &add("agent@other.example", &["--extension", "102"]),
         "another org's user by email",
     );
-    let stderr = refused(
-        &relay(
-            home,
-            &[
-                "route",
-                "add",
-                "--org",
-                &org,
-                "--user",
-                &viewer.user,
-                "--extension",
-                "102",
-            ],
-        ),
-        "a viewer",
-    );
+    let stderr = refused(&add(&viewer.user, &["--extension", "102"]), "a viewer");
     assert!(stderr.contains("does not receive pops"), "{stderr}");
-    let both = relay(
-        home,
-        &[
-            "route",
-            "add",
-            "--org",
-            &org,
-            "--user",
-            &agent.user,
-            "--extension",
-            "102",
-            "--number",
-            "+14155550101",
-        ],
+    let both = add(
+        &agent.user,
+        &["--extension", "102", "--number", "+14155550101"],
     );
     assert_eq!(both.status.code(), Some(2), "one match per route");
     refused(

@@ -5,102 +5,37 @@
 //! benchmarks' path).
 
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ringside_core::{IntegrationId, PhoneNumber, SystemClock};
 use ringside_relay::simulate::{self, CallPlan, Signer, Target};
 use ringside_store::Store;
-use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
+use crate::bin::{self, Served};
 use crate::utils::{TestRelay, assert_not_on_disk};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ringside-relay");
 const FROM: &str = "+14155550123";
 const TO: &str = "+14155550199";
 
-fn relay(home: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("HOME", home)
-        .kill_on_drop(true)
-        .arg("--data-dir")
-        .arg(home.join("data"));
-    cmd
-}
-
-async fn json_of(cmd: &mut Command) -> Value {
-    let out = cmd.output().await.unwrap();
-    assert!(
-        out.status.success(),
-        "the command succeeds: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON value")
-}
-
-/// `serve` on 127.0.0.1:0; its address, read from the JSON log.
-async fn serve(home: &Path) -> (Child, String, tokio::task::JoinHandle<String>) {
-    let mut child = relay(home)
-        .env("RINGSIDE_LOG__FORMAT", "json")
-        .env("RINGSIDE_LOG__LEVEL", "debug")
-        .args(["--listen", "127.0.0.1:0", "serve"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            let event: Value = serde_json::from_str(&line).unwrap_or_default();
-            if let Some(addr) = event["addr"].as_str() {
-                return addr.to_owned();
-            }
-        }
-        panic!("the relay exited before listening");
-    })
-    .await
-    .expect("the relay starts listening within 30 s");
-    let rest = tokio::spawn(async move {
-        let mut all = String::new();
-        while let Ok(Some(line)) = lines.next_line().await {
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    (child, addr, rest)
-}
-
-async fn stop(mut child: Child) {
-    let pid = child.id().unwrap().to_string();
-    let kill = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(kill.success());
-    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
-        .await
-        .expect("the relay stops")
-        .unwrap();
-    assert!(status.success(), "a clean stop: {status}");
-}
-
 async fn create_integration(home: &Path, org: &str, provider: &str) -> String {
-    let created = json_of(relay(home).args([
-        "integration",
-        "create",
-        "--org",
-        org,
-        "--provider",
-        provider,
-        "--json",
-    ]))
-    .await;
-    created["integration_id"].as_str().unwrap().to_owned()
+    let out = bin::in_data(home)
+        .args([
+            "integration",
+            "create",
+            "--org",
+            org,
+            "--provider",
+            provider,
+            "--json",
+        ])
+        .output()
+        .await
+        .unwrap();
+    bin::json_of(&out)["integration_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn accepted(home: &Path, id: &str) -> u64 {
@@ -114,25 +49,14 @@ fn accepted(home: &Path, id: &str) -> u64 {
 async fn simulate_call_is_accepted_by_a_running_relay_for_twilio_and_dialpad() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
-    let org = json_of(relay(home).args([
-        "org",
-        "create",
-        "--name",
-        "Acme",
-        "--owner-email",
-        "o@example.com",
-        "--json",
-    ]))
-    .await["org_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let org = bin::create_org(home);
     let twilio = create_integration(home, &org, "twilio").await;
     let dialpad = create_integration(home, &org, "dialpad").await;
-    let (child, addr, logs) = serve(home).await;
+    let Served { child, addr, logs } =
+        bin::serve(bin::in_data(home).env("RINGSIDE_LOG__LEVEL", "debug")).await;
     let base = format!("http://{addr}");
 
-    let out = relay(home)
+    let out = bin::in_data(home)
         .args([
             "simulate",
             "call",
@@ -168,7 +92,7 @@ async fn simulate_call_is_accepted_by_a_running_relay_for_twilio_and_dialpad() {
         );
     }
 
-    let out = relay(home)
+    let out = bin::in_data(home)
         .args([
             "simulate",
             "call",
@@ -196,7 +120,7 @@ async fn simulate_call_is_accepted_by_a_running_relay_for_twilio_and_dialpad() {
     );
 
     // Twilio has no voicemail: refused before anything is sent.
-    let out = relay(home)
+    let out = bin::in_data(home)
         .args(["simulate", "call", "--integration", &twilio, "--from", FROM])
         .args(["--states", "ringing,voicemail", "--relay", &base])
         .output()
@@ -209,8 +133,8 @@ async fn simulate_call_is_accepted_by_a_running_relay_for_twilio_and_dialpad() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    stop(child).await;
-    let logs = logs.await.unwrap();
+    bin::stop(child).await;
+    let logs = logs.await.unwrap().join("\n");
     assert_eq!(
         logs.matches("\"outcome\":\"accepted\"").count(),
         5,
@@ -233,7 +157,7 @@ async fn simulate_call_is_accepted_by_a_running_relay_for_twilio_and_dialpad() {
 #[tokio::test]
 async fn simulate_call_of_an_unknown_integration_fails_without_sending() {
     let dir = tempfile::tempdir().unwrap();
-    let out = relay(dir.path())
+    let out = bin::in_data(dir.path())
         .args([
             "simulate",
             "call",

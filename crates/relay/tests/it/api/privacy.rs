@@ -6,16 +6,10 @@
 //! The binary runs on the real clock, so TOTP codes are computed from the real time: the code of
 //! the next step is accepted too (±1 step), which lets the test use two steps without waiting.
 
-use std::process::Stdio;
-use std::time::Duration;
-
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ringside-relay");
+use crate::bin::{self, Served};
 
 const EMAIL: &str = "zebulon.marker@example.com";
 const NAME: &str = "Zebulon Quartermaine";
@@ -26,48 +20,11 @@ const PASSWORD: &str = "tangerine walrus ledger 58";
 const MARKERS: [&str; 5] = [EMAIL, "zebulon", "quartermaine", "marker-laptop", PASSWORD];
 
 fn relay(home: &std::path::Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("HOME", home)
-        .env("RINGSIDE_DATA_DIR", home.join("data"))
+    let mut cmd = bin::command(home);
+    cmd.env("RINGSIDE_DATA_DIR", home.join("data"))
         .env("RINGSIDE_LOG__FORMAT", "json")
-        .env("RINGSIDE_LOG__LEVEL", "debug")
-        .kill_on_drop(true);
+        .env("RINGSIDE_LOG__LEVEL", "debug");
     cmd
-}
-
-/// Starts `serve` on a free port. Returns the child, its base URL (read from its own
-/// "listening on" log line) and a task collecting every log line until the child exits.
-async fn serve(home: &std::path::Path) -> (Child, String, JoinHandle<Vec<String>>) {
-    let mut child = relay(home)
-        .env("RINGSIDE_LISTEN", "127.0.0.1:0")
-        .arg("serve")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let (found, base) = oneshot::channel();
-    let log = tokio::spawn(async move {
-        let mut found = Some(found);
-        let mut log = Vec::new();
-        while let Ok(Some(line)) = lines.next_line().await {
-            let event: Value = serde_json::from_str(&line).expect("every log line is JSON");
-            if let Some(url) = event["message"]
-                .as_str()
-                .and_then(|m| m.strip_prefix("listening on "))
-                && let Some(found) = found.take()
-            {
-                let _ = found.send(url.to_owned());
-            }
-            log.push(line);
-        }
-        log
-    });
-    let base = tokio::time::timeout(Duration::from_secs(30), base)
-        .await
-        .expect("the relay started in time")
-        .expect("the relay said where it listens");
-    (child, base, log)
 }
 
 /// The TOTP code of `uri` at the real time, `steps` 30-second steps ahead.
@@ -125,7 +82,12 @@ async fn a_whole_invitation_sign_in_and_totp_flow_logs_no_personal_data_and_stor
     let printed: Value = serde_json::from_slice(&created.stdout).unwrap();
     let invitation = printed["invitation"].as_str().unwrap();
 
-    let (mut child, base, log) = serve(home).await;
+    let Served {
+        mut child,
+        addr,
+        logs: log,
+    } = bin::serve(&mut relay(home)).await;
+    let base = format!("http://{addr}");
     let http = reqwest::Client::new();
     let url = |path: &str| format!("{base}{path}");
 
@@ -248,6 +210,9 @@ async fn a_whole_invitation_sign_in_and_totp_flow_logs_no_personal_data_and_stor
     child.start_kill().unwrap();
     child.wait().await.unwrap();
     let log = log.await.unwrap();
+    for line in &log {
+        let _: Value = serde_json::from_str(line).expect("every log line is JSON");
+    }
     assert!(
         log.iter().any(|l| l.contains("/v1/auth/second-factor")),
         "the debug log traced the requests, so the scan below looks at something"
