@@ -183,14 +183,6 @@ impl fmt::Debug for SignedRequest {
 
 /// The states each provider's call events can express.
 pub fn supported_states(kind: ProviderKind) -> &'static [CallState] {
-    const ALL: &[CallState] = &[
-        CallState::Ringing,
-        CallState::Answered,
-        CallState::Ended,
-        CallState::Missed,
-        CallState::Voicemail,
-        CallState::Transferred,
-    ];
     const PROGRESS_ONLY: &[CallState] = &[
         CallState::Ringing,
         CallState::Answered,
@@ -198,7 +190,9 @@ pub fn supported_states(kind: ProviderKind) -> &'static [CallState] {
         CallState::Missed,
     ];
     match kind {
-        ProviderKind::Dialpad | ProviderKind::Ringcentral | ProviderKind::Standard => ALL,
+        ProviderKind::Dialpad | ProviderKind::Ringcentral | ProviderKind::Standard => {
+            &CallState::ALL
+        }
         ProviderKind::Vonage | ProviderKind::Twilio => PROGRESS_ONLY,
     }
 }
@@ -502,23 +496,33 @@ fn vonage_number(number: &PhoneNumber) -> String {
     }
 }
 
+/// The word a provider that reports call progress only uses for `state`: `words` are its words
+/// for ringing, answered, ended and missed; voicemail and transfers are `what` it cannot express.
+fn progress_word(
+    state: CallState,
+    [ringing, answered, ended, missed]: [&'static str; 4],
+    what: &'static str,
+) -> Result<&'static str, ProviderError> {
+    match state {
+        CallState::Ringing => Ok(ringing),
+        CallState::Answered => Ok(answered),
+        CallState::Ended => Ok(ended),
+        CallState::Missed => Ok(missed),
+        CallState::Voicemail | CallState::Transferred => Err(ProviderError::Unprocessable { what }),
+    }
+}
+
 fn vonage(
     secret: &ProviderSecret,
     url: &str,
     call: &SimulatedCall,
     now: OffsetDateTime,
 ) -> Result<SignedRequest, ProviderError> {
-    let status = match call.state {
-        CallState::Ringing => "ringing",
-        CallState::Answered => "answered",
-        CallState::Ended => "completed",
-        CallState::Missed => "unanswered",
-        CallState::Voicemail | CallState::Transferred => {
-            return Err(ProviderError::Unprocessable {
-                what: "Vonage Voice events cannot express that state",
-            });
-        }
-    };
+    let status = progress_word(
+        call.state,
+        ["ringing", "answered", "completed", "unanswered"],
+        "Vonage Voice events cannot express that state",
+    )?;
     let mut event = Map::new();
     event.insert("from".to_owned(), vonage_number(&call.from).into());
     put(&mut event, "to", call.to.as_ref().map(vonage_number));
@@ -561,17 +565,11 @@ fn twilio(
     call: &SimulatedCall,
     now: OffsetDateTime,
 ) -> Result<SignedRequest, ProviderError> {
-    let status = match call.state {
-        CallState::Ringing => "ringing",
-        CallState::Answered => "in-progress",
-        CallState::Ended => "completed",
-        CallState::Missed => "no-answer",
-        CallState::Voicemail | CallState::Transferred => {
-            return Err(ProviderError::Unprocessable {
-                what: "Twilio status callbacks cannot express that state",
-            });
-        }
-    };
+    let status = progress_word(
+        call.state,
+        ["ringing", "in-progress", "completed", "no-answer"],
+        "Twilio status callbacks cannot express that state",
+    )?;
     let token = call
         .event_id
         .clone()

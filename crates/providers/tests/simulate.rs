@@ -22,15 +22,6 @@ const STANDARD_OTHER: &str = "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 const SECRET: &str = "simulator-test-secret-7c1e";
 const OTHER: &str = "simulator-test-secret-7c1f";
 
-const ALL_STATES: [CallState; 6] = [
-    CallState::Ringing,
-    CallState::Answered,
-    CallState::Ended,
-    CallState::Missed,
-    CallState::Voicemail,
-    CallState::Transferred,
-];
-
 fn secret_for(kind: ProviderKind) -> ProviderSecret {
     secret(if kind == ProviderKind::Standard {
         STANDARD_SECRET
@@ -211,7 +202,7 @@ fn a_tampered_body_is_refused() {
 #[test]
 fn states_a_provider_cannot_express_are_refused_when_signing() {
     for kind in ProviderKind::ALL {
-        for state in ALL_STATES {
+        for state in CallState::ALL {
             let result = sign_call(
                 kind,
                 &secret_for(kind),

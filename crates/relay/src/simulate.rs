@@ -365,15 +365,8 @@ pub async fn place_call(
 /// # Errors
 /// A message listing the names.
 pub fn parse_state(text: &str) -> Result<CallState, String> {
-    const ALL: [CallState; 6] = [
-        CallState::Ringing,
-        CallState::Answered,
-        CallState::Ended,
-        CallState::Missed,
-        CallState::Voicemail,
-        CallState::Transferred,
-    ];
-    ALL.into_iter()
+    CallState::ALL
+        .into_iter()
         .find(|s| s.as_str().eq_ignore_ascii_case(text.trim()))
         .ok_or_else(|| {
             "expected ringing, answered, ended, missed, voicemail or transferred".to_owned()

@@ -35,6 +35,16 @@ pub enum CallState {
 }
 
 impl CallState {
+    /// Every state, in declaration order.
+    pub const ALL: [Self; 6] = [
+        Self::Ringing,
+        Self::Answered,
+        Self::Transferred,
+        Self::Ended,
+        Self::Missed,
+        Self::Voicemail,
+    ];
+
     /// The lowercase name, as on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -49,16 +59,7 @@ impl CallState {
 
     /// Parses the wire name.
     pub fn from_name(name: &str) -> Option<Self> {
-        [
-            Self::Ringing,
-            Self::Answered,
-            Self::Transferred,
-            Self::Ended,
-            Self::Missed,
-            Self::Voicemail,
-        ]
-        .into_iter()
-        .find(|state| state.as_str() == name)
+        Self::ALL.into_iter().find(|state| state.as_str() == name)
     }
 
     /// Whether a call in this state can change no further (the state machine never leaves one).
