@@ -401,14 +401,15 @@ fn serve(config: Config) -> Result<(), Error> {
     runtime.block_on(async {
         let listener = std::net::TcpListener::bind(config.listen)
             .map_err(Error::io(format!("binding {}", config.listen)))?;
-        crate::run(config, listener, shutdown_signal()).await
+        crate::run(config, listener, shutdown_signal("relay")).await
     })
 }
 
 /// Resolves on SIGTERM (service managers, `docker stop`) or SIGINT (Ctrl-C). The handlers are
 /// installed here, before the relay starts listening, not when the future is first polled: a
-/// signal that arrives right after "listening on" must still shut down cleanly.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+/// signal that arrives right after "listening on" must still shut down cleanly. `what` names the
+/// process in the error logged when the handlers cannot be installed.
+pub(crate) fn shutdown_signal(what: &'static str) -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
     let handlers = (
         signal(SignalKind::terminate()),
@@ -416,7 +417,7 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     );
     async move {
         let (Ok(mut term), Ok(mut int)) = handlers else {
-            tracing::error!("cannot install signal handlers; stop the relay with SIGKILL");
+            tracing::error!("cannot install signal handlers; stop the {what} with SIGKILL");
             return std::future::pending().await;
         };
         tokio::select! {

@@ -263,7 +263,7 @@ fn set_up(config: &Config) -> Result<Setup, crate::Error> {
 
 async fn serve(config: Config, dir: &DataDir, args: &DemoArgs) -> Result<(), Failure> {
     // Installed before anything is printed: a Ctrl-C right after the banner still stops cleanly.
-    let signal = shutdown_signal();
+    let signal = crate::cli::shutdown_signal("demo");
     let listener = std::net::TcpListener::bind(config.listen).map_err(|e| {
         Failure::failed(format!(
             "cannot listen on {}: {e} (is another relay or demo running? --listen 127.0.0.1:0 \
@@ -477,52 +477,4 @@ fn random_call() -> CallPlan {
     plan.provider_user_id = Some(format!("demo-agent-{}", agent % 4 + 1));
     plan.gap = STATE_GAP;
     plan
-}
-
-/// Resolves on SIGTERM or SIGINT (Ctrl-C). The handlers are installed when this is called.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let handlers = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    );
-    async move {
-        let (Ok(mut term), Ok(mut int)) = handlers else {
-            tracing::error!("cannot install signal handlers; stop the demo with SIGKILL");
-            return std::future::pending().await;
-        };
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM received"),
-            _ = int.recv() => tracing::info!("SIGINT received"),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_number_the_demo_can_dial_parses_and_is_fictional() {
-        for area in AREA_CODES {
-            for line in 0..100 {
-                let number = PhoneNumber::parse(&format!("+1{area}55501{line:02}")).unwrap();
-                assert!(number.is_nanp());
-                assert_eq!(&number.national_digits()[3..8], "55501");
-            }
-        }
-        assert!(PhoneNumber::parse(AGENCY_LINE).is_ok());
-    }
-
-    #[test]
-    fn random_calls_are_well_formed_and_masked_to_four_digits() {
-        for _ in 0..200 {
-            let plan = random_call();
-            assert_eq!(plan.states[0], CallState::Ringing);
-            assert!(plan.states.len() >= 2);
-            assert!(plan.provider_user_id.is_some());
-            let masked = plan.from.mask();
-            assert!(masked.starts_with("***-***-01"), "{masked}");
-        }
-    }
 }

@@ -209,50 +209,45 @@ fn matching_users(
     kind: RouteKind,
     value: &str,
 ) -> Result<Vec<UserId>, Error> {
-    let mut stmt = conn.prepare_cached(
+    receivers(
+        conn,
         "SELECT u.id, u.status, u.role
          FROM routes r JOIN users u ON u.id = r.user_id AND u.org_id = r.org_id
          WHERE r.org_id = ?1 AND r.kind = ?2 AND r.value = ?3
            AND (r.integration_id IS NULL OR r.integration_id = ?4)",
-    )?;
-    let rows = stmt.query_map(
         params![org.as_bytes(), kind.as_str(), value, integration.as_bytes()],
-        |r| {
-            let user = id(r, 0, UserId::from_bytes)?;
-            let status: String = r.get(1)?;
-            Ok(can_take_calls(&status, r.get(2)?)?.then_some(user))
-        },
-    )?;
-    let mut users = BTreeSet::new();
-    for row in rows {
-        users.extend(row?);
-    }
-    Ok(users.into_iter().collect())
+    )
 }
 
 /// Every active user of `org` whose role receives pops, sorted.
 fn all_receivers(conn: &Connection, org: OrgId) -> Result<Vec<UserId>, Error> {
-    let mut stmt = conn.prepare_cached("SELECT id, status, role FROM users WHERE org_id = ?1")?;
-    let rows = stmt.query_map([org.as_bytes()], |r| {
-        let user = id(r, 0, UserId::from_bytes)?;
-        let status: String = r.get(1)?;
-        Ok(can_take_calls(&status, r.get(2)?)?.then_some(user))
-    })?;
-    let mut users = BTreeSet::new();
-    for row in rows {
-        users.extend(row?);
-    }
-    Ok(users.into_iter().collect())
+    receivers(
+        conn,
+        "SELECT id, status, role FROM users WHERE org_id = ?1",
+        [org.as_bytes()],
+    )
 }
 
 /// The fallback users of `org` that can take calls, sorted.
 fn fallback_receivers(conn: &Connection, org: OrgId) -> Result<Vec<UserId>, Error> {
-    let mut stmt = conn.prepare_cached(
+    receivers(
+        conn,
         "SELECT u.id, u.status, u.role
          FROM routing_fallback_users f JOIN users u ON u.id = f.user_id AND u.org_id = f.org_id
          WHERE f.org_id = ?1",
-    )?;
-    let rows = stmt.query_map([org.as_bytes()], |r| {
+        [org.as_bytes()],
+    )
+}
+
+/// The users that `sql` (selecting a user's id, status and role) returns with `params` and that
+/// can take calls: sorted, no duplicates.
+fn receivers(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<UserId>, Error> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, |r| {
         let user = id(r, 0, UserId::from_bytes)?;
         let status: String = r.get(1)?;
         Ok(can_take_calls(&status, r.get(2)?)?.then_some(user))

@@ -86,6 +86,11 @@ impl Fixture {
         office
     }
 
+    /// Agency A and Agency B, for the tests of what one org can do to another.
+    fn two_offices(&self) -> (Office, Office) {
+        (self.office("Agency A", 10), self.office("Agency B", 30))
+    }
+
     fn route(
         &self,
         office: &Office,
@@ -304,8 +309,7 @@ fn a_route_to_someone_who_cannot_take_calls_falls_through() {
 fn routes_to_other_orgs_disabled_users_viewers_or_foreign_integrations_are_refused_and_nothing_is_written()
  {
     let f = fixture();
-    let a = f.office("Agency A", 10);
-    let b = f.office("Agency B", 30);
+    let (a, b) = f.two_offices();
     let routes_before = f.count("SELECT count(*) FROM routes");
     let audit_before = f.count("SELECT count(*) FROM audit_log");
     let add = |integration, user| {
@@ -388,34 +392,28 @@ fn routes_to_other_orgs_disabled_users_viewers_or_foreign_integrations_are_refus
 #[test]
 fn a_forged_row_naming_another_orgs_user_never_routes_a_call_there() {
     let f = fixture();
-    let a = f.office("Agency A", 10);
-    let b = f.office("Agency B", 30);
+    let (a, b) = f.two_offices();
     {
         let conn = f.store.conn();
-        let forged = conn.execute(
-            "INSERT INTO routes (id, org_id, integration_id, kind, value, user_id, created_at)
-             VALUES (?1, ?2, NULL, 'extension', '101', ?3, 0)",
-            rusqlite::params![
-                RouteId::random().as_bytes(),
-                a.org.as_bytes(),
-                b.alice.as_bytes()
-            ],
-        );
+        // A route of A's extension 101 to B's Alice.
+        let forge = || {
+            conn.execute(
+                "INSERT INTO routes (id, org_id, integration_id, kind, value, user_id, created_at)
+                 VALUES (?1, ?2, NULL, 'extension', '101', ?3, 0)",
+                rusqlite::params![
+                    RouteId::random().as_bytes(),
+                    a.org.as_bytes(),
+                    b.alice.as_bytes()
+                ],
+            )
+        };
+        let forged = forge();
         assert!(
             forged.is_err(),
             "the schema refuses a route to another org's user"
         );
         conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
-        conn.execute(
-            "INSERT INTO routes (id, org_id, integration_id, kind, value, user_id, created_at)
-             VALUES (?1, ?2, NULL, 'extension', '101', ?3, 0)",
-            rusqlite::params![
-                RouteId::random().as_bytes(),
-                a.org.as_bytes(),
-                b.alice.as_bytes()
-            ],
-        )
-        .unwrap();
+        forge().unwrap();
         conn.execute(
             "INSERT INTO routing_fallback_users (org_id, user_id) VALUES (?1, ?2)",
             rusqlite::params![a.org.as_bytes(), b.alice.as_bytes()],
@@ -445,8 +443,7 @@ fn a_forged_row_naming_another_orgs_user_never_routes_a_call_there() {
 #[test]
 fn each_change_has_its_audit_entry_and_one_org_cannot_delete_anothers_route() {
     let f = fixture();
-    let a = f.office("Agency A", 10);
-    let b = f.office("Agency B", 30);
+    let (a, b) = f.two_offices();
     let audit_count = |action: &str| {
         f.count(&format!(
             "SELECT count(*) FROM audit_log WHERE action = '{action}'"

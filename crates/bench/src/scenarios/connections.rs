@@ -17,9 +17,9 @@ use anyhow::{Context, Result};
 use futures_util::StreamExt;
 use tokio::task::JoinHandle;
 
-use super::{Bench, announce};
+use super::{Bench, start_relay};
 use crate::client::{connect, hold, source, ticket};
-use crate::relay::{OrgSpec, RelayProcess, prepare, rss_kib};
+use crate::relay::{OrgSpec, rss_kib};
 use crate::report::{Report, Row, progress, ratio};
 
 /// Tickets one agent may get a minute (the per-user API limit).
@@ -42,21 +42,17 @@ pub(super) async fn run(bench: &Bench, report: &mut Report) -> Result<()> {
         Some(dir) => dir,
         None => bench.disk_dir()?,
     };
-    announce("relay", dir.path());
     let agents = target.div_ceil(PER_AGENT);
-    let root = dir.path().to_owned();
-    let prepared = tokio::task::spawn_blocking(move || {
-        prepare(
-            &root,
-            200,
-            &[OrgSpec {
-                name: "Crowd",
-                agents,
-            }],
-        )
-    })
-    .await??;
-    let relay = RelayProcess::start(&bench.relay_bin, &prepared).await?;
+    let (relay, prepared) = start_relay(
+        bench,
+        dir.path(),
+        200,
+        vec![OrgSpec {
+            name: "Crowd",
+            agents,
+        }],
+    )
+    .await?;
     let tokens: Vec<String> = prepared
         .orgs
         .first()

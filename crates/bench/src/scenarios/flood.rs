@@ -10,9 +10,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::ingest::hammer;
-use super::{Bench, Shot, announce, paced};
+use super::{Bench, Shot, paced, start_relay};
 use crate::client::{Arrivals, Signer, connect, relay_agent, source, ticket};
-use crate::relay::{OrgSpec, RelayProcess, prepare};
+use crate::relay::OrgSpec;
 use crate::report::{Report, Row, ratio};
 use crate::stats::{Summary, ms};
 
@@ -30,26 +30,22 @@ pub(super) async fn run(bench: &Bench, report: &mut Report) -> Result<()> {
         "(d) flood isolation: org B at {rate} calls/s for {secs} s ({B_AGENTS} agents connected), without and with org A flooding from {flooders} clients; quota {quota}/min per org"
     ));
     let disk = bench.disk_dir()?;
-    announce("relay", disk.path());
-    let root = disk.path().to_owned();
-    let prepared = tokio::task::spawn_blocking(move || {
-        prepare(
-            &root,
-            quota,
-            &[
-                OrgSpec {
-                    name: "Flooder",
-                    agents: 1,
-                },
-                OrgSpec {
-                    name: "Quiet",
-                    agents: B_AGENTS,
-                },
-            ],
-        )
-    })
-    .await??;
-    let relay = RelayProcess::start(&bench.relay_bin, &prepared).await?;
+    let (relay, prepared) = start_relay(
+        bench,
+        disk.path(),
+        quota,
+        vec![
+            OrgSpec {
+                name: "Flooder",
+                agents: 1,
+            },
+            OrgSpec {
+                name: "Quiet",
+                agents: B_AGENTS,
+            },
+        ],
+    )
+    .await?;
     let (a, b) = (
         prepared.orgs.first().context("org A")?,
         prepared.orgs.get(1).context("org B")?,

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use super::{Bench, announce};
+use super::{Bench, start_relay};
 use crate::baseline::Forwarder;
 use crate::client::{Signer, post};
-use crate::relay::{OrgSpec, RelayProcess, prepare};
+use crate::relay::OrgSpec;
 use crate::report::{Report, Row, ratio};
 
 const AGENTS: usize = 10;
@@ -56,20 +56,16 @@ async fn relay_run(
     clients: usize,
     secs: u64,
 ) -> Result<(Rate, Signer)> {
-    announce("relay", dir);
-    let root = dir.to_owned();
-    let prepared = tokio::task::spawn_blocking(move || {
-        prepare(
-            &root,
-            1_000_000,
-            &[OrgSpec {
-                name: "Ingest",
-                agents: AGENTS,
-            }],
-        )
-    })
-    .await??;
-    let relay = RelayProcess::start(&bench.relay_bin, &prepared).await?;
+    let (relay, prepared) = start_relay(
+        bench,
+        dir,
+        1_000_000,
+        vec![OrgSpec {
+            name: "Ingest",
+            agents: AGENTS,
+        }],
+    )
+    .await?;
     let org = prepared.orgs.first().context("the org")?;
     let signer = Signer::new(relay.addr, &org.integration, &org.secret)?;
     let url = signer.url.clone();

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use super::{Bench, Shot, announce, paced};
+use super::{Bench, Shot, paced, start_relay};
 use crate::baseline::Forwarder;
 use crate::client::{
     Arrivals, Signer, baseline_agent, connect, next_text, relay_agent, source, ticket,
 };
-use crate::relay::{OrgSpec, PreparedOrg, RelayProcess, prepare};
+use crate::relay::{OrgSpec, PreparedOrg};
 use crate::report::{Report, Row, ratio};
 use crate::stats::{Summary, ms};
 
@@ -95,20 +95,16 @@ async fn relay_run(
     rate: u32,
     calls: u64,
 ) -> Result<((Summary, usize), Signer)> {
-    announce("relay", dir);
-    let root = dir.to_owned();
-    let prepared = tokio::task::spawn_blocking(move || {
-        prepare(
-            &root,
-            1_000_000,
-            &[OrgSpec {
-                name: "Latency",
-                agents,
-            }],
-        )
-    })
-    .await??;
-    let relay = RelayProcess::start(&bench.relay_bin, &prepared).await?;
+    let (relay, prepared) = start_relay(
+        bench,
+        dir,
+        1_000_000,
+        vec![OrgSpec {
+            name: "Latency",
+            agents,
+        }],
+    )
+    .await?;
     let org: &PreparedOrg = prepared.orgs.first().context("the org")?;
     let http = reqwest::Client::new();
     let arrivals = Arc::new(Arrivals::default());

@@ -15,6 +15,7 @@ use tempfile::TempDir;
 
 use crate::client::{Arrivals, post};
 use crate::options::Options;
+use crate::relay::{OrgSpec, Prepared, RelayProcess, prepare};
 use crate::report::{Report, progress};
 use crate::stats::Summary;
 
@@ -218,6 +219,21 @@ pub(crate) fn where_(dir: &Path) -> String {
         "disk"
     };
     format!("{fs}: {}", dir.display())
+}
+
+/// Prepares a relay in `dir` with `orgs` (see [`prepare`]) off the async threads, then starts it.
+pub(crate) async fn start_relay(
+    bench: &Bench,
+    dir: &Path,
+    per_org_per_minute: u32,
+    orgs: Vec<OrgSpec>,
+) -> Result<(RelayProcess, Prepared)> {
+    announce("relay", dir);
+    let root = dir.to_owned();
+    let prepared =
+        tokio::task::spawn_blocking(move || prepare(&root, per_org_per_minute, &orgs)).await??;
+    let relay = RelayProcess::start(&bench.relay_bin, &prepared).await?;
+    Ok((relay, prepared))
 }
 
 /// Prints where a relay runs.

@@ -124,50 +124,36 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// The default policy's first `n` ceilings: doubling from 250 ms, capped at 30 s.
+    fn default_ceilings(n: usize) -> Vec<Duration> {
+        [250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000][..n]
+            .iter()
+            .copied()
+            .map(ms)
+            .collect()
+    }
+
+    /// The default policy without jitter.
+    fn unjittered() -> Backoff {
+        Backoff::new(BackoffPolicy {
+            jitter: Jitter::None,
+            ..BackoffPolicy::default()
+        })
+    }
+
     #[test]
     fn the_ceiling_doubles_from_250_ms_and_stops_at_30_s() {
         let policy = BackoffPolicy::default();
         let ceilings: Vec<Duration> = (0..10).map(|n| policy.ceiling(n)).collect();
-        assert_eq!(
-            ceilings,
-            [
-                ms(250),
-                ms(500),
-                ms(1000),
-                ms(2000),
-                ms(4000),
-                ms(8000),
-                ms(16000),
-                ms(30000),
-                ms(30000),
-                ms(30000)
-            ],
-            "doubling, capped at max"
-        );
+        assert_eq!(ceilings, default_ceilings(10), "doubling, capped at max");
         assert_eq!(policy.ceiling(u32::MAX), ms(30_000), "no overflow, ever");
     }
 
     #[test]
     fn without_jitter_the_schedule_is_the_ceilings() {
-        let mut backoff = Backoff::new(BackoffPolicy {
-            jitter: Jitter::None,
-            ..BackoffPolicy::default()
-        });
+        let mut backoff = unjittered();
         let delays: Vec<Duration> = (0..9).map(|_| backoff.next_delay(0.3)).collect();
-        assert_eq!(
-            delays,
-            [
-                ms(250),
-                ms(500),
-                ms(1000),
-                ms(2000),
-                ms(4000),
-                ms(8000),
-                ms(16000),
-                ms(30000),
-                ms(30000)
-            ]
-        );
+        assert_eq!(delays, default_ceilings(9));
         assert_eq!(backoff.attempt(), 9, "each delay counts an attempt");
     }
 
@@ -225,10 +211,7 @@ mod tests {
 
     #[test]
     fn a_healthy_connection_resets_the_schedule_and_a_short_one_does_not() {
-        let mut backoff = Backoff::new(BackoffPolicy {
-            jitter: Jitter::None,
-            ..BackoffPolicy::default()
-        });
+        let mut backoff = unjittered();
         let t0 = Instant::now();
         assert_eq!(backoff.next_delay(0.0), ms(250));
         assert_eq!(backoff.next_delay(0.0), ms(500));
