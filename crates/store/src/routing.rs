@@ -261,11 +261,8 @@ fn receivers(
 
 fn fallback_in(conn: &Connection, org: OrgId) -> Result<Fallback, Error> {
     let kind: Option<String> = conn
-        .query_row(
-            "SELECT kind FROM routing_fallback WHERE org_id = ?1",
-            [org.as_bytes()],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT kind FROM routing_fallback WHERE org_id = ?1")?
+        .query_row([org.as_bytes()], |r| r.get(0))
         .optional()?;
     Ok(match kind.as_deref() {
         None | Some("nobody") => Fallback::Nobody,
