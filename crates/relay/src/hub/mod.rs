@@ -6,8 +6,9 @@
 //! offers it to each of the user's connections without waiting. A connection whose queue is full,
 //! or that is too far ahead of its acks, is closed with a clear code (4408) and resumes from the
 //! store; one slow laptop never holds up anyone else. Revocations from the identity service close
-//! the matching connections at once (4403). Acks are kept per session in memory: they only trim
-//! what a `resume` replays, and after a restart the client's own `after_seq` does that job.
+//! the matching connections at once (4403). Acks are kept per connected session in memory: they
+//! only trim what a `resume` replays, and after a reconnect or a restart the client's own
+//! `after_seq` does that job.
 
 mod connection;
 pub(crate) mod tickets;
@@ -149,13 +150,22 @@ impl Hub {
         Some((id, rx, control))
     }
 
+    /// Removes a connection. When it was its session's last, the session's ack goes too: the
+    /// next connection's `resume` says where it stands, and the map stays as small as the
+    /// number of connected devices.
     fn unregister(&self, user: UserId, id: u64) {
         let mut registry = self.registry();
-        if let Some(handles) = registry.by_user.get_mut(&user) {
-            handles.retain(|h| h.id != id);
-            if handles.is_empty() {
-                registry.by_user.remove(&user);
-            }
+        let Some(handles) = registry.by_user.get_mut(&user) else {
+            return;
+        };
+        let session = handles.iter().find(|h| h.id == id).map(|h| h.session);
+        handles.retain(|h| h.id != id);
+        let session_still_open = session.is_some_and(|s| handles.iter().any(|h| h.session == s));
+        if handles.is_empty() {
+            registry.by_user.remove(&user);
+        }
+        if let (Some(session), false) = (session, session_still_open) {
+            registry.acked.remove(&session);
         }
     }
 
