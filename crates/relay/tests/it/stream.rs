@@ -95,6 +95,15 @@ impl Office {
         .await
     }
 
+    /// Alice, an agent with the route `u-alice`, connected and resumed from the start.
+    async fn alice_on_her_route(&self) -> (Member, Socket) {
+        let alice = self.agent("alice@acme.example").await;
+        self.route("u-alice", &alice);
+        let mut socket = self.connect(&alice).await;
+        socket.resume(0).await;
+        (alice, socket)
+    }
+
     fn route(&self, provider_user: &str, user: &Member) {
         let new = NewRoute {
             integration: None,
@@ -329,10 +338,7 @@ async fn a_signed_ring_pops_for_the_routed_agent_only_and_never_for_another_org(
 #[tokio::test]
 async fn duplicates_and_reordered_events_make_one_pop_and_the_right_final_state() {
     let office = Office::open("").await;
-    let alice = office.agent("alice@acme.example").await;
-    office.route("u-alice", &alice);
-    let mut a = office.connect(&alice).await;
-    a.resume(0).await;
+    let (_alice, mut a) = office.alice_on_her_route().await;
 
     let user = Some("u-alice");
     let (_, first) = office.ring("call-9", CallState::Ringing, user, None).await;
@@ -363,10 +369,7 @@ async fn duplicates_and_reordered_events_make_one_pop_and_the_right_final_state(
 #[tokio::test]
 async fn after_a_crash_and_restart_the_client_resumes_with_nothing_lost_and_nothing_twice() {
     let office = Office::open("").await;
-    let alice = office.agent("alice@acme.example").await;
-    office.route("u-alice", &alice);
-    let mut a = office.connect(&alice).await;
-    a.resume(0).await;
+    let (alice, mut a) = office.alice_on_her_route().await;
     office
         .ring("call-1", CallState::Ringing, Some("u-alice"), None)
         .await;
@@ -571,10 +574,7 @@ impl Lookup for OneCaller {
 #[tokio::test]
 async fn with_an_ams_the_pop_says_pending_then_an_update_carries_the_match() {
     let office = Office::open_with("", Some(Arc::new(OneCaller))).await;
-    let alice = office.agent("alice@acme.example").await;
-    office.route("u-alice", &alice);
-    let mut a = office.connect(&alice).await;
-    a.resume(0).await;
+    let (_alice, mut a) = office.alice_on_her_route().await;
     office
         .ring("call-1", CallState::Ringing, Some("u-alice"), None)
         .await;
@@ -692,10 +692,7 @@ async fn after_a_restart_a_long_acked_history_does_not_count_as_falling_behind()
 #[tokio::test]
 async fn a_long_note_fits_through_the_small_read_buffer_but_an_oversized_message_closes() {
     let office = Office::open("").await;
-    let alice = office.agent("alice@acme.example").await;
-    office.route("u-alice", &alice);
-    let mut a = office.connect(&alice).await;
-    a.resume(0).await;
+    let (_alice, mut a) = office.alice_on_her_route().await;
     let call_id = ringside_core::CallId::random().to_string();
     a.send(json!({"type": "note", "call_id": call_id, "text": "n".repeat(20_000)}))
         .await;
