@@ -16,7 +16,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::event::{Number, Routing, wipe};
-use crate::fields::{epoch_auto, epoch_ms, id_or_string, pii_list, pii_string};
+use crate::fields::{self, epoch_auto, epoch_ms, id_or_string, pii_list, pii_string};
 use crate::{
     CallEvent, CallState, Direction, Outcome, ProviderError, ProviderKind, ProviderSecret, Request,
     SmsEvent, WebhookEvent, jwt,
@@ -41,6 +41,23 @@ struct Party {
     phone_number: Option<Pii<String>>,
     #[serde(deserialize_with = "id_or_string")]
     extension: Option<String>,
+}
+
+impl Party {
+    /// Routing to this party (the agent side): its id when it is a user (or untyped), its
+    /// extension, and the agency's number.
+    fn routing(self, dialed_number: Option<Number>) -> Routing {
+        Routing {
+            provider_user_id: self
+                .kind
+                .as_deref()
+                .is_none_or(|kind| kind == "user")
+                .then_some(self.id)
+                .flatten(),
+            extension: self.extension,
+            dialed_number,
+        }
+    }
 }
 
 /// The fields of a call or SMS event we use; everything else is skipped unread.
@@ -166,9 +183,7 @@ fn parse_call(payload: Payload) -> Result<Outcome, ProviderError> {
             reason: "a Dialpad call state we do not use",
         });
     };
-    let direction = direction
-        .as_deref()
-        .map_or(Direction::Unknown, Direction::parse);
+    let direction = fields::direction(direction.as_deref());
     let external = Number::from_pii(external_number.as_ref());
     let internal = Number::from_pii(internal_number.as_ref());
     let (from, to) = match direction {
@@ -179,7 +194,6 @@ fn parse_call(payload: Payload) -> Result<Outcome, ProviderError> {
     let stamp = occurred_at.map_or_else(String::new, |t| {
         (t.unix_timestamp_nanos() / 1_000_000).to_string()
     });
-    let target = target.unwrap_or_default();
     let parent_call_id = master_call_id.filter(|master| *master != call_id);
     Ok(Outcome::Event(WebhookEvent::Call(CallEvent {
         provider: ProviderKind::Dialpad,
@@ -192,16 +206,7 @@ fn parse_call(payload: Payload) -> Result<Outcome, ProviderError> {
         from,
         to,
         contact_name: contact.and_then(|c| c.name),
-        routing: Routing {
-            provider_user_id: target
-                .kind
-                .as_deref()
-                .is_none_or(|kind| kind == "user")
-                .then_some(target.id)
-                .flatten(),
-            extension: target.extension,
-            dialed_number: internal,
-        },
+        routing: target.unwrap_or_default().routing(internal),
         occurred_at,
     })))
 }
@@ -229,9 +234,7 @@ fn parse_sms(payload: Payload) -> Result<Outcome, ProviderError> {
         provider: ProviderKind::Dialpad,
         event_id: format!("{message_id}:{status}"),
         message_id,
-        direction: direction
-            .as_deref()
-            .map_or(Direction::Unknown, Direction::parse),
+        direction: fields::direction(direction.as_deref()),
         from: Number::from_pii(from_number.as_ref()),
         to: to_number
             .iter()
@@ -239,16 +242,7 @@ fn parse_sms(payload: Payload) -> Result<Outcome, ProviderError> {
             .collect(),
         text,
         contact_name: contact.and_then(|c| c.name),
-        routing: Routing {
-            provider_user_id: target
-                .kind
-                .as_deref()
-                .is_none_or(|kind| kind == "user")
-                .then_some(target.id)
-                .flatten(),
-            extension: target.extension,
-            dialed_number: dialed,
-        },
+        routing: target.routing(dialed),
         occurred_at: created_date,
     })))
 }

@@ -114,6 +114,30 @@ pub struct Routing {
     pub dialed_number: Option<Number>,
 }
 
+impl Routing {
+    /// Routing by the agency's number alone.
+    pub(crate) fn by_number(dialed_number: Option<Number>) -> Self {
+        Self {
+            dialed_number,
+            ..Self::default()
+        }
+    }
+
+    /// Routing by the agency's side of a call: the called number on inbound (and unknown) calls,
+    /// the calling one on outbound calls.
+    pub(crate) fn by_call_numbers(
+        direction: Direction,
+        from: Option<&Number>,
+        to: Option<&Number>,
+    ) -> Self {
+        let dialed = match direction {
+            Direction::Outbound => from,
+            Direction::Inbound | Direction::Unknown => to,
+        };
+        Self::by_number(dialed.cloned())
+    }
+}
+
 /// One state change of one call.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CallEvent {
@@ -184,6 +208,33 @@ pub struct SmsEvent {
     /// When the provider says it happened.
     #[serde(with = "time::serde::rfc3339::option")]
     pub occurred_at: Option<OffsetDateTime>,
+}
+
+impl SmsEvent {
+    /// An inbound message to (at most) one number, routed by that number: what the form-posting
+    /// providers (Twilio, Vonage's Messages and SMS APIs) send.
+    pub(crate) fn inbound_to_one(
+        provider: ProviderKind,
+        event_id: String,
+        message_id: String,
+        from: Option<Number>,
+        to: Option<Number>,
+        text: Option<Pii<String>>,
+        occurred_at: Option<OffsetDateTime>,
+    ) -> Self {
+        Self {
+            provider,
+            event_id,
+            message_id,
+            direction: Direction::Inbound,
+            from,
+            routing: Routing::by_number(to.clone()),
+            to: to.into_iter().collect(),
+            text,
+            contact_name: None,
+            occurred_at,
+        }
+    }
 }
 
 /// Zeroizes a buffer that held personal data once we are done with it.

@@ -8,7 +8,7 @@ use ringside_core::Pii;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::ProviderError;
+use crate::{Direction, ProviderError};
 
 /// The longest id we keep (call ids, user ids, message ids).
 const MAX_ID_LEN: usize = 256;
@@ -84,6 +84,11 @@ pub(crate) fn from_epoch_s(s: i64) -> Option<OffsetDateTime> {
 /// An RFC 3339 time; `None` when it is not one.
 pub(crate) fn rfc3339(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// A direction field; `Unknown` when absent.
+pub(crate) fn direction(text: Option<&str>) -> Direction {
+    text.map_or(Direction::Unknown, Direction::parse)
 }
 
 /// Deserializes an optional personal string straight into its wrapper.

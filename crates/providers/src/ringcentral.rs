@@ -22,7 +22,7 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use crate::event::{Number, Routing};
-use crate::fields::{clean_id, id_or_string, pii_string, rfc3339};
+use crate::fields::{self, clean_id, id_or_string, pii_string, rfc3339};
 use crate::{
     CallEvent, CallState, Direction, Outcome, ProviderError, ProviderKind, ProviderSecret, Request,
     SmsEvent, WebhookEvent,
@@ -265,10 +265,7 @@ fn parse_session(
                 what: "the RingCentral session has no id",
             })?;
     let parent_call_id = session_id.filter(|s| *s != call_id);
-    let direction = party
-        .direction
-        .as_deref()
-        .map_or(Direction::Unknown, Direction::parse);
+    let direction = fields::direction(party.direction.as_deref());
     let from = party.from.unwrap_or_default();
     let to = party.to.unwrap_or_default();
     let (contact, agent) = match direction {
@@ -323,9 +320,7 @@ fn parse_sms(
         provider: ProviderKind::Ringcentral,
         event_id,
         message_id,
-        direction: direction
-            .as_deref()
-            .map_or(Direction::Unknown, Direction::parse),
+        direction: fields::direction(direction.as_deref()),
         from: Number::from_pii(from.phone_number.as_ref()),
         to: to
             .iter()

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::event::{Number, Routing};
-use crate::fields::{clean_id, id_or_string, pii_list, pii_string, rfc3339};
+use crate::fields::{clean_id, direction, id_or_string, pii_list, pii_string, rfc3339};
 use crate::{
     CallEvent, CallState, Direction, Outcome, ProviderError, ProviderKind, ProviderSecret, Request,
     SmsEvent, WebhookEvent, jwt,
@@ -203,10 +203,7 @@ fn parse(id: &str, body: &[u8]) -> Result<Outcome, ProviderError> {
     let kind = envelope.kind.unwrap_or_default();
     let data = envelope.data.unwrap_or_default();
     let occurred_at = envelope.timestamp.as_deref().and_then(rfc3339);
-    let direction = data
-        .direction
-        .as_deref()
-        .map_or(Direction::Unknown, Direction::parse);
+    let direction = direction(data.direction.as_deref());
     let routing = Routing {
         provider_user_id: data.user_id,
         extension: data.extension,

@@ -21,10 +21,10 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::event::{Number, Routing};
-use crate::fields::{Params, clean_id};
+use crate::fields::{Params, clean_id, direction};
 use crate::{
-    CallEvent, CallState, Direction, Outcome, ProviderError, ProviderKind, ProviderSecret, Request,
-    SmsEvent, WebhookEvent,
+    CallEvent, CallState, Outcome, ProviderError, ProviderKind, ProviderSecret, Request, SmsEvent,
+    WebhookEvent,
 };
 
 /// The signature header.
@@ -167,15 +167,10 @@ fn parse(fields: &Params, idempotency: Option<String>) -> Result<Outcome, Provid
                 reason: "a Twilio call status we do not use",
             });
         };
-        let direction = fields
-            .get("Direction")
-            .map_or(Direction::Unknown, Direction::parse);
+        let direction = direction(fields.get("Direction"));
         let from = fields.get("From").and_then(Number::parse);
         let to = fields.get("To").and_then(Number::parse);
-        let dialed = match direction {
-            Direction::Outbound => from.clone(),
-            Direction::Inbound | Direction::Unknown => to.clone(),
-        };
+        let routing = Routing::by_call_numbers(direction, from.as_ref(), to.as_ref());
         return Ok(Outcome::Event(WebhookEvent::Call(CallEvent {
             provider: ProviderKind::Twilio,
             event_id: idempotency.unwrap_or_else(|| format!("{call_id}:{status}")),
@@ -187,10 +182,7 @@ fn parse(fields: &Params, idempotency: Option<String>) -> Result<Outcome, Provid
             from,
             to,
             contact_name: fields.pii("CallerName"),
-            routing: Routing {
-                dialed_number: dialed,
-                ..Routing::default()
-            },
+            routing,
             occurred_at: fields.get("Timestamp").and_then(|t| {
                 time::OffsetDateTime::parse(
                     t.trim(),
@@ -206,30 +198,19 @@ fn parse(fields: &Params, idempotency: Option<String>) -> Result<Outcome, Provid
                 reason: "a Twilio message status callback",
             });
         }
-        let to: Vec<Number> = fields
-            .get("To")
-            .and_then(Number::parse)
-            .into_iter()
-            .collect();
         let status = fields
             .get("SmsStatus")
             .unwrap_or("received")
             .to_ascii_lowercase();
-        return Ok(Outcome::Event(WebhookEvent::Sms(SmsEvent {
-            provider: ProviderKind::Twilio,
-            event_id: idempotency.unwrap_or_else(|| format!("{message_id}:{status}")),
+        return Ok(Outcome::Event(WebhookEvent::Sms(SmsEvent::inbound_to_one(
+            ProviderKind::Twilio,
+            idempotency.unwrap_or_else(|| format!("{message_id}:{status}")),
             message_id,
-            direction: Direction::Inbound,
-            from: fields.get("From").and_then(Number::parse),
-            routing: Routing {
-                dialed_number: to.first().cloned(),
-                ..Routing::default()
-            },
-            to,
-            text: fields.pii("Body"),
-            contact_name: None,
-            occurred_at: None,
-        })));
+            fields.get("From").and_then(Number::parse),
+            fields.get("To").and_then(Number::parse),
+            fields.pii("Body"),
+            None,
+        ))));
     }
     Ok(Outcome::Ignored {
         reason: "a Twilio webhook that is neither a call nor a message",

@@ -27,7 +27,7 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 use crate::event::{Number, Routing, wipe};
-use crate::fields::{Params, base64_any, clean_id, id_or_string, pii_string, rfc3339};
+use crate::fields::{Params, base64_any, clean_id, direction, id_or_string, pii_string, rfc3339};
 use crate::{
     CallEvent, CallState, Direction, Outcome, ProviderError, ProviderKind, ProviderSecret,
     ProviderSettings, Request, SmsEvent, WebhookEvent, jwt,
@@ -171,15 +171,10 @@ fn voice_event(params: &Params) -> Result<Outcome, ProviderError> {
     let call_id = params.id("uuid").ok_or(ProviderError::Unprocessable {
         what: "the Vonage Voice event has no uuid",
     })?;
-    let direction = params
-        .get("direction")
-        .map_or(Direction::Unknown, Direction::parse);
+    let direction = direction(params.get("direction"));
     let from = params.get("from").and_then(Number::parse);
     let to = params.get("to").and_then(Number::parse);
-    let dialed = match direction {
-        Direction::Outbound => from.clone(),
-        Direction::Inbound | Direction::Unknown => to.clone(),
-    };
+    let routing = Routing::by_call_numbers(direction, from.as_ref(), to.as_ref());
     Ok(Outcome::Event(WebhookEvent::Call(CallEvent {
         provider: ProviderKind::Vonage,
         event_id: format!("{call_id}:{status}"),
@@ -191,10 +186,7 @@ fn voice_event(params: &Params) -> Result<Outcome, ProviderError> {
         from,
         to,
         contact_name: None,
-        routing: Routing {
-            dialed_number: dialed,
-            ..Routing::default()
-        },
+        routing,
         occurred_at: params.get("timestamp").and_then(rfc3339),
     })))
 }
@@ -210,26 +202,12 @@ fn message(params: &Params) -> Outcome {
             reason: "a Vonage message status, not a message",
         };
     }
-    let to: Vec<Number> = params
-        .get("to")
-        .and_then(Number::parse)
-        .into_iter()
-        .collect();
-    Outcome::Event(WebhookEvent::Sms(SmsEvent {
-        provider: ProviderKind::Vonage,
-        event_id: message_id.clone(),
+    inbound_message(
+        params,
         message_id,
-        direction: Direction::Inbound,
-        from: params.get("from").and_then(Number::parse),
-        routing: Routing {
-            dialed_number: to.first().cloned(),
-            ..Routing::default()
-        },
-        to,
-        text: params.pii("text"),
-        contact_name: None,
-        occurred_at: params.get("timestamp").and_then(rfc3339),
-    }))
+        "from",
+        params.get("timestamp").and_then(rfc3339),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,11 +304,6 @@ fn sms_event(params: &Params) -> Outcome {
             reason: "a Vonage SMS API callback that is not an inbound message",
         };
     };
-    let to: Vec<Number> = params
-        .get("to")
-        .and_then(Number::parse)
-        .into_iter()
-        .collect();
     let occurred_at = params
         .get("message-timestamp")
         .and_then(|text| {
@@ -341,21 +314,26 @@ fn sms_event(params: &Params) -> Outcome {
             .ok()
         })
         .map(time::PrimitiveDateTime::assume_utc);
-    Outcome::Event(WebhookEvent::Sms(SmsEvent {
-        provider: ProviderKind::Vonage,
-        event_id: message_id.clone(),
+    inbound_message(params, message_id, "msisdn", occurred_at)
+}
+
+/// An inbound message (Messages or SMS API): `to` and `text`, the sender in `from_field`; the
+/// message id is its dedupe identity.
+fn inbound_message(
+    params: &Params,
+    message_id: String,
+    from_field: &str,
+    occurred_at: Option<OffsetDateTime>,
+) -> Outcome {
+    Outcome::Event(WebhookEvent::Sms(SmsEvent::inbound_to_one(
+        ProviderKind::Vonage,
+        message_id.clone(),
         message_id,
-        direction: Direction::Inbound,
-        from: params.get("msisdn").and_then(Number::parse),
-        routing: Routing {
-            dialed_number: to.first().cloned(),
-            ..Routing::default()
-        },
-        to,
-        text: params.pii("text"),
-        contact_name: None,
+        params.get(from_field).and_then(Number::parse),
+        params.get("to").and_then(Number::parse),
+        params.pii("text"),
         occurred_at,
-    }))
+    )))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -434,10 +412,7 @@ fn vis(secret: &ProviderSecret, body: &[u8], signature: &str) -> Result<Outcome,
             reason: "a VIS notification without an event",
         });
     };
-    let direction = event
-        .direction
-        .as_deref()
-        .map_or(Direction::Unknown, Direction::parse);
+    let direction = direction(event.direction.as_deref());
     let provider_state =
         event
             .state
