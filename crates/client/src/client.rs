@@ -101,16 +101,8 @@ impl Client {
         &self,
         request: &SecondFactorRequest,
     ) -> Result<Session, ClientError> {
-        let tokens = self
-            .call_json(
-                Method::POST,
-                "/v1/auth/second-factor",
-                None,
-                Some(request),
-                200,
-            )
-            .await?;
-        Ok(self.resume(tokens))
+        self.post_for_session("/v1/auth/second-factor", request, 200)
+            .await
     }
 
     /// `POST /v1/invitations/accept`: joins the organisation and signs in.
@@ -118,14 +110,20 @@ impl Client {
         &self,
         request: &AcceptInvitationRequest,
     ) -> Result<Session, ClientError> {
+        self.post_for_session("/v1/invitations/accept", request, 201)
+            .await
+    }
+
+    /// `POST`s a request that issues a token pair (no bearer: it is how a session starts) and
+    /// answers the session on those tokens.
+    async fn post_for_session(
+        &self,
+        path: &str,
+        request: &(impl Serialize + Sync),
+        expect: u16,
+    ) -> Result<Session, ClientError> {
         let tokens = self
-            .call_json(
-                Method::POST,
-                "/v1/invitations/accept",
-                None,
-                Some(request),
-                201,
-            )
+            .call_json(Method::POST, path, None, Some(request), expect)
             .await?;
         Ok(self.resume(tokens))
     }
