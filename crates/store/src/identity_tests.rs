@@ -172,7 +172,24 @@ impl Fixture {
         id
     }
 
-    fn audit_count(&self) -> u32 {
+    /// Asserts that no marker is readable (in any case) in the database file or its WAL.
+    pub(crate) fn assert_sealed(&self, markers: &[&str]) {
+        let mut bytes = std::fs::read(self.store.path()).unwrap();
+        if let Ok(more) = std::fs::read(self.store.path().with_extension("db-wal")) {
+            bytes.extend(more);
+        }
+        assert!(bytes.len() > 4096, "read the real file and its WAL");
+        for marker in markers {
+            assert!(
+                !bytes
+                    .windows(marker.len())
+                    .any(|w| w.eq_ignore_ascii_case(marker.as_bytes())),
+                "{marker:?} is readable in the database file"
+            );
+        }
+    }
+
+    pub(crate) fn audit_count(&self) -> u32 {
         self.store
             .conn()
             .query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))
@@ -208,26 +225,13 @@ fn emails_names_and_device_names_are_sealed_in_the_database_file() {
     );
     assert_eq!(profile.display_name.expose(), name);
 
-    let mut bytes = std::fs::read(f.store.path()).unwrap();
-    let wal = f.store.path().with_extension("db-wal");
-    if let Ok(more) = std::fs::read(&wal) {
-        bytes.extend(more);
-    }
-    assert!(bytes.len() > 4096, "read the real file and its WAL");
-    for marker in [
+    f.assert_sealed(&[
         email,
         "zebulon",
         "Quartermaine",
         device,
         "totp-secret-marker",
-    ] {
-        assert!(
-            !bytes
-                .windows(marker.len())
-                .any(|w| w.eq_ignore_ascii_case(marker.as_bytes())),
-            "{marker:?} is readable in the database file"
-        );
-    }
+    ]);
 }
 
 #[test]

@@ -4,28 +4,13 @@
 
 use ringside_core::wire::Actor;
 use ringside_core::{IntegrationId, OrgId};
-use ringside_vault::{MasterKey, MasterKeyVersion, MasterKeyring, OrgKeyring};
+use ringside_vault::OrgKeyring;
 
-use crate::test_support::store;
-use crate::{AuditContext, AuditEntry, Error, NewIntegration, Store};
+use crate::identity_tests::{Fixture, fixture};
+use crate::{AuditEntry, Error, NewIntegration};
 
 const NOW: i64 = 1_795_424_400; // 2026-11-23 09:00 UTC
 const SECRET: &str = "whsec_integration-secret-marker-7f3a";
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    store: Store,
-    masters: MasterKeyring,
-}
-
-fn fixture() -> Fixture {
-    let (dir, store) = store();
-    Fixture {
-        _dir: dir,
-        store,
-        masters: MasterKeyring::single(MasterKey::generate(MasterKeyVersion::FIRST)),
-    }
-}
 
 fn audit(action: &'static str, org: OrgId, id: IntegrationId) -> AuditEntry {
     AuditEntry::new(Actor::system("test"), action, "integration")
@@ -33,37 +18,26 @@ fn audit(action: &'static str, org: OrgId, id: IntegrationId) -> AuditEntry {
         .resource(id)
 }
 
-impl Fixture {
-    fn org(&self, name: &str) -> (OrgId, OrgKeyring) {
-        let org = self
-            .store
-            .create_org(name, &self.masters, &AuditContext::system("test"))
-            .unwrap();
-        let keys = self.store.org_keyring(org.id, &self.masters).unwrap();
-        (org.id, keys)
+/// A new integration of `org` with `provider` and `label`, under a fresh id.
+fn new_integration(org: OrgId, provider: &str, label: &str) -> NewIntegration {
+    NewIntegration {
+        id: IntegrationId::random(),
+        org,
+        provider: provider.to_owned(),
+        settings: "{}".to_owned(),
+        label: label.to_owned(),
+        created_at: NOW,
     }
+}
 
+impl Fixture {
     fn create(&self, org: OrgId, keys: &OrgKeyring, provider: &str, secret: &str) -> IntegrationId {
-        let id = IntegrationId::random();
-        let new = NewIntegration {
-            id,
-            org,
-            provider: provider.to_owned(),
-            settings: "{}".to_owned(),
-            label: "Main line".to_owned(),
-            created_at: NOW,
-        };
+        let new = new_integration(org, provider, "Main line");
+        let id = new.id;
         self.store
             .create_integration(&new, secret, keys, &audit("integration.create", org, id))
             .unwrap();
         id
-    }
-
-    fn audit_count(&self) -> u32 {
-        self.store
-            .conn()
-            .query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))
-            .unwrap()
     }
 }
 
@@ -90,19 +64,7 @@ fn the_provider_secret_is_sealed_in_the_database_file_and_opens_for_the_webhook(
         "Debug never shows the secret"
     );
 
-    let mut bytes = std::fs::read(f.store.path()).unwrap();
-    if let Ok(more) = std::fs::read(f.store.path().with_extension("db-wal")) {
-        bytes.extend(more);
-    }
-    assert!(bytes.len() > 4096, "read the real file and its WAL");
-    for marker in [SECRET, "integration-secret-marker"] {
-        assert!(
-            !bytes
-                .windows(marker.len())
-                .any(|w| w.eq_ignore_ascii_case(marker.as_bytes())),
-            "{marker:?} is readable in the database file"
-        );
-    }
+    f.assert_sealed(&[SECRET, "integration-secret-marker"]);
 }
 
 #[test]
@@ -209,15 +171,8 @@ fn an_unknown_provider_or_a_long_label_is_refused_by_the_schema() {
     let f = fixture();
     let (org, keys) = f.org("Acme");
     for (provider, label) in [("skype", "ok"), ("dialpad", &*"x".repeat(65))] {
-        let id = IntegrationId::random();
-        let new = NewIntegration {
-            id,
-            org,
-            provider: provider.to_owned(),
-            settings: "{}".to_owned(),
-            label: label.to_owned(),
-            created_at: NOW,
-        };
+        let new = new_integration(org, provider, label);
+        let id = new.id;
         assert!(
             f.store
                 .create_integration(&new, SECRET, &keys, &audit("integration.create", org, id))
