@@ -14,7 +14,7 @@ use std::time::Duration;
 use ringside_core::wire::{Direction, MatchState, ServerMessage};
 use ringside_core::{IntegrationId, OrgId, PhoneNumber, Pii, PopId, UserId};
 use ringside_providers::{CallEvent, Number, Routing, SmsEvent, WebhookEvent};
-use ringside_store::{CallUpdate, Event, Expired, InboundEvent, NewSms, RouteQuery, Store};
+use ringside_store::{CallUpdate, Expired, InboundEvent, NewSms, RouteQuery, Store};
 use ringside_vault::OrgKeyring;
 
 use crate::Error;
@@ -25,12 +25,21 @@ use crate::state::AppState;
 /// How often the sweeper looks for expired pops.
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
 
-/// What applying an event leaves to do once its transaction is committed: push its stream
-/// events, and look its caller up in the AMS for its new pops.
+/// What applying an event leaves to do once its transaction is committed: look its caller up in
+/// the AMS for its new pops. (Its stream events were pushed at the commit, by the store's
+/// listener — see [`connect_hub`].)
 #[derive(Debug)]
 pub(crate) struct FollowUp {
-    events: Vec<Event>,
     lookup: Option<LookupJob>,
+}
+
+/// Sends the store's committed stream events to the hub. The store calls this while it still
+/// holds its connection, right after the commit that took their `seq`s, so every user's events
+/// reach the hub in `seq` order whichever task made them — a webhook, an AMS answer, a
+/// dismissal, the sweeper, the hourly hygiene pass.
+pub(crate) fn connect_hub(state: &AppState) {
+    let hub = Arc::clone(state.hub());
+    state.store().on_events(move |events| hub.publish(events));
 }
 
 #[derive(Debug)]
@@ -93,15 +102,11 @@ pub(crate) fn apply_call(
         }),
         _ => None,
     };
-    Ok(Some(FollowUp {
-        events: outcome.events,
-        lookup,
-    }))
+    Ok(Some(FollowUp { lookup }))
 }
 
-/// Pushes what a committed event produced and starts its AMS lookup (call from the runtime).
+/// Starts a committed event's AMS lookup (call from the runtime).
 pub(crate) fn follow_up(state: &AppState, follow_up: FollowUp) {
-    state.hub().publish(&follow_up.events);
     if let Some(job) = follow_up.lookup {
         tokio::spawn(look_up(state.clone(), job));
     }
@@ -162,10 +167,7 @@ pub(crate) fn apply_sms(
     };
     Ok(store
         .accept_sms_event(&inbound, &new, &targets, keys)?
-        .map(|events| FollowUp {
-            events,
-            lookup: None,
-        }))
+        .map(|_| FollowUp { lookup: None }))
 }
 
 /// Runs the AMS lookup for a call's new pops (one lookup, however many agents), bounded by the
@@ -179,19 +181,15 @@ async fn look_up(state: AppState, job: LookupJob) {
             reason: "timeout".to_owned(),
         });
     let store = Arc::clone(state.store());
-    let events = blocking(move || {
-        let mut events = Vec::new();
+    let stored = blocking(move || {
         for pop in pops {
-            if let Some(event) = store.update_pop_match(org, pop, &found, &keys)? {
-                events.push(event);
-            }
+            store.update_pop_match(org, pop, &found, &keys)?;
         }
-        Ok(events)
+        Ok(())
     })
     .await;
-    match events {
-        Ok(events) => state.hub().publish(&events),
-        Err(err) => tracing::error!(%org, error = %err, "storing the AMS match failed"),
+    if let Err(err) = stored {
+        tracing::error!(%org, error = %err, "storing the AMS match failed");
     }
 }
 
@@ -223,10 +221,8 @@ pub(crate) async fn dismiss(state: &AppState, who: Connection, pop: PopId) {
         Ok(store.dismiss_pop(who.org, who.user, pop, &keys)?)
     })
     .await;
-    match dismissed {
-        Ok(Some(event)) => state.hub().publish(&[event]),
-        Ok(None) => {}
-        Err(err) => tracing::error!(user = %who.user, error = %err, "dismissing a pop failed"),
+    if let Err(err) = dismissed {
+        tracing::error!(user = %who.user, error = %err, "dismissing a pop failed");
     }
 }
 
@@ -240,7 +236,11 @@ pub(crate) async fn sweep(state: AppState) {
         let auth = state.auth().clone();
         let swept = blocking(move || expire_pops(&store, &auth)).await;
         match swept {
-            Ok(expired) => state.hub().publish(&expired.events),
+            Ok(expired) if expired.orgs_skipped > 0 => tracing::warn!(
+                orgs = expired.orgs_skipped,
+                "pops of organisations whose keys could not be opened wait for the next pass"
+            ),
+            Ok(_) => {}
             Err(err) => tracing::error!(error = %err, "expiring pops failed"),
         }
     }

@@ -187,12 +187,7 @@ fn open(config: &Config, seams: Seams) -> Result<AppState, Error> {
         webhooks_per_org_per_minute: NonZeroU32::new(config.webhooks_per_org_per_minute)
             .unwrap_or(NonZeroU32::MIN),
     };
-    Ok(AppState::new(
-        store,
-        keyring,
-        auth,
-        &clock,
-        settings,
-        seams.lookup,
-    ))
+    let state = AppState::new(store, keyring, auth, &clock, settings, seams.lookup);
+    crate::pipeline::connect_hub(&state);
+    Ok(state)
 }

@@ -36,8 +36,10 @@ CREATE TABLE call_legs (
     PRIMARY KEY (call_id, leg_key)
 ) STRICT, WITHOUT ROWID;
 
--- `pops`: one call shown to one user (all of that user's devices). Deleted 5 minutes after it was
--- made, with every stream event that carried it.
+-- `pops`: one call shown to one user (all of that user's devices), at most once per call and user.
+-- 5 minutes after it was made it expires: every stream event that carried it is deleted and
+-- `expired_at` set; the row itself (ids and times, no personal data) stays, so the same call
+-- never pops the same user twice.
 CREATE TABLE pops (
     id              BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
     org_id          BLOB NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
@@ -46,10 +48,11 @@ CREATE TABLE pops (
     created_at      INTEGER NOT NULL,
     expires_at      INTEGER NOT NULL,
     dismissed_at    INTEGER,
+    expired_at      INTEGER,
     UNIQUE (call_id, user_id)
 ) STRICT;
 
-CREATE INDEX pops_by_expiry ON pops (expires_at);
+CREATE INDEX pops_by_expiry ON pops (expires_at) WHERE expired_at IS NULL;
 
 -- `stream_cursors`: the last `seq` given to each user; it only grows, across restarts.
 CREATE TABLE stream_cursors (

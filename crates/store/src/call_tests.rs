@@ -369,3 +369,58 @@ fn pops_expire_after_five_minutes_and_numbers_at_the_pii_cap() {
         "the call itself (no personal data) stays for the metrics"
     );
 }
+
+#[test]
+fn a_call_pops_each_user_once_even_after_the_pop_expired_and_later_events_route_elsewhere() {
+    let clock = ringside_core::FakeClock::new(time::macros::datetime!(2026-11-23 09:00 UTC));
+    let l = line_on(fixture_at(clock.clone()));
+    let other =
+        l.f.user(l.org, &l.keys, 5, Role::Agent, "d@acme.example", "Di Agent");
+    let rang = l
+        .send("o1", "CA7", "CA7", CallState::Ringing, &[l.agent])
+        .unwrap();
+    assert_eq!(rang.new_pops.len(), 1);
+    let answered = l
+        .send("o2", "CA7", "CA7", CallState::Answered, &[l.agent, other])
+        .unwrap();
+    assert!(
+        answered.new_pops.is_empty(),
+        "an answer routed elsewhere pops nobody"
+    );
+
+    clock.advance(std::time::Duration::from_secs(6 * 60));
+    let keyring = |_| Ok(std::sync::Arc::clone(&l.keys));
+    assert_eq!(l.f.store.expire_stream(keyring).unwrap().events.len(), 1);
+    let moved = l
+        .send("o3", "CA7", "CA7", CallState::Transferred, &[l.agent])
+        .unwrap();
+    assert!(
+        moved.new_pops.is_empty(),
+        "the expired pop is not made again"
+    );
+    assert!(
+        moved.events.is_empty(),
+        "and an expired pop gets no call_state"
+    );
+    assert!(
+        l.f.store.expire_stream(keyring).unwrap().events.is_empty(),
+        "a pop expires once"
+    );
+}
+
+#[test]
+fn a_leg_whose_last_word_is_transferred_lets_the_call_end_with_the_next_leg() {
+    let l = line();
+    l.send("p1", "M2", "L1", CallState::Ringing, &[l.agent])
+        .unwrap();
+    l.send("p2", "M2", "L1", CallState::Answered, &[]).unwrap();
+    l.send("p3", "M2", "L1", CallState::Transferred, &[])
+        .unwrap();
+    l.send("p4", "M2", "L2", CallState::Answered, &[]).unwrap();
+    let done = l.send("p5", "M2", "L2", CallState::Ended, &[]).unwrap();
+    assert_eq!(
+        done.state,
+        CallState::Ended,
+        "no ended event for L1 ever comes"
+    );
+}

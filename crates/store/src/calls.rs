@@ -80,8 +80,12 @@ pub fn advances(current: CallState, next: CallState) -> bool {
 }
 
 /// The call's state after one of its legs moved to `event`, given every leg's state afterwards.
-/// The call ends when its last live leg does; an answered call that "misses" on its last leg
-/// (a transfer target that did not pick up) ended, it was not missed.
+///
+/// The call is over when no leg is live: each has ended, or was transferred away (for Dialpad
+/// and RingCentral "transferred" is a leg's last word), and at least one really ended. How it
+/// ended depends on the set of legs, never on which event came last, so reordering cannot change
+/// it: answered (or any leg ended after talking) is `ended`; otherwise `voicemail` if a leg went
+/// there; otherwise `missed`.
 pub fn call_state(
     current: CallState,
     legs: &[CallState],
@@ -91,15 +95,14 @@ pub fn call_state(
     if current.is_final() {
         return current;
     }
-    if legs.iter().all(|s| s.is_final()) {
-        let last = if event.is_final() {
-            event
-        } else {
+    let done = |s: &CallState| s.is_final() || *s == CallState::Transferred;
+    if legs.iter().all(done) && legs.iter().any(|s| s.is_final()) {
+        return if answered || legs.contains(&CallState::Ended) {
             CallState::Ended
-        };
-        return match last {
-            CallState::Missed if answered => CallState::Ended,
-            other => other,
+        } else if legs.contains(&CallState::Voicemail) {
+            CallState::Voicemail
+        } else {
+            CallState::Missed
         };
     }
     if !event.is_final() && advances(current, event) {
@@ -133,11 +136,14 @@ impl Store {
     ) -> Result<CallOutcome, Error> {
         check_keys(keys, update.org)?;
         let now = self.now();
-        self.write(|tx| {
-            let outcome = apply(tx, update, keys, now)?;
-            persist_seal_counts(tx, keys)?;
-            Ok(outcome)
-        })
+        self.write_publishing(
+            |tx| {
+                let outcome = apply(tx, update, keys, now)?;
+                persist_seal_counts(tx, keys)?;
+                Ok(outcome)
+            },
+            |outcome| &outcome.events,
+        )
     }
 
     /// The client's number of `call`, while it is still held (until the AMS sync or the cap).
@@ -223,7 +229,23 @@ pub(crate) fn apply(
         })
         .optional()?;
     let (call, before, was_answered) = match existing {
-        Some(found) => found,
+        Some(found) => {
+            if let Some(number) = update.number {
+                // The first events may not have carried it (a withheld leg, a provider that
+                // sends it late): keep it once it comes, for the AMS sync.
+                let sealed = NUMBER.seal(
+                    keys,
+                    update.org,
+                    found.0.as_bytes(),
+                    number.expose().e164().as_bytes(),
+                )?;
+                tx.prepare_cached(
+                    "UPDATE calls SET number_sealed = ?2 WHERE id = ?1 AND number_sealed IS NULL",
+                )?
+                .execute(params![found.0.as_bytes(), sealed])?;
+            }
+            found
+        }
         None => {
             let call = CallId::random();
             let sealed = update
@@ -311,7 +333,12 @@ pub(crate) fn apply(
         }
     }
     let mut new_pops = Vec::new();
-    if !after.is_final() {
+    // A pop is made once per call and user, ever (the row outlives the pop's 5 minutes), and
+    // only for a ringing leg — or for the first event seen of a call whose ring never came.
+    // So a later answer or transfer that routes elsewhere does not pop anyone again.
+    let pops_now =
+        !after.is_final() && (update.state == CallState::Ringing || !has_pops(tx, call)?);
+    if pops_now {
         for &user in update.targets {
             let pop = PopId::random();
             let made = tx
@@ -371,10 +398,18 @@ fn leg_states(tx: &Transaction<'_>, call: CallId) -> Result<Vec<CallState>, Erro
     Ok(states)
 }
 
+/// Whether the call ever made a pop.
+fn has_pops(tx: &Transaction<'_>, call: CallId) -> Result<bool, Error> {
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM pops WHERE call_id = ?1)")?
+        .query_row([call.as_bytes()], |r| r.get(0))?)
+}
+
 /// The call's pops that are neither dismissed nor expired, with their users.
 fn live_pops(tx: &Transaction<'_>, call: CallId) -> Result<Vec<(PopId, UserId)>, Error> {
     let mut stmt = tx.prepare_cached(
-        "SELECT id, user_id FROM pops WHERE call_id = ?1 AND dismissed_at IS NULL ORDER BY rowid",
+        "SELECT id, user_id FROM pops
+         WHERE call_id = ?1 AND dismissed_at IS NULL AND expired_at IS NULL ORDER BY rowid",
     )?;
     let pops = stmt
         .query_map([call.as_bytes()], |r| {
@@ -423,6 +458,25 @@ mod tests {
         assert_eq!(
             call_state(Transferred, &[Ended, Missed], Missed, true),
             Ended
+        );
+        // Leg A's last word is "transferred"; B answers and ends: the call ended.
+        assert_eq!(
+            call_state(Transferred, &[Transferred, Ended], Ended, true),
+            Ended
+        );
+        // A transfer with nothing ended yet is not the end.
+        assert_eq!(
+            call_state(Answered, &[Transferred], Transferred, true),
+            Transferred
+        );
+        // A ring group: one leg to voicemail, one missed — in either order, voicemail.
+        assert_eq!(
+            call_state(Ringing, &[Voicemail, Missed], Missed, false),
+            Voicemail
+        );
+        assert_eq!(
+            call_state(Ringing, &[Missed, Voicemail], Voicemail, false),
+            Voicemail
         );
         // Never answered: missed.
         assert_eq!(call_state(Ringing, &[Missed], Missed, false), Missed);

@@ -33,7 +33,7 @@ mod webhooks;
 use std::fs::{DirBuilder, Permissions};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use ringside_core::Clock;
@@ -80,6 +80,16 @@ pub struct Store {
     path: PathBuf,
     clock: Arc<dyn Clock>,
     migrations: Applied,
+    listener: OnceLock<Listener>,
+}
+
+/// Where committed stream events go (the relay's hub).
+struct Listener(Box<dyn Fn(&[Event]) + Send + Sync>);
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Listener")
+    }
 }
 
 impl Store {
@@ -126,7 +136,15 @@ impl Store {
             path: path.to_owned(),
             clock,
             migrations: applied,
+            listener: OnceLock::new(),
         })
+    }
+
+    /// Sends every stream event to `listener` the moment its transaction commits, while the
+    /// connection is still held — so each user's events arrive in `seq` order, whichever thread
+    /// made them. Set once (the relay's hub); `false` if one was already set.
+    pub fn on_events(&self, listener: impl Fn(&[Event]) + Send + Sync + 'static) -> bool {
+        self.listener.set(Listener(Box::new(listener))).is_ok()
     }
 
     /// The database file.

@@ -137,10 +137,26 @@ impl Store {
         &self,
         change: impl FnOnce(&Transaction<'_>) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        self.write_publishing(change, |_| &[])
+    }
+
+    /// [`Store::write`] for a change that makes stream events: once committed, and while the
+    /// connection is still held, they go to the listener ([`Store::on_events`]). Every `seq` is
+    /// taken under this same lock, so the listener sees each user's events in `seq` order.
+    pub(crate) fn write_publishing<T>(
+        &self,
+        change: impl FnOnce(&Transaction<'_>) -> Result<T, Error>,
+        events: impl FnOnce(&T) -> &[crate::Event],
+    ) -> Result<T, Error> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = change(&tx)?;
         tx.commit()?;
+        let made = events(&out);
+        if let (Some(listener), false) = (self.listener.get(), made.is_empty()) {
+            (listener.0)(made);
+        }
+        drop(conn);
         Ok(out)
     }
 }

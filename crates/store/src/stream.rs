@@ -72,6 +72,8 @@ pub struct Expired {
     pub events: Vec<Event>,
     /// Other stream events past their time (counted, for the hygiene report).
     pub stale_events: u64,
+    /// Orgs whose keys could not be opened: their pops wait for the next pass.
+    pub orgs_skipped: u64,
 }
 
 fn row_id(user: UserId, seq: u64) -> [u8; 24] {
@@ -264,20 +266,23 @@ impl Store {
         keys: &OrgKeyring,
     ) -> Result<Option<Event>, Error> {
         check_keys(keys, org)?;
-        self.write(|tx| {
-            let Some((user, expires_at)) = live_pop(tx, org, pop)? else {
-                return Ok(None);
-            };
-            let event = append(tx, keys, org, user, Some(pop), expires_at, |seq| {
-                ServerMessage::PopUpdate(PopUpdate {
-                    seq,
-                    pop_id: pop,
-                    match_state: match_state.clone(),
-                })
-            })?;
-            persist_seal_counts(tx, keys)?;
-            Ok(Some(event))
-        })
+        self.write_publishing(
+            |tx| {
+                let Some((user, expires_at)) = live_pop(tx, org, pop)? else {
+                    return Ok(None);
+                };
+                let event = append(tx, keys, org, user, Some(pop), expires_at, |seq| {
+                    ServerMessage::PopUpdate(PopUpdate {
+                        seq,
+                        pop_id: pop,
+                        match_state: match_state.clone(),
+                    })
+                })?;
+                persist_seal_counts(tx, keys)?;
+                Ok(Some(event))
+            },
+            Option::as_slice,
+        )
     }
 
     /// The user dismissed a pop on one device: it is marked dismissed, its events stop being
@@ -292,21 +297,24 @@ impl Store {
     ) -> Result<Option<Event>, Error> {
         check_keys(keys, org)?;
         let now = self.now();
-        self.write(|tx| {
-            match live_pop(tx, org, pop)? {
-                Some((owner, _)) if owner == user => {}
-                _ => return Ok(None),
-            }
-            tx.prepare_cached("UPDATE pops SET dismissed_at = ?2 WHERE id = ?1")?
-                .execute(params![pop.as_bytes(), now])?;
-            tx.prepare_cached("DELETE FROM stream_events WHERE pop_id = ?1")?
-                .execute([pop.as_bytes()])?;
-            let event = append(tx, keys, org, user, None, now + POP_TTL_SECS, |seq| {
-                ServerMessage::PopDismissed(PopGone { seq, pop_id: pop })
-            })?;
-            persist_seal_counts(tx, keys)?;
-            Ok(Some(event))
-        })
+        self.write_publishing(
+            |tx| {
+                match live_pop(tx, org, pop)? {
+                    Some((owner, _)) if owner == user => {}
+                    _ => return Ok(None),
+                }
+                tx.prepare_cached("UPDATE pops SET dismissed_at = ?2 WHERE id = ?1")?
+                    .execute(params![pop.as_bytes(), now])?;
+                tx.prepare_cached("DELETE FROM stream_events WHERE pop_id = ?1")?
+                    .execute([pop.as_bytes()])?;
+                let event = append(tx, keys, org, user, None, now + POP_TTL_SECS, |seq| {
+                    ServerMessage::PopDismissed(PopGone { seq, pop_id: pop })
+                })?;
+                persist_seal_counts(tx, keys)?;
+                Ok(Some(event))
+            },
+            Option::as_slice,
+        )
     }
 
     /// Queues a `notice` for a user (kept for replay as long as a pop).
@@ -320,22 +328,26 @@ impl Store {
     ) -> Result<Event, Error> {
         check_keys(keys, org)?;
         let expires_at = self.now() + POP_TTL_SECS;
-        self.write(|tx| {
-            let event = append(tx, keys, org, user, None, expires_at, |seq| {
-                ServerMessage::Notice(Notice {
-                    seq,
-                    code: code.to_owned(),
-                    message: message.to_owned(),
-                })
-            })?;
-            persist_seal_counts(tx, keys)?;
-            Ok(event)
-        })
+        self.write_publishing(
+            |tx| {
+                let event = append(tx, keys, org, user, None, expires_at, |seq| {
+                    ServerMessage::Notice(Notice {
+                        seq,
+                        code: code.to_owned(),
+                        message: message.to_owned(),
+                    })
+                })?;
+                persist_seal_counts(tx, keys)?;
+                Ok(event)
+            },
+            std::slice::from_ref,
+        )
     }
 
     /// Deletes every pop past its 5 minutes (with the events that carried it) and queues
     /// `pop_expired` for those that were not dismissed; deletes other stream events past their
-    /// time. `keyring` gives an org's keys (the events are sealed with them).
+    /// time. `keyring` gives an org's keys (the events are sealed with them). Every pass marks the
+    /// pops it expires, so a pop is expired once; the events are pushed as they are committed.
     pub fn expire_stream(
         &self,
         keyring: impl Fn(OrgId) -> Result<Arc<OrgKeyring>, Error>,
@@ -343,55 +355,78 @@ impl Store {
         let now = self.now();
         let due = self.due_pops(now)?;
         let mut keys: HashMap<OrgId, Arc<OrgKeyring>> = HashMap::new();
+        let mut skipped = 0;
         for (org, ..) in &due {
-            if !keys.contains_key(org) {
-                keys.insert(*org, keyring(*org)?);
+            if keys.contains_key(org) {
+                continue;
+            }
+            // One org whose keys cannot be opened must not hold up everyone's expiry: its pops
+            // wait for the next pass.
+            match keyring(*org) {
+                Ok(k) => {
+                    keys.insert(*org, k);
+                }
+                Err(_) => skipped += 1,
             }
         }
-        self.write(|tx| {
-            let mut expired = Expired::default();
-            for (org, user, pop, dismissed) in &due {
-                let gone = tx
-                    .prepare_cached("DELETE FROM pops WHERE id = ?1")?
-                    .execute([pop.as_bytes()])?;
-                if gone == 0 || *dismissed {
-                    continue;
+        self.write_publishing(
+            |tx| {
+                let mut expired = Expired {
+                    orgs_skipped: skipped,
+                    ..Expired::default()
+                };
+                for (org, user, pop) in &due {
+                    let Some(keys) = keys.get(org) else { continue };
+                    let dismissed: Option<bool> = tx
+                        .prepare_cached(
+                            "UPDATE pops SET expired_at = ?2 WHERE id = ?1 AND expired_at IS NULL
+                             RETURNING dismissed_at IS NOT NULL",
+                        )?
+                        .query_row(params![pop.as_bytes(), now], |r| r.get(0))
+                        .optional()?;
+                    tx.prepare_cached("DELETE FROM stream_events WHERE pop_id = ?1")?
+                        .execute([pop.as_bytes()])?;
+                    if dismissed != Some(false) {
+                        continue;
+                    }
+                    let pop = *pop;
+                    expired.events.push(append(
+                        tx,
+                        keys,
+                        *org,
+                        *user,
+                        None,
+                        now + POP_TTL_SECS,
+                        |seq| ServerMessage::PopExpired(PopGone { seq, pop_id: pop }),
+                    )?);
                 }
-                let keys = &keys[org];
-                let pop = *pop;
-                expired.events.push(append(
-                    tx,
-                    keys,
-                    *org,
-                    *user,
-                    None,
-                    now + POP_TTL_SECS,
-                    |seq| ServerMessage::PopExpired(PopGone { seq, pop_id: pop }),
-                )?);
-            }
-            let stale = tx
-                .prepare_cached("DELETE FROM stream_events WHERE expires_at <= ?1")?
-                .execute([now])?;
-            expired.stale_events = u64::try_from(stale).unwrap_or(0);
-            for keys in keys.values() {
-                persist_seal_counts(tx, keys)?;
-            }
-            Ok(expired)
-        })
+                let stale = tx
+                    .prepare_cached("DELETE FROM stream_events WHERE expires_at <= ?1")?
+                    .execute([now])?;
+                expired.stale_events = u64::try_from(stale).unwrap_or(0);
+                for keys in keys.values() {
+                    persist_seal_counts(tx, keys)?;
+                }
+                Ok(expired)
+            },
+            |expired| &expired.events,
+        )
     }
 
     /// When the next pop expires (unix seconds), if any: the sweeper sleeps until then.
     pub fn next_pop_expiry(&self) -> Result<Option<i64>, Error> {
-        Ok(self
-            .conn()
-            .query_row("SELECT min(expires_at) FROM pops", [], |r| r.get(0))?)
+        Ok(self.conn().query_row(
+            "SELECT min(expires_at) FROM pops WHERE expired_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
-    fn due_pops(&self, now: i64) -> Result<Vec<(OrgId, UserId, PopId, bool)>, Error> {
+    fn due_pops(&self, now: i64) -> Result<Vec<(OrgId, UserId, PopId)>, Error> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT org_id, user_id, id, dismissed_at IS NOT NULL FROM pops
-             WHERE expires_at <= ?1 ORDER BY expires_at, rowid",
+        let mut stmt = conn.prepare_cached(
+            "SELECT org_id, user_id, id FROM pops
+             WHERE expired_at IS NULL AND expires_at <= ?1 ORDER BY expires_at, rowid",
         )?;
         let rows = stmt
             .query_map([now], |r| {
@@ -399,7 +434,6 @@ impl Store {
                     OrgId::from_bytes(bytes16(r.get(0)?)?),
                     UserId::from_bytes(bytes16(r.get(1)?)?),
                     PopId::from_bytes(bytes16(r.get(2)?)?),
-                    r.get::<_, bool>(3)?,
                 ))
             })?
             .collect::<Result<_, _>>()?;
@@ -412,7 +446,7 @@ fn live_pop(tx: &Transaction<'_>, org: OrgId, pop: PopId) -> Result<Option<(User
     Ok(tx
         .query_row(
             "SELECT user_id, expires_at FROM pops
-             WHERE id = ?1 AND org_id = ?2 AND dismissed_at IS NULL",
+             WHERE id = ?1 AND org_id = ?2 AND dismissed_at IS NULL AND expired_at IS NULL",
             params![pop.as_bytes(), org.as_bytes()],
             |r| Ok((UserId::from_bytes(bytes16(r.get(0)?)?), r.get(1)?)),
         )

@@ -84,14 +84,17 @@ impl Store {
         check_keys(keys, update.org)?;
         let hash = event_hash(event.integration, event.event_id);
         let now = self.now();
-        self.write(|tx| {
-            if log_event(tx, event, &hash)? == Accepted::Duplicate {
-                return Ok(None);
-            }
-            let outcome = crate::calls::apply(tx, update, keys, now)?;
-            persist_seal_counts(tx, keys)?;
-            Ok(Some(outcome))
-        })
+        self.write_publishing(
+            |tx| {
+                if log_event(tx, event, &hash)? == Accepted::Duplicate {
+                    return Ok(None);
+                }
+                let outcome = crate::calls::apply(tx, update, keys, now)?;
+                persist_seal_counts(tx, keys)?;
+                Ok(Some(outcome))
+            },
+            |outcome| outcome.as_ref().map_or(&[][..], |o| &o.events),
+        )
     }
 
     /// Deduplicates a text message and, the first time, keeps it sealed in the inbox (for the
@@ -107,20 +110,23 @@ impl Store {
         check_keys(keys, event.org)?;
         let hash = event_hash(event.integration, event.event_id);
         let now = self.now();
-        self.write(|tx| {
-            if log_event(tx, event, &hash)? == Accepted::Duplicate {
-                return Ok(None);
-            }
-            put_in_inbox(tx, event, &hash, keys)?;
-            let mut events = Vec::with_capacity(targets.len());
-            for &user in targets {
-                events.push(crate::stream::append_sms(
-                    tx, keys, event.org, user, sms, now,
-                )?);
-            }
-            persist_seal_counts(tx, keys)?;
-            Ok(Some(events))
-        })
+        self.write_publishing(
+            |tx| {
+                if log_event(tx, event, &hash)? == Accepted::Duplicate {
+                    return Ok(None);
+                }
+                put_in_inbox(tx, event, &hash, keys)?;
+                let mut events = Vec::with_capacity(targets.len());
+                for &user in targets {
+                    events.push(crate::stream::append_sms(
+                        tx, keys, event.org, user, sms, now,
+                    )?);
+                }
+                persist_seal_counts(tx, keys)?;
+                Ok(Some(events))
+            },
+            |events| events.as_deref().unwrap_or_default(),
+        )
     }
 
     /// Logs a webhook that was not accepted as an event (`ignored`, or a refusal's code): no id.
