@@ -83,8 +83,11 @@ pub struct Store {
     listener: OnceLock<Listener>,
 }
 
+/// A function that takes committed stream events.
+type EventSink = dyn Fn(&[Event]) + Send + Sync;
+
 /// Where committed stream events go (the relay's hub).
-struct Listener(Box<dyn Fn(&[Event]) + Send + Sync>);
+struct Listener(Box<EventSink>);
 
 impl std::fmt::Debug for Listener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
