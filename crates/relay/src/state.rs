@@ -179,6 +179,16 @@ impl AppState {
         orgs.insert(id, org);
     }
 
+    /// Forgets the org of integration `id` (it was revoked).
+    pub(crate) fn forget_integration_org(&self, id: IntegrationId) {
+        let mut orgs = self
+            .0
+            .integration_orgs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        orgs.remove(&id);
+    }
+
     /// Whether a browser page from `origin` may open the stream.
     pub(crate) fn origin_allowed(&self, origin: &str) -> bool {
         self.0.allowed_origins.iter().any(|o| o == origin)

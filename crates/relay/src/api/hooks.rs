@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use ringside_core::IntegrationId;
 use ringside_providers::{MAX_BODY_BYTES, ProviderError};
 
-use super::extract::blocking;
+use super::extract::{ClientIp, blocking};
 use super::problem::ApiError;
 use super::problem::responses::{NotFound, TooManyRequests, Unauthorized};
 use crate::ingest::{Delivery, Ingested, ingest};
@@ -37,13 +37,20 @@ use crate::state::AppState;
         Unauthorized, NotFound, TooManyRequests))]
 pub(crate) async fn receive(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(raw_id): Path<String>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    // Unknown ids count against the caller's address (a flood of made-up ids costs reads);
+    // a provider's own deliveries never do.
+    let unknown = |state: &AppState| match state.limits().per_client.check(&ip) {
+        Ok(()) => ApiError::not_found(),
+        Err(limited) => limited,
+    };
     let Ok(id) = IntegrationId::from_str(&raw_id) else {
-        return Err(ApiError::not_found());
+        return Err(unknown(&state));
     };
     // The quota is checked before anything is read, so a flood's 429s cost next to nothing.
     let org = match state.integration_org(id) {
@@ -53,7 +60,7 @@ pub(crate) async fn receive(
             let found =
                 blocking(move || store.integration_for_webhook(id).map_err(store_error)).await?;
             let Some((integration, _)) = found else {
-                return Err(ApiError::not_found());
+                return Err(unknown(&state));
             };
             state.remember_integration_org(id, integration.org);
             integration.org
@@ -88,7 +95,11 @@ pub(crate) async fn receive(
         ApiError::internal()
     })?;
     let mut response = match answer.outcome {
-        Ingested::Unknown => return Err(ApiError::not_found()),
+        Ingested::Unknown => {
+            // Revoked since it was cached: forget it, so its URL stops using the org's quota.
+            state.forget_integration_org(id);
+            return Err(unknown(&state));
+        }
         Ingested::Refused(err) => {
             tracing::info!(integration = %id, outcome = err.code(), "webhook refused");
             // Not a bearer route: the 401 names no scheme the provider could switch to.

@@ -5,7 +5,9 @@
 //! the highest it handled. If a live event (seq 12) overtook the replay of an older one (seq 11),
 //! the older one would be dropped. So the connection replays first — from the sealed store — and
 //! only then delivers live events above what it replayed. A client that never sends `resume`
-//! gets live events after [`RESUME_GRACE`].
+//! gets live events after [`RESUME_GRACE`]; a `resume` after that, or a second one, is refused
+//! (4400) rather than served out of order — and one replay per connection bounds what a client
+//! can make the store read.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,26 +43,51 @@ enum End {
     Gone,
 }
 
+/// Close code for "the relay could not serve this connection right now; reconnect" (RFC 6455).
+const TRY_AGAIN: u16 = 1011;
+
 /// Serves one upgraded socket until it ends.
-pub(crate) async fn serve(socket: WebSocket, state: AppState, who: Connection) {
+pub(crate) async fn serve(mut socket: WebSocket, state: AppState, who: Connection) {
     let hub = Arc::clone(state.hub());
-    let last_seq = {
-        let store = Arc::clone(state.store());
-        tokio::task::spawn_blocking(move || store.stream_last_seq(who.user))
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or(0)
+    let store = Arc::clone(state.store());
+    let read = tokio::task::spawn_blocking(move || store.stream_last_seq(who.user)).await;
+    let Ok(Ok(last_seq)) = read else {
+        // A wrong `last_seq` in hello would make the client drop what it already has.
+        let _ = send_close(&mut socket, TRY_AGAIN, "try again").await;
+        return;
     };
     let Some((id, rx, control)) = hub.register(who.user, who.session, last_seq) else {
-        let mut socket = socket;
         let _ = send_close(&mut socket, close::GOING_AWAY, "relay shutting down").await;
         return;
     };
+    let _registered = Registered {
+        hub: Arc::clone(&hub),
+        user: who.user,
+        id,
+    };
+    // A revocation published between the upgrade's session check and the registration found
+    // no socket to close: look again now that this one is registered.
+    let store = Arc::clone(state.store());
+    let live = tokio::task::spawn_blocking(move || store.session(who.org, who.session)).await;
+    if !matches!(live, Ok(Ok(ref session)) if session.revoked_at.is_none()) {
+        control.close(close::SESSION_REVOKED);
+    }
     tracing::debug!(user = %who.user, "stream connected");
     let end = run(socket, &state, who, last_seq, rx, &control).await;
-    hub.unregister(who.user, id);
     tracing::debug!(user = %who.user, end = end, "stream closed");
+}
+
+/// Removes the connection from the hub however its task ends (a panic included).
+struct Registered {
+    hub: Arc<super::Hub>,
+    user: ringside_core::UserId,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.hub.unregister(self.user, self.id);
+    }
 }
 
 async fn run(
@@ -118,6 +145,11 @@ async fn run(
                 last_heard = Instant::now();
                 match frame {
                     Message::Text(text) => match serde_json::from_str::<ClientMessage>(&text) {
+                        Ok(ClientMessage::Resume { .. }) if resumed => {
+                            // One replay per connection, right after hello: a second one (or one
+                            // after live delivery began) could only repeat or skip events.
+                            break End::Close(close::BAD_MESSAGE, "resume comes once, right after hello");
+                        }
                         Ok(message) => {
                             match handle(&mut socket, state, who, message, &mut sent_through).await {
                                 Ok(Some(())) => resumed = true,
@@ -168,12 +200,12 @@ async fn handle(
     let hub = state.hub();
     match message {
         ClientMessage::Ack { seq } => {
-            hub.ack(who.session, seq);
+            hub.ack(who.user, who.session, seq);
             Ok(None)
         }
         ClientMessage::Resume { after_seq } => {
             // Resuming after N says everything up to N is handled.
-            hub.ack(who.session, after_seq);
+            hub.ack(who.user, who.session, after_seq);
             let after = hub.acked(who.session);
             let replay = crate::pipeline::replay(state, who, after).await;
             for message in replay {

@@ -170,11 +170,11 @@ impl Hub {
     }
 
     /// Records that `session` handled everything up to `seq` (an ack, or a resume after it).
-    fn ack(&self, session: SessionId, seq: u64) {
+    fn ack(&self, user: UserId, session: SessionId, seq: u64) {
         let mut registry = self.registry();
         let acked = registry.acked.entry(session).or_default();
         *acked = (*acked).max(seq);
-        for handle in registry.by_user.values().flatten() {
+        for handle in registry.by_user.get(&user).into_iter().flatten() {
             if handle.session == session {
                 handle.floor.fetch_max(seq, Ordering::AcqRel);
             }

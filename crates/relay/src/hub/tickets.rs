@@ -22,6 +22,9 @@ pub(crate) const TICKET_TTL_SECS: u32 = 30;
 /// cannot grow the map without bound).
 const MAX_OUTSTANDING: usize = 100_000;
 
+/// Expired tickets are swept out once the map holds this many.
+const SWEEP_ABOVE: usize = 4_096;
+
 /// What a ticket stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ticket {
@@ -57,9 +60,21 @@ impl Tickets {
             expires_at: now + time::Duration::seconds(i64::from(TICKET_TTL_SECS)),
         };
         let mut issued = self.issued.lock().unwrap_or_else(PoisonError::into_inner);
-        issued.retain(|_, t| t.expires_at > now);
+        // Spent and expired tickets are swept only when the map is large, so a reconnect storm
+        // costs a constant per ticket, not a walk of every outstanding one.
+        if issued.len() >= SWEEP_ABOVE {
+            issued.retain(|_, t| t.expires_at > now);
+        }
         if issued.len() >= MAX_OUTSTANDING {
-            issued.clear();
+            // More than this many live tickets within 30 s is abuse: refuse to grow further by
+            // dropping the one that expires first.
+            if let Some(oldest) = issued
+                .iter()
+                .min_by_key(|(_, t)| t.expires_at)
+                .map(|(h, _)| *h)
+            {
+                issued.remove(&oldest);
+            }
         }
         issued.insert(token.hash(), ticket);
         token

@@ -160,6 +160,51 @@ async fn a_revoked_integration_answers_404_even_to_a_correctly_signed_event() {
 }
 
 #[tokio::test]
+async fn a_revoked_integrations_url_stops_using_its_orgs_quota_and_made_up_ids_are_limited() {
+    let hooks = Hooks::with("[webhooks]\nper_org_per_minute = 4\n").await;
+    let org = org(&hooks, "Acme Insurance");
+    let (old, old_secret) = hooks
+        .operator
+        .integration(org, ProviderKind::Standard, None);
+    let (new, new_secret) = hooks
+        .operator
+        .integration(org, ProviderKind::Standard, None);
+    let (headers, body) = hooks.standard_event(&old_secret, "msg_before");
+    assert_eq!(hooks.post(&old, &headers, body).await.status(), 200);
+    hooks.operator.revoke_integration(org, &old);
+    for n in 0..5 {
+        let (headers, body) = hooks.standard_event(&old_secret, &format!("msg_leaked_{n}"));
+        assert_eq!(hooks.post(&old, &headers, body).await.status(), 404);
+    }
+    for n in 0..2 {
+        let (headers, body) = hooks.standard_event(&new_secret, &format!("msg_new_{n}"));
+        assert_eq!(
+            hooks.post(&new, &headers, body).await.status(),
+            200,
+            "the leaked, revoked URL did not use up the org's quota"
+        );
+    }
+
+    let mut statuses = Vec::new();
+    for _ in 0..101 {
+        let made_up = IntegrationId::random().to_string();
+        statuses.push(
+            hooks
+                .post(&made_up, &[], b"{}".to_vec())
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    // The revoked URL's answers above count too, so the limit comes a few ids early.
+    let limited = statuses.iter().position(|s| *s == 429);
+    assert!(
+        limited.is_some_and(|at| at >= 90 && statuses[..at].iter().all(|s| *s == 404)),
+        "made-up ids count against the address: {statuses:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_signed_twilio_webhook_is_accepted_once_and_a_tampered_one_is_401() {
     let hooks = Hooks::new().await;
     let org = org(&hooks, "Acme Insurance");

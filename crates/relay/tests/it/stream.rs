@@ -709,3 +709,11 @@ async fn a_long_note_fits_through_the_small_read_buffer_but_an_oversized_message
         "over 64 KiB: refused with the bad-message code"
     );
 }
+
+#[tokio::test]
+async fn a_second_resume_is_refused_with_4400() {
+    let office = Office::open("").await;
+    let (_alice, mut a) = office.alice_on_her_route().await;
+    a.resume(0).await;
+    assert_eq!(a.close_code(Duration::from_secs(2)).await, Some(4400));
+}
