@@ -3,8 +3,8 @@
 //! invitation, a Standard Webhooks integration, and a call simulator that places realistic calls
 //! every few seconds, signed exactly as a provider would sign them (`simulate::place_call`).
 //!
-//! Safety: the demo never touches real data. It makes its own folder (a new
-//! `ringside-demo-XXXXXXXX` under the system temp dir, removed when the demo stops) or takes an
+//! Safety: the demo never touches real data. It makes its own folder (a new `ringside-demo-…`
+//! with a random suffix, under the system temp dir, removed when the demo stops) or takes an
 //! explicit `--data-dir` that must be new or empty — a non-empty folder is refused with exit 2. It
 //! ignores `data_dir`, `master_key_source`, `tls` and `public_url` from the environment and keeps
 //! the master key in a key file inside the demo folder (fine for a demo; never for production).
