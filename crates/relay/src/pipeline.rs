@@ -1,12 +1,13 @@
 //! From an authenticated event to the right agents' screens (DESIGN §2 steps 2–4): a call event
 //! moves its call and makes pops, a text message becomes an `sms` event. `ingest` calls in here
-//! from the blocking pool; [`follow_up`] pushes the result once it is committed.
+//! from the blocking pool; the store pushes the stream events as it commits them
+//! ([`connect_hub`]), and [`follow_up`] starts the AMS lookup.
 //!
 //! Why it runs inside the webhook request: routing, the state machine and the pops are local
 //! SQLite work of a millisecond or two, so doing them in the same transaction as the dedupe
 //! record means one disk flush per event and a 2xx that promises the pops are on disk. Only the
 //! AMS lookup is slow, and it runs after the answer, in its own task, bounded by `ams.timeout_ms`.
-//! The sweeper deletes pops at 5 minutes and tells the devices (`pop_expired`).
+//! The sweeper expires pops at 5 minutes and tells the devices (`pop_expired`).
 
 use std::sync::Arc;
 use std::time::Duration;
