@@ -7,7 +7,7 @@
 //! - pops past their 5 minutes are deleted (`pop_expired` is queued for their users; while
 //!   serving, the pipeline's sweeper does this every half second as well);
 //! - client numbers of calls and inbox events past `retention.pii_max_days` (at most 30) are
-//!   purged, synced or not;
+//!   purged, synced or not; legs and pop markers of calls over for a day are deleted;
 //! - (every minute) idle rate-limit keys are forgotten.
 //!
 //! Reports are counts only: hygiene never prints or logs what it removed.
@@ -25,6 +25,10 @@ use crate::state::AppState;
 
 /// How often the full hygiene pass runs while serving.
 pub const EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// How long a finished call keeps its legs and pop markers (a provider's late retries and
+/// stragglers arrive within this).
+const FINISHED_CALL_ROWS: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// How often idle rate-limit keys are forgotten.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
@@ -44,6 +48,8 @@ pub struct HygieneReport {
     pub pops: u64,
     /// Call personal data past `retention.pii_max_days`.
     pub calls: CallPurge,
+    /// Legs and pop markers of calls over for a day.
+    pub call_rows: u64,
 }
 
 impl fmt::Display for HygieneReport {
@@ -52,7 +58,8 @@ impl fmt::Display for HygieneReport {
             f,
             "removed: {} ended session(s), {} stale device(s), {} finished invitation(s), \
              {} audit entr(y/ies) past retention, {} webhook log row(s), {} expired pop(s), \
-             {} call number(s) and {} inbox event(s) past the PII cap; audit head {}",
+             {} call number(s) and {} inbox event(s) past the PII cap, {} row(s) of finished \
+             calls; audit head {}",
             self.identity.sessions,
             self.identity.devices,
             self.identity.invitations,
@@ -61,6 +68,7 @@ impl fmt::Display for HygieneReport {
             self.pops,
             self.calls.numbers,
             self.calls.inbox,
+            self.call_rows,
             if self.head_signed {
                 "signed"
             } else {
@@ -86,6 +94,7 @@ pub(crate) fn run_once(
     let expired = crate::pipeline::expire_pops(store, auth)?;
     let cap = Duration::from_secs(u64::from(retention.pii_max_days) * 86_400);
     let calls = store.purge_call_pii(cap)?;
+    let call_rows = store.prune_finished_calls(FINISHED_CALL_ROWS)?;
     Ok(HygieneReport {
         identity,
         audit,
@@ -93,6 +102,7 @@ pub(crate) fn run_once(
         webhook_events,
         pops: u64::try_from(expired.events.len()).unwrap_or(u64::MAX),
         calls,
+        call_rows,
     })
 }
 

@@ -424,3 +424,46 @@ fn a_leg_whose_last_word_is_transferred_lets_the_call_end_with_the_next_leg() {
         "no ended event for L1 ever comes"
     );
 }
+
+#[test]
+fn a_finished_calls_legs_and_pop_markers_are_pruned_after_a_day_and_the_call_stays_finished() {
+    let clock = ringside_core::FakeClock::new(time::macros::datetime!(2026-11-23 09:00 UTC));
+    let l = line_on(fixture_at(clock.clone()));
+    let keyring = |_| Ok(std::sync::Arc::clone(&l.keys));
+    let rang = l
+        .send("q1", "CA8", "CA8", CallState::Ringing, &[l.agent])
+        .unwrap();
+    l.send("q2", "CA8", "CA8", CallState::Missed, &[]).unwrap();
+    let live = l
+        .send("q3", "CA9", "CA9", CallState::Ringing, &[l.agent])
+        .unwrap();
+    clock.advance(std::time::Duration::from_secs(6 * 60));
+    l.f.store.expire_stream(keyring).unwrap();
+
+    let day = std::time::Duration::from_secs(86_400);
+    assert_eq!(
+        l.f.store.prune_finished_calls(day).unwrap(),
+        0,
+        "not a day yet"
+    );
+    clock.advance(day);
+    assert_eq!(
+        l.f.store.prune_finished_calls(day).unwrap(),
+        2,
+        "the finished call's leg and its pop marker; the live call keeps both"
+    );
+    let late = l
+        .send("q4", "CA8", "CA8", CallState::Ringing, &[l.agent])
+        .unwrap();
+    assert_eq!(
+        late.call, rang.call,
+        "a very late event still finds the call"
+    );
+    assert_eq!(late.state, CallState::Missed, "finished, and no pop");
+    assert!(late.new_pops.is_empty());
+    let again = l
+        .send("q5", "CA9", "CA9", CallState::Answered, &[l.agent])
+        .unwrap();
+    assert_eq!(again.call, live.call);
+    assert!(again.new_pops.is_empty(), "the live call's marker was kept");
+}

@@ -195,6 +195,30 @@ impl Store {
         })
     }
 
+    /// Deletes what a finished call no longer needs once it has been over for `older_than`: its
+    /// legs and its pops' rows (the markers that stop a live call from popping a user twice).
+    /// The call row stays, without personal data, for the metrics and so that a very late
+    /// event still finds the call finished. Answers how many rows went.
+    pub fn prune_finished_calls(&self, older_than: std::time::Duration) -> Result<u64, Error> {
+        let age = i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX);
+        let before = self.now().saturating_sub(age);
+        self.write(|tx| {
+            let legs = tx
+                .prepare_cached(
+                    "DELETE FROM call_legs WHERE call_id IN
+                     (SELECT id FROM calls WHERE ended_at IS NOT NULL AND ended_at < ?1)",
+                )?
+                .execute([before])?;
+            let pops = tx
+                .prepare_cached(
+                    "DELETE FROM pops WHERE expired_at IS NOT NULL AND call_id IN
+                     (SELECT id FROM calls WHERE ended_at IS NOT NULL AND ended_at < ?1)",
+                )?
+                .execute([before])?;
+            Ok(u64::try_from(legs + pops).unwrap_or(u64::MAX))
+        })
+    }
+
     /// The state of `call` (of `org`).
     pub fn call_state(&self, org: OrgId, call: CallId) -> Result<Option<CallState>, Error> {
         let state: Option<String> = self
