@@ -5,10 +5,27 @@
 use std::path::Path;
 use std::process::Output;
 
+use serde_json::Value;
+
 use crate::bin::{self, json_of};
 
 fn relay(home: &Path, args: &[&str]) -> Output {
     bin::run(home, "--data-dir", &home.join("data"), args)
+}
+
+/// `integration create --org ORG --provider PROVIDER [extra…] --json`, its output parsed.
+fn create(home: &Path, org: &str, provider: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "integration",
+        "create",
+        "--org",
+        org,
+        "--provider",
+        provider,
+    ];
+    args.extend_from_slice(extra);
+    args.push("--json");
+    json_of(&relay(home, &args))
 }
 
 #[test]
@@ -16,22 +33,12 @@ fn create_prints_the_id_webhook_path_and_secret_once_and_list_never_shows_the_se
     let dir = tempfile::tempdir().unwrap();
     let org = bin::create_org(dir.path());
     let secret = "dialpad-secret-marker-5d1c";
-    let created = json_of(&relay(
+    let created = create(
         dir.path(),
-        &[
-            "integration",
-            "create",
-            "--org",
-            &org,
-            "--provider",
-            "dialpad",
-            "--secret",
-            secret,
-            "--label",
-            "Main line",
-            "--json",
-        ],
-    ));
+        &org,
+        "dialpad",
+        &["--secret", secret, "--label", "Main line"],
+    );
     let id = created["integration_id"]
         .as_str()
         .expect("an integration_id");
@@ -86,31 +93,20 @@ fn create_prints_the_id_webhook_path_and_secret_once_and_list_never_shows_the_se
 fn a_generated_secret_takes_the_providers_form() {
     let dir = tempfile::tempdir().unwrap();
     let org = bin::create_org(dir.path());
-    let create = |provider: &str| {
-        json_of(&relay(
-            dir.path(),
-            &[
-                "integration",
-                "create",
-                "--org",
-                &org,
-                "--provider",
-                provider,
-                "--json",
-            ],
-        ))["secret"]
+    let secret_of = |provider: &str| {
+        create(dir.path(), &org, provider, &[])["secret"]
             .as_str()
             .unwrap()
             .to_owned()
     };
-    let standard = create("standard");
+    let standard = secret_of("standard");
     let encoded = standard
         .strip_prefix("whsec_")
         .expect("a whsec_ secret for Standard Webhooks");
     assert_eq!(encoded.len(), 44, "base64 of 32 bytes: {}", encoded.len());
-    let twilio = create("twilio");
+    let twilio = secret_of("twilio");
     assert_eq!(twilio.len(), 64, "32 random bytes in hex");
-    assert_ne!(twilio, create("twilio"), "each secret is fresh");
+    assert_ne!(twilio, secret_of("twilio"), "each secret is fresh");
 }
 
 #[test]
@@ -175,18 +171,7 @@ fn a_bad_provider_org_secret_or_label_is_refused_and_nothing_is_stored() {
 fn delete_revokes_once_and_both_changes_are_in_the_audit_log() {
     let dir = tempfile::tempdir().unwrap();
     let org = bin::create_org(dir.path());
-    let created = json_of(&relay(
-        dir.path(),
-        &[
-            "integration",
-            "create",
-            "--org",
-            &org,
-            "--provider",
-            "ringcentral",
-            "--json",
-        ],
-    ));
+    let created = create(dir.path(), &org, "ringcentral", &[]);
     let id = created["integration_id"].as_str().unwrap();
     let out = relay(
         dir.path(),
