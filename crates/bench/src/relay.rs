@@ -16,12 +16,13 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use ringside_core::wire::{RouteKind, RouteMatch};
 use ringside_core::{Clock, OrgId, Role, SystemClock};
+use ringside_identity::lockout::IpLimit;
+use ringside_identity::{AuthConfig, AuthService, EmailIndexKey, HashParams};
 use ringside_providers::ProviderKind;
 use ringside_relay::Config;
-use ringside_relay::auth::lockout::IpLimit;
-use ringside_relay::auth::{AuthConfig, AuthService, EmailIndexKey, HashParams};
 use ringside_relay::config::Sources;
-use ringside_store::{AuditContext, NewRoute, Store};
+use ringside_relay::integrations::{Caller, Integrations};
+use ringside_store::{AuditContext, NewRoute, OrgKeys, Store};
 
 /// Every agent's password (never typed: see the module docs).
 const PASSWORD: &str = "mauve kettle orbit 41";
@@ -76,12 +77,13 @@ pub(crate) fn prepare(root: &Path, per_org_per_minute: u32, orgs: &[OrgSpec]) ->
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = Arc::new(Store::open(&config.data_dir, Arc::clone(&clock))?);
     let masters = Arc::new(config.master_key_source.load_or_create()?);
+    let keys = OrgKeys::new(Arc::clone(&store), Arc::clone(&masters));
     let email_key = EmailIndexKey::load(&store, &masters)?;
     let many = NonZeroU32::new(1_000_000).context("non-zero")?;
     let auth = AuthService::with_unvalidated_config(
         Arc::clone(&store),
-        Arc::clone(&masters),
-        clock,
+        keys.clone(),
+        Arc::clone(&clock),
         email_key,
         AuthConfig {
             password_hash: HashParams::FAST_INSECURE_FOR_TESTS,
@@ -92,13 +94,14 @@ pub(crate) fn prepare(root: &Path, per_org_per_minute: u32, orgs: &[OrgSpec]) ->
             ..AuthConfig::default()
         },
     )?;
+    let integrations = Integrations::new(Arc::clone(&store), keys, auth.clone(), clock);
     let ctx = AuditContext::system("bench");
     let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut prepared = Vec::new();
     for spec in orgs {
         let org: OrgId = store.create_org(spec.name, &masters, &ctx)?.id;
         let created =
-            auth.create_integration_as_operator(org, ProviderKind::Standard, None, "Bench")?;
+            integrations.create(Caller::Operator(org), ProviderKind::Standard, None, "Bench")?;
         let mut agents = Vec::with_capacity(spec.agents);
         for i in 0..spec.agents {
             let email = format!("agent{i}@{}.bench.invalid", spec.name.to_lowercase());

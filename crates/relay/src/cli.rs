@@ -8,9 +8,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::audit::{self, ExportFormat};
+use crate::commands::audit::{self, ExportFormat};
+use crate::commands::keys;
 use crate::config::{Config, Sources};
-use crate::{Error, keys, telemetry};
+use crate::{Error, telemetry};
 
 /// Ringside relay: VoIP webhooks in, screen pops out, notes to your AMS, personal data purged.
 ///
@@ -65,7 +66,7 @@ enum Command {
     /// Call routing: which users a call pops for, and the fallback (docs/routing.md).
     Route {
         #[command(subcommand)]
-        command: crate::routing::RouteCommand,
+        command: crate::commands::route::RouteCommand,
     },
     /// Manage the master key.
     Keys {
@@ -93,14 +94,14 @@ enum Command {
     /// Send webhooks signed exactly as an integration's provider would (docs/providers.md).
     Simulate {
         #[command(subcommand)]
-        command: crate::simulate::SimulateCommand,
+        command: crate::commands::simulate::SimulateCommand,
     },
     /// Sign in to a relay as a user and print their screen pops until Ctrl-C (docs/stream.md).
-    Listen(crate::listen::ListenArgs),
+    Listen(crate::commands::listen::ListenArgs),
     /// Try Ringside on this machine: a relay on loopback over a FRESH data folder (a new one
     /// under the temp dir, or an empty --data-dir; never real data), a demo organisation with an
     /// owner and an agent invitation, and a realistic call every few seconds until Ctrl-C.
-    Demo(crate::demo::DemoArgs),
+    Demo(crate::commands::demo::DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,7 +181,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Demo(args) = &cli.command {
         // The demo makes its own fresh folder and configuration: it never reads the real ones.
-        return crate::demo::main(cli.data_dir.as_deref(), cli.listen.as_deref(), args);
+        return crate::commands::demo::main(cli.data_dir.as_deref(), cli.listen.as_deref(), args);
     }
     let sources = Sources {
         file: cli.config.clone(),
@@ -221,7 +222,7 @@ fn dispatch(command: Command, config: Config) -> Result<(), Error> {
                     json,
                 },
         } => {
-            let created = crate::auth::admin::create_org(&config, &name, &owner_email)?;
+            let created = crate::commands::org::create_org(&config, &name, &owner_email)?;
             print_invitation(&created.invitation, "owner", json);
             Ok(())
         }
@@ -231,16 +232,15 @@ fn dispatch(command: Command, config: Config) -> Result<(), Error> {
             role,
             json,
         } => {
-            let invitation = crate::auth::admin::invite(&config, org, &email, role)?;
+            let invitation = crate::commands::org::invite(&config, org, &email, role)?;
             print_invitation(&invitation, role.as_str(), json);
             Ok(())
         }
-        Command::Route { command } => crate::routing::run(&config, command),
+        Command::Route { command } => crate::commands::route::run(&config, command),
         Command::Integration { command } => integration(&config, command),
-        Command::Listen(args) => {
-            crate::listen::run(&args).map_err(|e| Error::io("listen")(std::io::Error::other(e)))
-        }
-        Command::Simulate { command } => crate::simulate::run_command(&config, command)
+        Command::Listen(args) => crate::commands::listen::run(&args)
+            .map_err(|e| Error::io("listen")(std::io::Error::other(e))),
+        Command::Simulate { command } => crate::commands::simulate::run_command(&config, command)
             .map_err(|e| Error::io("simulate")(std::io::Error::other(e))),
         Command::Hygiene { now: _ } => {
             println!("{}", crate::hygiene::run_now(&config)?);
@@ -311,14 +311,14 @@ fn integration(config: &Config, command: IntegrationCommand) -> Result<(), Error
             label,
             json,
         } => {
-            let created = crate::auth::admin::create_integration(
+            let created = crate::commands::org::create_integration(
                 config,
                 org,
                 provider,
                 secret.as_deref(),
                 &label,
             )?;
-            let path = crate::auth::webhook_path(created.id);
+            let path = crate::integrations::webhook_path(created.id);
             if json {
                 let out = serde_json::json!({
                     "integration_id": created.id,
@@ -335,11 +335,11 @@ fn integration(config: &Config, command: IntegrationCommand) -> Result<(), Error
             }
         }
         IntegrationCommand::Delete { org, id } => {
-            crate::auth::admin::delete_integration(config, org, id)?;
+            crate::commands::org::delete_integration(config, org, id)?;
             println!("integration {id} revoked");
         }
         IntegrationCommand::List { org, json } => {
-            let list = crate::auth::admin::list_integrations(config, org)?;
+            let list = crate::commands::org::list_integrations(config, org)?;
             if json {
                 let out: Vec<_> = list
                     .iter()
@@ -348,7 +348,7 @@ fn integration(config: &Config, command: IntegrationCommand) -> Result<(), Error
                             "integration_id": i.id,
                             "provider": i.provider,
                             "label": i.label,
-                            "webhook_path": crate::auth::webhook_path(i.id),
+                            "webhook_path": crate::integrations::webhook_path(i.id),
                             "created_at": i.created_at,
                             "disabled_at": i.disabled_at,
                         })
@@ -372,7 +372,7 @@ fn integration(config: &Config, command: IntegrationCommand) -> Result<(), Error
 
 /// Prints an invitation code, the one time it is ever shown. The address is not printed: the
 /// operator typed it, and terminal scrollback is not a place for personal data.
-fn print_invitation(invitation: &crate::auth::CreatedInvitation, role: &str, json: bool) {
+fn print_invitation(invitation: &ringside_identity::CreatedInvitation, role: &str, json: bool) {
     let expires = invitation
         .expires_at
         .format(&time::format_description::well_known::Rfc3339)

@@ -16,7 +16,7 @@ pub enum Error {
     Vault(#[from] ringside_vault::Error),
     /// An identity operation was refused (bad address, address already a user, ...).
     #[error("{0}")]
-    Auth(crate::auth::AuthError),
+    Auth(ringside_identity::AuthError),
     /// The TLS certificate or key could not be used.
     #[error("TLS: {0}")]
     Tls(String),
@@ -30,14 +30,14 @@ pub enum Error {
     },
 }
 
-impl From<crate::auth::AuthError> for Error {
+impl From<ringside_identity::AuthError> for Error {
     /// Internal causes surface as what they are (the operator needs the database or key error);
     /// refusals keep their own message.
-    fn from(err: crate::auth::AuthError) -> Self {
-        use crate::auth::error::Internal;
+    fn from(err: ringside_identity::AuthError) -> Self {
+        use ringside_identity::error::Internal;
         match err {
-            crate::auth::AuthError::Internal(Internal::Store(e)) => Self::Store(e),
-            crate::auth::AuthError::Internal(Internal::Vault(e)) => Self::Vault(e),
+            ringside_identity::AuthError::Internal(Internal::Store(e)) => Self::Store(e),
+            ringside_identity::AuthError::Internal(Internal::Vault(e)) => Self::Vault(e),
             other => Self::Auth(other),
         }
     }

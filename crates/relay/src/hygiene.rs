@@ -13,14 +13,17 @@
 //! Reports are counts only: hygiene never prints or logs what it removed.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-use ringside_store::{AuditContext, CallPurge, IdentityPurge, PruneReport, Store};
+use ringside_core::SystemClock;
+use ringside_identity::AuthService;
+use ringside_store::{AuditContext, CallPurge, IdentityPurge, OrgKeys, PruneReport, Store};
 use ringside_vault::MasterKeyring;
 
 use crate::Error;
-use crate::auth::AuthService;
 use crate::config::Retention;
+use crate::open::DataFolder;
 use crate::state::AppState;
 
 /// How often the full hygiene pass runs while serving.
@@ -82,6 +85,7 @@ impl fmt::Display for HygieneReport {
 pub(crate) fn run_once(
     store: &Store,
     masters: &MasterKeyring,
+    keys: &OrgKeys,
     auth: &AuthService,
     retention: &Retention,
 ) -> Result<HygieneReport, Error> {
@@ -91,7 +95,7 @@ pub(crate) fn run_once(
     let head_signed = store.audit_checkpoint(masters)?.is_some();
     let keep = Duration::from_secs(u64::from(retention.webhook_log_days) * 86_400);
     let webhook_events = store.prune_webhook_events(keep)?;
-    let expired = crate::pipeline::expire_pops(store, auth)?;
+    let expired = crate::pipeline::expire_pops(store, keys)?;
     let cap = Duration::from_secs(u64::from(retention.pii_max_days) * 86_400);
     let calls = store.purge_call_pii(cap)?;
     let call_rows = store.prune_finished_calls(FINISHED_CALL_ROWS)?;
@@ -108,8 +112,14 @@ pub(crate) fn run_once(
 
 /// `ringside-relay hygiene --now`: one pass against the configured data folder.
 pub fn run_now(config: &crate::Config) -> Result<HygieneReport, Error> {
-    let (store, masters, auth) = crate::auth::admin::open(config)?;
-    run_once(&store, &masters, &auth, &config.retention)
+    let folder = DataFolder::open(config, Arc::new(SystemClock))?;
+    run_once(
+        &folder.store,
+        &folder.masters,
+        &folder.keys,
+        &folder.auth,
+        &config.retention,
+    )
 }
 
 /// The schedule while serving: the full pass at start-up and every [`EVERY`], the rate-limit
@@ -127,7 +137,13 @@ pub(crate) async fn schedule(state: AppState, retention: Retention) {
             _ = pass.tick() => {
                 let state = state.clone();
                 let done = tokio::task::spawn_blocking(move || {
-                    run_once(state.store(), state.master_keys(), state.auth(), &retention)
+                    run_once(
+                        state.store(),
+                        state.master_keys(),
+                        state.keys(),
+                        state.auth(),
+                        &retention,
+                    )
                 })
                 .await;
                 match done {
@@ -142,14 +158,12 @@ pub(crate) async fn schedule(state: AppState, retention: Retention) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use ringside_core::{FakeClock, Role};
     use ringside_store::{AuditContext, Store};
     use ringside_vault::{MasterKey, MasterKeyVersion, MasterKeyring};
 
     use super::*;
-    use crate::auth::AuthConfig;
+    use ringside_identity::AuthConfig;
 
     const RETENTION: Retention = Retention {
         pii_max_days: 30,
@@ -165,9 +179,10 @@ mod tests {
         let masters = Arc::new(MasterKeyring::single(MasterKey::generate(
             MasterKeyVersion::FIRST,
         )));
+        let keys = OrgKeys::new(Arc::clone(&store), Arc::clone(&masters));
         let auth = AuthService::load(
             Arc::clone(&store),
-            Arc::clone(&masters),
+            keys.clone(),
             Arc::new(clock.clone()),
             AuthConfig::default(),
         )
@@ -178,13 +193,13 @@ mod tests {
         auth.invite_as_operator(org.id, "agent@example.com", Role::Agent)
             .unwrap();
 
-        let fresh = run_once(&store, &masters, &auth, &RETENTION).unwrap();
+        let fresh = run_once(&store, &masters, &keys, &auth, &RETENTION).unwrap();
         assert_eq!(fresh.identity.invitations, 0, "a fresh invitation is kept");
         assert_eq!(fresh.audit.pruned, 0, "fresh audit entries are kept");
         assert!(fresh.head_signed, "the first pass signs the chain head");
 
         clock.advance(std::time::Duration::from_secs(400 * 86_400));
-        let later = run_once(&store, &masters, &auth, &RETENTION).unwrap();
+        let later = run_once(&store, &masters, &keys, &auth, &RETENTION).unwrap();
         assert_eq!(
             later.identity.invitations, 1,
             "the invitation expired 72 h in and is deleted"

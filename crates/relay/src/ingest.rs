@@ -73,7 +73,7 @@ fn run(state: &AppState, delivery: &Delivery) -> Result<(Answer, Option<FollowUp
     let Some((integration, sealed)) = store.integration_for_webhook(id)? else {
         return Ok((answer(Ingested::Unknown, None), None));
     };
-    let keys = state.auth().org_keyring(integration.org)?;
+    let keys = state.keys().get(integration.org)?;
     let kind = ProviderKind::from_str(&integration.provider)
         .map_err(|e| Error::io("an integration's provider")(std::io::Error::other(e)))?;
     let settings: ProviderSettings = serde_json::from_str(&integration.settings)

@@ -1,27 +1,26 @@
 //! The Ringside relay: a small, self-hostable server that receives VoIP providers' webhooks,
 //! pushes screen pops to agents over WebSocket, writes call notes to the agency's management
-//! system and then purges the personal data (see `DESIGN.md`).
+//! system and then purges the personal data (docs/architecture.md).
 //!
-//! `main.rs` only calls [`cli::main`]; everything — including [`run`], which tests start on
-//! `127.0.0.1:0` — lives here so it can be tested without spawning processes.
+//! The relay is HTTP (`api`), the stream hub (`hub`), the call pipeline (`ingest`, `pipeline`,
+//! `lookup`), the scheduler (`hygiene`) and the wiring (`server`, `state`, `open`, `config`);
+//! identity is `ringside-identity`'s and persistence `ringside-store`'s. The operator's commands
+//! live in [`commands`]. `main.rs` only calls [`cli::main`]; everything — including [`run`], which
+//! tests start on `127.0.0.1:0` — lives here so it can be tested without spawning processes.
 
 mod api;
-pub mod audit;
-pub mod auth;
 pub mod cli;
+pub mod commands;
 pub mod config;
-pub mod demo;
 mod error;
 mod hub;
 pub mod hygiene;
 mod ingest;
-pub mod keys;
-pub mod listen;
+pub mod integrations;
 pub mod lookup;
+mod open;
 mod pipeline;
-pub mod routing;
 mod server;
-pub mod simulate;
 mod state;
 pub mod telemetry;
 mod tls;

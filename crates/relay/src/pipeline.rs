@@ -15,11 +15,10 @@ use std::time::Duration;
 use ringside_core::wire::{Direction, MatchState, ServerMessage};
 use ringside_core::{IntegrationId, OrgId, PhoneNumber, Pii, PopId, UserId};
 use ringside_providers::{CallEvent, Number, Routing, SmsEvent, WebhookEvent};
-use ringside_store::{CallUpdate, Expired, InboundEvent, NewSms, RouteQuery, Store};
+use ringside_store::{CallUpdate, Expired, InboundEvent, NewSms, OrgKeys, RouteQuery, Store};
 use ringside_vault::OrgKeyring;
 
 use crate::Error;
-use crate::auth::AuthService;
 use crate::hub::Connection;
 use crate::state::AppState;
 
@@ -201,9 +200,9 @@ pub(crate) async fn replay(
     after_seq: u64,
 ) -> Vec<ServerMessage> {
     let store = Arc::clone(state.store());
-    let auth = state.auth().clone();
+    let org_keys = state.keys().clone();
     let replayed = blocking(move || {
-        let keys = auth.org_keyring(who.org)?;
+        let keys = org_keys.get(who.org)?;
         Ok(store.stream_replay(who.org, who.user, after_seq, &keys)?)
     })
     .await;
@@ -216,9 +215,9 @@ pub(crate) async fn replay(
 /// The user dismissed a pop on one device: clear it on the others.
 pub(crate) async fn dismiss(state: &AppState, who: Connection, pop: PopId) {
     let store = Arc::clone(state.store());
-    let auth = state.auth().clone();
+    let org_keys = state.keys().clone();
     let dismissed = blocking(move || {
-        let keys = auth.org_keyring(who.org)?;
+        let keys = org_keys.get(who.org)?;
         Ok(store.dismiss_pop(who.org, who.user, pop, &keys)?)
     })
     .await;
@@ -234,8 +233,8 @@ pub(crate) async fn sweep(state: AppState) {
     loop {
         ticker.tick().await;
         let store = Arc::clone(state.store());
-        let auth = state.auth().clone();
-        let swept = blocking(move || expire_pops(&store, &auth)).await;
+        let keys = state.keys().clone();
+        let swept = blocking(move || expire_pops(&store, &keys)).await;
         match swept {
             Ok(expired) if expired.orgs_skipped > 0 => tracing::warn!(
                 orgs = expired.orgs_skipped,
@@ -248,13 +247,8 @@ pub(crate) async fn sweep(state: AppState) {
 }
 
 /// Deletes the pops past their 5 minutes (blocking: SQLite); the `pop_expired` events to push.
-pub(crate) fn expire_pops(store: &Store, auth: &AuthService) -> Result<Expired, Error> {
-    Ok(store.expire_stream(|org: OrgId| {
-        auth.org_keyring(org).map_err(|e| match Error::from(e) {
-            Error::Store(e) => e,
-            _ => ringside_store::Error::NotFound("the org's data key"),
-        })
-    })?)
+pub(crate) fn expire_pops(store: &Store, keys: &OrgKeys) -> Result<Expired, Error> {
+    Ok(store.expire_stream(|org: OrgId| keys.get(org))?)
 }
 
 /// Runs store work on the blocking pool; a task that did not finish (a panic) is an error.

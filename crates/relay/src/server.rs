@@ -11,11 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ringside_core::{Clock, SystemClock};
-use ringside_store::Store;
 
-use crate::auth::{AuthConfig, AuthService};
 use crate::hub::StreamSettings;
 use crate::lookup::{Lookup, NoAms};
+use crate::open::DataFolder;
 use crate::state::{AppState, Settings, WebhookBase};
 use crate::{Config, Error, tls};
 
@@ -135,12 +134,12 @@ impl Drop for Background {
     }
 }
 
-/// Opens the store, the master keyring and the identity service (blocking: SQLite, the
+/// Opens the data folder and builds the shared state (blocking: SQLite, the
 /// keychain and the start-up password-hash calibration are synchronous).
 fn open(config: &Config, seams: Seams) -> Result<AppState, Error> {
     let clock = seams.clock;
-    let store = Arc::new(Store::open(&config.data_dir, Arc::clone(&clock))?);
-    let applied = store.migrations();
+    let folder = DataFolder::open(config, Arc::clone(&clock))?;
+    let applied = folder.store.migrations();
     if applied.from != applied.to {
         tracing::info!(
             from = applied.from,
@@ -148,8 +147,7 @@ fn open(config: &Config, seams: Seams) -> Result<AppState, Error> {
             "database schema migrated"
         );
     }
-    let keyring = Arc::new(crate::keys::load_master_keys(config, &store)?);
-    tracing::info!(version = %keyring.current().version(), "master key loaded");
+    tracing::info!(version = %folder.masters.current().version(), "master key loaded");
     if let ringside_vault::KeySource::File { path } = &config.master_key_source
         && path.starts_with(&config.data_dir)
     {
@@ -160,12 +158,6 @@ fn open(config: &Config, seams: Seams) -> Result<AppState, Error> {
              (master_key_source = \"keychain\", \"env\" or \"file:/other/volume\"); see docs/keys.md"
         );
     }
-    let auth = AuthService::load(
-        Arc::clone(&store),
-        Arc::clone(&keyring),
-        Arc::clone(&clock),
-        AuthConfig::default(),
-    )?;
     let webhook_base = WebhookBase {
         public_url: config.public_url.clone(),
         scheme: if config.tls.is_some() {
@@ -187,7 +179,7 @@ fn open(config: &Config, seams: Seams) -> Result<AppState, Error> {
         webhooks_per_org_per_minute: NonZeroU32::new(config.webhooks_per_org_per_minute)
             .unwrap_or(NonZeroU32::MIN),
     };
-    let state = AppState::new(store, keyring, auth, &clock, settings, seams.lookup);
+    let state = AppState::new(folder, settings, seams.lookup);
     crate::pipeline::connect_hub(&state);
     Ok(state)
 }

@@ -1,6 +1,7 @@
-//! What every handler can reach: the store, the master keys, the identity service, the clock,
-//! the rate limiters, the stream hub, the AMS lookup seam, the build info. Cheap to clone (an `Arc`); no globals, so a test can run
-//! several relays in one process, each on its own clock.
+//! What every handler can reach: the store, the master and org keys, the identity service, the
+//! integrations, the clock, the rate limiters, the stream hub, the AMS lookup seam, the build
+//! info. Cheap to clone (an `Arc`); no globals, so a test can run several relays in one process,
+//! each on its own clock.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -9,13 +10,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ringside_core::{BuildInfo, Clock, IntegrationId, OrgId, UserId};
-use ringside_store::Store;
+use ringside_identity::AuthService;
+use ringside_store::{OrgKeys, Store};
 use ringside_vault::MasterKeyring;
 
 use crate::api::rate_limit::{KeyedLimit, PER_CLIENT_PER_MINUTE, PER_USER_PER_MINUTE};
-use crate::auth::AuthService;
 use crate::hub::{Hub, StreamSettings, Tickets};
+use crate::integrations::Integrations;
 use crate::lookup::Lookup;
+use crate::open::DataFolder;
 
 /// Shared state of a running relay.
 #[derive(Debug, Clone)]
@@ -25,7 +28,9 @@ pub(crate) struct AppState(Arc<Inner>);
 struct Inner {
     store: Arc<Store>,
     master_keys: Arc<MasterKeyring>,
+    keys: OrgKeys,
     auth: AuthService,
+    integrations: Integrations,
     build: BuildInfo,
     limits: Limits,
     webhook_base: WebhookBase,
@@ -75,14 +80,9 @@ pub(crate) struct Limits {
 }
 
 impl AppState {
-    pub(crate) fn new(
-        store: Arc<Store>,
-        master_keys: Arc<MasterKeyring>,
-        auth: AuthService,
-        clock: &Arc<dyn Clock>,
-        settings: Settings,
-        lookup: Arc<dyn Lookup>,
-    ) -> Self {
+    pub(crate) fn new(folder: DataFolder, settings: Settings, lookup: Arc<dyn Lookup>) -> Self {
+        let integrations = folder.integrations();
+        let clock = &folder.clock;
         let build = BuildInfo::new("ringside-relay", env!("CARGO_PKG_VERSION"));
         let limits = Limits {
             per_client: KeyedLimit::per_minute(PER_CLIENT_PER_MINUTE, Arc::clone(clock)),
@@ -94,9 +94,11 @@ impl AppState {
         };
         let hub = Arc::new(Hub::new(settings.stream, Tickets::new(Arc::clone(clock))));
         Self(Arc::new(Inner {
-            store,
-            master_keys,
-            auth,
+            store: Arc::clone(&folder.store),
+            master_keys: Arc::clone(&folder.masters),
+            keys: folder.keys.clone(),
+            auth: folder.auth.clone(),
+            integrations,
             build,
             limits,
             webhook_base: settings.webhook_base,
@@ -115,6 +117,16 @@ impl AppState {
 
     pub(crate) fn master_keys(&self) -> &MasterKeyring {
         &self.0.master_keys
+    }
+
+    /// The org data keys (clone them into `spawn_blocking`: an `Arc`).
+    pub(crate) fn keys(&self) -> &OrgKeys {
+        &self.0.keys
+    }
+
+    /// Creating, listing and revoking integrations.
+    pub(crate) fn integrations(&self) -> &Integrations {
+        &self.0.integrations
     }
 
     /// The identity service (clone it into `spawn_blocking`: it is an `Arc`).

@@ -18,6 +18,7 @@ mod calls;
 mod error;
 mod integrations;
 mod invitations;
+mod keys;
 pub mod migrate;
 mod orgs;
 mod routing;
@@ -55,6 +56,7 @@ pub use webhooks::{Accepted, InboundEvent, event_hash};
 
 pub use integrations::{Integration, IntegrationSecret, NewIntegration};
 pub use invitations::{Invitation, InvitationInfo, NewInvitation};
+pub use keys::OrgKeys;
 pub use sessions::{
     IdentityPurge, NewSession, RefreshLookup, RevokeReason, Rotation, Session, SessionInfo,
 };

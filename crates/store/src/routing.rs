@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-use ringside_core::wire::{Fallback, RouteKind, RouteMatch};
+use ringside_core::wire::{Fallback, RouteInfo, RouteKind, RouteMatch};
 use ringside_core::{IntegrationId, OrgId, Permission, PhoneNumber, RouteId, UserId};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
@@ -93,6 +93,21 @@ pub struct Route {
     pub user: UserId,
     /// Added (unix seconds).
     pub created_at: i64,
+}
+
+impl Route {
+    /// The route as the API and `route list --json` show it.
+    pub fn info(self) -> RouteInfo {
+        RouteInfo {
+            route_id: self.id,
+            integration_id: self.integration,
+            kind: self.matcher.kind,
+            value: self.matcher.value,
+            user_id: self.user,
+            created_at: time::OffsetDateTime::from_unix_timestamp(self.created_at)
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+        }
+    }
 }
 
 /// What the resolver knows about a call.

@@ -18,8 +18,8 @@ use time::format_description::well_known::Rfc3339;
 use super::extract::{Authorized, blocking, perm::ViewAuditLog};
 use super::problem::ApiError;
 use super::problem::responses::{Forbidden, Invalid, TooManyRequests, Unauthorized};
-use crate::auth::AuthError;
 use crate::state::AppState;
+use ringside_identity::AuthError;
 
 /// The default page size.
 const DEFAULT_LIMIT: u32 = 100;

@@ -16,8 +16,8 @@ use super::dto;
 use super::extract::{Authenticated, Public, blocking};
 use super::problem::ApiError;
 use super::problem::responses::{Invalid, NotFound, TooManyRequests, Unauthorized};
-use crate::auth::{AuthError, AuthService, DeviceInfo, Tokens};
 use crate::state::AppState;
+use ringside_identity::{AuthError, AuthService, DeviceInfo, Tokens};
 
 /// Signs in with email and password. An account with a second factor answers
 /// `second_factor_required` with a challenge for `POST /v1/auth/second-factor` (or send
@@ -32,7 +32,7 @@ pub(crate) async fn login(
 ) -> Result<Json<LoginResponse>, ApiError> {
     let auth = state.auth().clone();
     let outcome = blocking(move || {
-        auth.login(&crate::auth::LoginRequest {
+        auth.login(&ringside_identity::LoginRequest {
             email: body.email.expose(),
             password: body.password.expose(),
             second_factor: body.second_factor.as_ref().map(|c| c.expose().as_str()),

@@ -10,7 +10,7 @@ use ringside_core::wire::{
     UserInfo,
 };
 
-use crate::auth::{
+use ringside_identity::{
     InvitationView, LoginOutcome, MfaScope, Provisioning, SecretToken, SessionView, Tokens,
     UserView,
 };

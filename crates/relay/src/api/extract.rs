@@ -22,8 +22,8 @@ use axum::http::{Method, header};
 use ringside_core::{Permission, SessionId};
 
 use super::problem::ApiError;
-use crate::auth::{AuthError, Principal};
 use crate::state::AppState;
+use ringside_identity::{AuthError, Principal};
 
 /// Runs a synchronous identity or store call on the blocking pool. A task that does not finish
 /// (a panic) is logged without its message — it could quote data — and answered with a 500.
@@ -166,7 +166,7 @@ pub(crate) mod perm {
 }
 
 /// A caller who may use `P`'s permission: [`Authenticated`], then
-/// [`AuthService::authorize`](crate::auth::AuthService::authorize) — the role holds it, a
+/// [`AuthService::authorize`](ringside_identity::AuthService::authorize) — the role holds it, a
 /// second factor is enrolled where the role or org requires one, and a recent second factor
 /// (step-up) where the matrix requires one. `GET` routes only read, so they are checked with
 /// `authorize_read`, which waives the step-up that guards changes. Refusals are 403 with the

@@ -14,12 +14,13 @@ use ringside_core::IntegrationId;
 use ringside_core::wire::{
     CreateIntegrationRequest, IntegrationCreated, IntegrationInfo, IntegrationList,
 };
+use ringside_identity::AuthError;
 use ringside_providers::ProviderKind;
 
 use super::extract::{Authorized, blocking, perm::ManageCredentials};
 use super::problem::ApiError;
 use super::problem::responses::{Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized};
-use crate::auth::{AuthError, webhook_path};
+use crate::integrations::{Caller, webhook_path};
 use crate::state::AppState;
 
 fn info(i: ringside_store::Integration) -> IntegrationInfo {
@@ -45,8 +46,8 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Authorized<ManageCredentials>,
 ) -> Result<Json<IntegrationList>, ApiError> {
-    let auth = state.auth().clone();
-    let list = blocking(move || auth.list_integrations(&caller.principal)).await?;
+    let integrations = state.integrations().clone();
+    let list = blocking(move || integrations.list(Caller::Member(&caller.principal))).await?;
     Ok(Json(IntegrationList {
         integrations: list.into_iter().map(info).collect(),
     }))
@@ -64,11 +65,16 @@ pub(crate) async fn create(
 ) -> Result<(StatusCode, Json<IntegrationCreated>), ApiError> {
     let provider =
         ProviderKind::from_str(&body.provider).map_err(|_| AuthError::InvalidInput("provider"))?;
-    let auth = state.auth().clone();
+    let integrations = state.integrations().clone();
     let caller_org = caller.principal.org;
     let created = blocking(move || {
         let secret = body.secret.as_ref().map(|s| s.expose().as_str());
-        auth.create_integration(&caller.principal, provider, secret, &body.label)
+        integrations.create(
+            Caller::Member(&caller.principal),
+            provider,
+            secret,
+            &body.label,
+        )
     })
     .await?;
     let integration = info(ringside_store::Integration {
@@ -99,7 +105,7 @@ pub(crate) async fn revoke(
     caller: Authorized<ManageCredentials>,
     Path(id): Path<IntegrationId>,
 ) -> Result<StatusCode, ApiError> {
-    let auth = state.auth().clone();
-    blocking(move || auth.delete_integration(&caller.principal, id)).await?;
+    let integrations = state.integrations().clone();
+    blocking(move || integrations.delete(Caller::Member(&caller.principal), id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::AuthError;
+use ringside_identity::AuthError;
 
 /// The content type of every error body.
 pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
@@ -259,7 +259,7 @@ pub(crate) mod responses {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::PasswordProblem;
+    use ringside_identity::PasswordProblem;
 
     async fn body_of(res: Response) -> serde_json::Value {
         let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)

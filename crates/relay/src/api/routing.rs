@@ -11,15 +11,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use ringside_core::RouteId;
-use ringside_core::wire::{CreateRouteRequest, Fallback, RouteInfo, RouteList, RouteMatch};
-use ringside_store::NewRoute;
+use ringside_core::wire::{Actor, CreateRouteRequest, Fallback, RouteInfo, RouteList, RouteMatch};
+use ringside_identity::Principal;
+use ringside_store::{AuditContext, NewRoute, Route};
 
 use super::extract::{Authorized, blocking, perm::ManageRouting};
 use super::problem::ApiError;
 use super::problem::responses::{
     Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized,
 };
-use crate::routing::{caller_context, route_info};
 use crate::state::AppState;
 
 /// A store refusal as a problem: `not_found` (also for anything of another org),
@@ -59,7 +59,7 @@ pub(crate) async fn list(
     let org = caller.principal.org;
     let routes = blocking(move || store.list_routes(org).map_err(refused)).await?;
     Ok(Json(RouteList {
-        routes: routes.into_iter().map(route_info).collect(),
+        routes: routes.into_iter().map(Route::info).collect(),
     }))
 }
 
@@ -89,7 +89,7 @@ pub(crate) async fn create(
             .map_err(refused)
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(route_info(route))))
+    Ok((StatusCode::CREATED, Json(route.info())))
 }
 
 /// Deletes a route.
@@ -150,4 +150,9 @@ pub(crate) async fn set_fallback(
     })
     .await?;
     Ok(Json(stored))
+}
+
+/// Who is acting, for the audit entries of an HTTP caller's changes.
+fn caller_context(p: &Principal) -> AuditContext {
+    AuditContext::new(Actor::user(p.user), p.source_ip)
 }

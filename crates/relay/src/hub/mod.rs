@@ -23,7 +23,7 @@ use ringside_core::{SessionId, UserId};
 use ringside_store::Event;
 use tokio::sync::{Notify, broadcast, mpsc};
 
-use crate::auth::{Revocation, RevocationScope};
+use ringside_identity::{Revocation, RevocationScope};
 
 pub(crate) use connection::{Connection, serve};
 pub(crate) use tickets::Tickets;

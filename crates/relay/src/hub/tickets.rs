@@ -13,7 +13,7 @@ use ringside_core::{Clock, OrgId, SessionId, UserId};
 use ringside_store::TokenHash;
 use time::OffsetDateTime;
 
-use crate::auth::{SecretToken, TokenKind, tokens::hash_presented};
+use ringside_identity::{SecretToken, TokenKind, tokens::hash_presented};
 
 /// How long a ticket works.
 pub(crate) const TICKET_TTL_SECS: u32 = 30;

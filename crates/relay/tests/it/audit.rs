@@ -480,7 +480,8 @@ fn verify_passes_after_pruning_with_a_checkpoint() {
     relay.events(2);
     let config = crate::utils::config_for(relay.dir.path(), "");
     assert_eq!(config.retention.audit_days, 365, "the default retention");
-    let report = ringside_relay::audit::prune(&config, &AuditContext::system("hygiene")).unwrap();
+    let report =
+        ringside_relay::commands::audit::prune(&config, &AuditContext::system("hygiene")).unwrap();
     assert_eq!(report.pruned, 4, "the four entries past 365 days");
     let out = relay.run(&["audit", "verify"]);
     let text = stdout(&out);
@@ -565,7 +566,7 @@ fn a_csv_export_is_escaped_and_carries_what_is_needed_to_reverify() {
     let rows = parse_csv(&text);
     assert_eq!(
         rows[0].join(","),
-        ringside_relay::audit::CSV_HEADER,
+        ringside_relay::commands::audit::CSV_HEADER,
         "a header row first"
     );
     let column = |name: &str| rows[0].iter().position(|c| c == name).unwrap();

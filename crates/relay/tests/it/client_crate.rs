@@ -15,8 +15,8 @@ use ringside_core::wire::{
     TotpEnrollment,
 };
 use ringside_core::{Clock, FakeClock, OrgId, Pii, Role};
-use ringside_relay::auth::{AuthConfig, AuthService};
-use ringside_store::{AuditContext, Store};
+use ringside_identity::{AuthConfig, AuthService};
+use ringside_store::{AuditContext, OrgKeys, Store};
 use serde_json::json;
 use tempfile::TempDir;
 
@@ -51,8 +51,9 @@ impl Setup {
             )
             .unwrap()
             .id;
+        let keys = OrgKeys::new(Arc::clone(&store), masters);
         let auth =
-            AuthService::load(store, masters, Arc::clone(&clock), AuthConfig::default()).unwrap();
+            AuthService::load(store, keys, Arc::clone(&clock), AuthConfig::default()).unwrap();
         let code = auth
             .invite_as_operator(org, EMAIL, Role::Owner)
             .unwrap()

@@ -10,8 +10,6 @@
 mod api;
 /// `audit verify` and `audit export` through the real binary, against a tampered file too.
 mod audit;
-/// The identity core: sign-in, second factor, sessions, back-off, team, privacy, CLI.
-mod auth;
 /// The real `ringside-relay` binary: a clean command, `serve` on port 0, a stop by signal.
 mod bin;
 /// Process-level behaviour of the `ringside-relay` binary: exit codes, messages, signals.
@@ -28,6 +26,8 @@ mod hooks;
 mod integrations;
 /// `keys rotate` against a real store and key file.
 mod keys;
+/// `org create` and `invite` through the real binary, the invitation accepted.
+mod org_cli;
 /// `route add|list|delete|fallback` through the real binary.
 mod routing_cli;
 /// `serve` over plain HTTP: health and readiness.

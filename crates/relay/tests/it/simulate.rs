@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ringside_core::{IntegrationId, PhoneNumber, SystemClock};
-use ringside_relay::simulate::{self, CallPlan, Signer, Target};
+use ringside_relay::commands::simulate::{self, CallPlan, Signer, Target};
 use ringside_store::Store;
 
 use crate::bin::{self, Served};
@@ -182,13 +182,13 @@ async fn place_call_drives_an_in_process_relay_and_every_provider_is_accepted() 
     let relay = TestRelay::start(dir.path(), "").await;
     let config = relay.config.clone();
     let store = Store::open(&config.data_dir, Arc::new(SystemClock)).unwrap();
-    let org = ringside_relay::auth::admin::create_org(&config, "Acme", "o@example.com")
+    let org = ringside_relay::commands::org::create_org(&config, "Acme", "o@example.com")
         .unwrap()
         .org;
     let client = reqwest::Client::new();
     for provider in ringside_providers::ProviderKind::ALL {
         let created =
-            ringside_relay::auth::admin::create_integration(&config, org, provider, None, "")
+            ringside_relay::commands::org::create_integration(&config, org, provider, None, "")
                 .unwrap();
         let signer = Signer::from_config(&config, created.id).unwrap();
         let target = Target::direct(&format!("http://{}", relay.addr), created.id);

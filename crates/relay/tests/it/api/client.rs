@@ -10,8 +10,9 @@ use std::time::Duration;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use ringside_core::{Clock, OrgId, Role};
-use ringside_relay::auth::{AuthConfig, AuthService};
-use ringside_store::{AuditContext, Store};
+use ringside_identity::{AuthConfig, AuthService};
+use ringside_relay::integrations::{Caller, Integrations};
+use ringside_store::{AuditContext, OrgKeys, Store};
 use ringside_vault::MasterKeyring;
 use serde_json::{Value, json};
 
@@ -162,6 +163,7 @@ pub(crate) struct Operator {
     pub(crate) store: Arc<Store>,
     masters: Arc<MasterKeyring>,
     auth: AuthService,
+    integrations: Integrations,
 }
 
 impl Operator {
@@ -169,17 +171,20 @@ impl Operator {
         let clock: Arc<dyn Clock> = Arc::new(relay.clock.clone());
         let store = Arc::new(Store::open(&relay.config.data_dir, Arc::clone(&clock)).unwrap());
         let masters = Arc::new(relay.config.master_key_source.load().unwrap());
+        let keys = OrgKeys::new(Arc::clone(&store), Arc::clone(&masters));
         let auth = AuthService::load(
             Arc::clone(&store),
-            Arc::clone(&masters),
-            clock,
+            keys.clone(),
+            Arc::clone(&clock),
             AuthConfig::default(),
         )
         .unwrap();
+        let integrations = Integrations::new(Arc::clone(&store), keys, auth.clone(), clock);
         Self {
             store,
             masters,
             auth,
+            integrations,
         }
     }
 
@@ -204,24 +209,24 @@ impl Operator {
         secret: Option<&str>,
     ) -> (String, String) {
         let created = self
-            .auth
-            .create_integration_as_operator(org, provider, secret, "Hooks")
+            .integrations
+            .create(Caller::Operator(org), provider, secret, "Hooks")
             .unwrap();
         (created.id.to_string(), created.secret.as_str().to_owned())
     }
 
     /// Revokes integration `id` of `org`.
     pub(crate) fn revoke_integration(&self, org: OrgId, id: &str) {
-        self.auth
-            .delete_integration_as_operator(org, id.parse().unwrap())
+        self.integrations
+            .delete(Caller::Operator(org), id.parse().unwrap())
             .unwrap();
     }
 
     /// A new Dialpad integration of `org`, with a generated secret: its id.
     pub(crate) fn create_integration(&self, org: OrgId) -> String {
-        self.auth
-            .create_integration_as_operator(
-                org,
+        self.integrations
+            .create(
+                Caller::Operator(org),
                 ringside_providers::ProviderKind::Dialpad,
                 None,
                 "Walk",
