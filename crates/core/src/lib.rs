@@ -42,6 +42,7 @@ macro_rules! ts_string {
     };
 }
 
+pub mod calls;
 pub mod clock;
 pub mod error;
 pub mod ids;

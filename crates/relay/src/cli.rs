@@ -238,10 +238,10 @@ fn dispatch(command: Command, config: Config) -> Result<(), Error> {
         }
         Command::Route { command } => crate::commands::route::run(&config, command),
         Command::Integration { command } => integration(&config, command),
-        Command::Listen(args) => crate::commands::listen::run(&args)
-            .map_err(|e| Error::io("listen")(std::io::Error::other(e))),
-        Command::Simulate { command } => crate::commands::simulate::run_command(&config, command)
-            .map_err(|e| Error::io("simulate")(std::io::Error::other(e))),
+        Command::Listen(args) => Ok(crate::commands::listen::run(&args)?),
+        Command::Simulate { command } => {
+            Ok(crate::commands::simulate::run_command(&config, command)?)
+        }
         Command::Hygiene { now: _ } => {
             println!("{}", crate::hygiene::run_now(&config)?);
             Ok(())

@@ -20,6 +20,36 @@ pub enum Error {
     /// The TLS certificate or key could not be used.
     #[error("TLS: {0}")]
     Tls(String),
+    /// A stored integration cannot be used (its provider, settings or secret is unreadable).
+    #[error("integration {integration}: unusable {what}")]
+    Integration {
+        /// Which integration.
+        integration: ringside_core::IntegrationId,
+        /// What of it: "provider", "settings" or "secret".
+        what: &'static str,
+    },
+    /// A value could not be encoded for storage.
+    #[error("encoding {what}: {source}")]
+    Encode {
+        /// What was being encoded.
+        what: &'static str,
+        /// Why it failed.
+        source: serde_json::Error,
+    },
+    /// A task on the blocking pool or the runtime did not finish (it panicked or was cancelled).
+    #[error("{what} did not finish: {reason}")]
+    Task {
+        /// Which task.
+        what: &'static str,
+        /// The runtime's word on why.
+        reason: String,
+    },
+    /// `ringside-relay listen` failed.
+    #[error(transparent)]
+    Listen(#[from] crate::commands::listen::ListenError),
+    /// `ringside-relay simulate` failed.
+    #[error(transparent)]
+    Simulate(Box<crate::commands::simulate::SimulateError>),
     /// A socket or file operation failed.
     #[error("{context}: {source}")]
     Io {
@@ -43,7 +73,21 @@ impl From<ringside_identity::AuthError> for Error {
     }
 }
 
+impl From<crate::commands::simulate::SimulateError> for Error {
+    fn from(err: crate::commands::simulate::SimulateError) -> Self {
+        Self::Simulate(Box::new(err))
+    }
+}
+
 impl Error {
+    /// `Task` for a join error of `what`.
+    pub(crate) fn task(what: &'static str) -> impl FnOnce(tokio::task::JoinError) -> Self {
+        move |failed| Self::Task {
+            what,
+            reason: failed.to_string(),
+        }
+    }
+
     pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
         let context = context.into();
         move |source| Self::Io { context, source }

@@ -95,7 +95,7 @@ pub(crate) fn run_once(
     let head_signed = store.audit_checkpoint(masters)?.is_some();
     let keep = Duration::from_secs(u64::from(retention.webhook_log_days) * 86_400);
     let webhook_events = store.prune_webhook_events(keep)?;
-    let expired = crate::pipeline::expire_pops(store, keys)?;
+    let expired = crate::hub::expire_pops(store, keys)?;
     let cap = Duration::from_secs(u64::from(retention.pii_max_days) * 86_400);
     let calls = store.purge_call_pii(cap)?;
     let call_rows = store.prune_finished_calls(FINISHED_CALL_ROWS)?;

@@ -5,7 +5,7 @@
 //! under a millisecond each. Handing each to the blocking pool separately cost a thread handoff
 //! apiece, which the benchmarks showed to be most of the time a webhook spent in the relay
 //! (docs/benchmarks.md). Here they run one after the other on one blocking thread; only the
-//! pushes and the AMS lookup happen after, on the runtime.
+//! AMS lookup of a new call's pops runs after, on the runtime, started where the call is applied.
 
 use std::str::FromStr;
 
@@ -17,7 +17,7 @@ use ringside_providers::{
 use time::OffsetDateTime;
 
 use crate::Error;
-use crate::pipeline::{self, FollowUp};
+use crate::pipeline::{self, Applied};
 use crate::state::AppState;
 
 /// A webhook as it arrived.
@@ -57,30 +57,28 @@ pub(crate) struct Answer {
 
 /// Authenticates, deduplicates and applies one delivery, then pushes what it produced.
 pub(crate) async fn ingest(state: &AppState, delivery: Delivery) -> Result<Answer, Error> {
-    let runner = state.clone();
-    let (answer, follow_up) = tokio::task::spawn_blocking(move || run(&runner, &delivery))
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || run(&state, &delivery))
         .await
-        .map_err(|failed| Error::io("a webhook task")(std::io::Error::other(failed)))??;
-    if let Some(follow_up) = follow_up {
-        pipeline::follow_up(state, follow_up);
-    }
-    Ok(answer)
+        .map_err(Error::task("a webhook"))?
 }
 
-fn run(state: &AppState, delivery: &Delivery) -> Result<(Answer, Option<FollowUp>), Error> {
+fn run(state: &AppState, delivery: &Delivery) -> Result<Answer, Error> {
     let id = delivery.integration;
     let store = state.store();
     let Some((integration, sealed)) = store.integration_for_webhook(id)? else {
-        return Ok((answer(Ingested::Unknown, None), None));
+        return Ok(answer(Ingested::Unknown, None));
     };
     let keys = state.keys().get(integration.org)?;
-    let kind = ProviderKind::from_str(&integration.provider)
-        .map_err(|e| Error::io("an integration's provider")(std::io::Error::other(e)))?;
-    let settings: ProviderSettings = serde_json::from_str(&integration.settings)
-        .map_err(|e| Error::io("an integration's settings")(std::io::Error::other(e)))?;
+    let unusable = |what| Error::Integration {
+        integration: id,
+        what,
+    };
+    let kind = ProviderKind::from_str(&integration.provider).map_err(|_| unusable("provider"))?;
+    let settings: ProviderSettings =
+        serde_json::from_str(&integration.settings).map_err(|_| unusable("settings"))?;
     let opened = store.open_integration_secret(integration, &sealed, &keys)?;
-    let secret = ProviderSecret::new(opened.secret.as_str())
-        .map_err(|e| Error::io("an integration's secret")(std::io::Error::other(e)))?;
+    let secret = ProviderSecret::new(opened.secret.as_str()).map_err(|_| unusable("secret"))?;
 
     let headers: Vec<(&str, &str)> = delivery
         .headers
@@ -98,14 +96,14 @@ fn run(state: &AppState, delivery: &Delivery) -> Result<(Answer, Option<FollowUp
         .ok()
         .and_then(|_| echo_header(kind, &request));
     let at = delivery.received.unix_timestamp();
-    let (ingested, follow_up) = match outcome {
+    let ingested = match outcome {
         Err(err) => {
             if let Err(failed) = store.record_webhook_outcome(id, err.code(), at) {
                 tracing::warn!(integration = %id, error = %failed, "logging a refused webhook failed");
             }
-            (Ingested::Refused(err), None)
+            Ingested::Refused(err)
         }
-        Ok(Outcome::Handshake { name, echo }) => (Ingested::Handshake { name, echo }, None),
+        Ok(Outcome::Handshake { name, echo }) => Ingested::Handshake { name, echo },
         Ok(Outcome::Event(WebhookEvent::Call(call))) => {
             applied(pipeline::apply_call(state, id, &keys, &call, at)?)
         }
@@ -114,16 +112,16 @@ fn run(state: &AppState, delivery: &Delivery) -> Result<(Answer, Option<FollowUp
         }
         Ok(_) => {
             store.record_webhook_outcome(id, "ignored", at)?;
-            (Ingested::Ignored, None)
+            Ingested::Ignored
         }
     };
-    Ok((answer(ingested, echo), follow_up))
+    Ok(answer(ingested, echo))
 }
 
-fn applied(follow_up: Option<FollowUp>) -> (Ingested, Option<FollowUp>) {
-    match follow_up {
-        Some(follow_up) => (Ingested::Accepted, Some(follow_up)),
-        None => (Ingested::Duplicate, None),
+fn applied(applied: Applied) -> Ingested {
+    match applied {
+        Applied::First => Ingested::Accepted,
+        Applied::Again => Ingested::Duplicate,
     }
 }
 

@@ -10,27 +10,24 @@
 //! The sweeper expires pops at 5 minutes and tells the devices (`pop_expired`).
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use ringside_core::wire::{Direction, MatchState, ServerMessage};
+use ringside_core::wire::{Direction, MatchState};
 use ringside_core::{IntegrationId, OrgId, PhoneNumber, Pii, PopId, UserId};
 use ringside_providers::{CallEvent, Number, Routing, SmsEvent, WebhookEvent};
-use ringside_store::{CallUpdate, Expired, InboundEvent, NewSms, OrgKeys, RouteQuery, Store};
+use ringside_store::{CallUpdate, InboundEvent, NewSms, RouteQuery, Store};
 use ringside_vault::OrgKeyring;
 
 use crate::Error;
-use crate::hub::Connection;
 use crate::state::AppState;
 
-/// How often the sweeper looks for expired pops.
-const SWEEP_EVERY: Duration = Duration::from_millis(500);
-
-/// What applying an event leaves to do once its transaction is committed: look its caller up in
-/// the AMS for its new pops. (Its stream events were pushed at the commit, by the store's
-/// listener — see [`connect_hub`].)
-#[derive(Debug)]
-pub(crate) struct FollowUp {
-    lookup: Option<LookupJob>,
+/// Whether an event was new. Its stream events were pushed at the commit, by the store's
+/// listener (see [`connect_hub`]); a new call's AMS lookup is already on its way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Applied {
+    /// First sighting: applied.
+    First,
+    /// Seen before: nothing changed.
+    Again,
 }
 
 /// Sends the store's committed stream events to the hub. The store calls this while it still
@@ -50,14 +47,15 @@ struct LookupJob {
 }
 
 /// Routes and applies one authenticated call event in one transaction with its dedupe record
-/// (blocking: SQLite). `None`: a duplicate.
+/// (blocking: SQLite, on the runtime's blocking pool), then starts the AMS lookup of its new pops
+/// on the runtime.
 pub(crate) fn apply_call(
     state: &AppState,
     integration: IntegrationId,
     keys: &Arc<OrgKeyring>,
     call: &CallEvent,
     received_at: i64,
-) -> Result<Option<FollowUp>, Error> {
+) -> Result<Applied, Error> {
     let org = keys.org();
     let store = state.store();
     let connected = state.lookup().connected(org);
@@ -92,24 +90,23 @@ pub(crate) fn apply_call(
         match_state,
     };
     let Some(outcome) = store.accept_call_event(&inbound, &update, keys)? else {
-        return Ok(None);
+        return Ok(Applied::Again);
     };
-    let lookup = match number {
-        Some(number) if connected && !outcome.new_pops.is_empty() => Some(LookupJob {
+    if let Some(number) = number
+        && connected
+        && !outcome.new_pops.is_empty()
+    {
+        let job = LookupJob {
             keys: Arc::clone(keys),
             pops: outcome.new_pops.iter().map(|(pop, _)| *pop).collect(),
             number,
-        }),
-        _ => None,
-    };
-    Ok(Some(FollowUp { lookup }))
-}
-
-/// Starts a committed event's AMS lookup (call from the runtime).
-pub(crate) fn follow_up(state: &AppState, follow_up: FollowUp) {
-    if let Some(job) = follow_up.lookup {
-        tokio::spawn(look_up(state.clone(), job));
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(look_up(state.clone(), job))),
+            Err(_) => tracing::error!(%org, "no runtime to run the AMS lookup on"),
+        }
     }
+    Ok(Applied::First)
 }
 
 /// Who routing picks for an event's routing keys.
@@ -142,9 +139,12 @@ pub(crate) fn apply_sms(
     keys: &OrgKeyring,
     sms: &SmsEvent,
     received_at: i64,
-) -> Result<Option<FollowUp>, Error> {
-    let json = serde_json::to_vec(&WebhookEvent::Sms(sms.clone()))
-        .map_err(|e| Error::io("serializing an SMS event")(std::io::Error::other(e)))?;
+) -> Result<Applied, Error> {
+    let json =
+        serde_json::to_vec(&WebhookEvent::Sms(sms.clone())).map_err(|source| Error::Encode {
+            what: "an SMS event",
+            source,
+        })?;
     let store = state.store();
     let org = keys.org();
     let targets = targets(store, org, integration, &sms.routing)?;
@@ -165,9 +165,12 @@ pub(crate) fn apply_sms(
         contact_name: sms.contact_name.as_ref(),
         text: sms.text.as_ref(),
     };
-    Ok(store
-        .accept_sms_event(&inbound, &new, &targets, keys)?
-        .map(|_| FollowUp { lookup: None }))
+    Ok(
+        match store.accept_sms_event(&inbound, &new, &targets, keys)? {
+            Some(_) => Applied::First,
+            None => Applied::Again,
+        },
+    )
 }
 
 /// Runs the AMS lookup for a call's new pops (one lookup, however many agents), bounded by the
@@ -193,69 +196,11 @@ async fn look_up(state: AppState, job: LookupJob) {
     }
 }
 
-/// The user's stored events after `after_seq` (for `resume`).
-pub(crate) async fn replay(
-    state: &AppState,
-    who: Connection,
-    after_seq: u64,
-) -> Vec<ServerMessage> {
-    let store = Arc::clone(state.store());
-    let org_keys = state.keys().clone();
-    let replayed = blocking(move || {
-        let keys = org_keys.get(who.org)?;
-        Ok(store.stream_replay(who.org, who.user, after_seq, &keys)?)
-    })
-    .await;
-    replayed.unwrap_or_else(|err| {
-        tracing::error!(user = %who.user, error = %err, "stream replay failed");
-        Vec::new()
-    })
-}
-
-/// The user dismissed a pop on one device: clear it on the others.
-pub(crate) async fn dismiss(state: &AppState, who: Connection, pop: PopId) {
-    let store = Arc::clone(state.store());
-    let org_keys = state.keys().clone();
-    let dismissed = blocking(move || {
-        let keys = org_keys.get(who.org)?;
-        Ok(store.dismiss_pop(who.org, who.user, pop, &keys)?)
-    })
-    .await;
-    if let Err(err) = dismissed {
-        tracing::error!(user = %who.user, error = %err, "dismissing a pop failed");
-    }
-}
-
-/// Deletes pops past their 5 minutes and pushes `pop_expired`, until the relay stops.
-pub(crate) async fn sweep(state: AppState) {
-    let mut ticker = tokio::time::interval(SWEEP_EVERY);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let store = Arc::clone(state.store());
-        let keys = state.keys().clone();
-        let swept = blocking(move || expire_pops(&store, &keys)).await;
-        match swept {
-            Ok(expired) if expired.orgs_skipped > 0 => tracing::warn!(
-                orgs = expired.orgs_skipped,
-                "pops of organisations whose keys could not be opened wait for the next pass"
-            ),
-            Ok(_) => {}
-            Err(err) => tracing::error!(error = %err, "expiring pops failed"),
-        }
-    }
-}
-
-/// Deletes the pops past their 5 minutes (blocking: SQLite); the `pop_expired` events to push.
-pub(crate) fn expire_pops(store: &Store, keys: &OrgKeys) -> Result<Expired, Error> {
-    Ok(store.expire_stream(|org: OrgId| keys.get(org))?)
-}
-
 /// Runs store work on the blocking pool; a task that did not finish (a panic) is an error.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
     tokio::task::spawn_blocking(work)
         .await
-        .unwrap_or_else(|failed| Err(Error::io("a pipeline task")(std::io::Error::other(failed))))
+        .unwrap_or_else(|failed| Err(Error::task("a pipeline task")(failed)))
 }

@@ -70,12 +70,12 @@ pub async fn run_with(
 ) -> Result<(), Error> {
     let state = tokio::task::spawn_blocking(move || open(&config, seams).map(|s| (s, config)))
         .await
-        .map_err(|e| Error::io("start-up task")(std::io::Error::other(e)))?;
+        .map_err(Error::task("start-up"))?;
     let (state, config) = state?;
     // Aborted when `run_with` returns or is dropped (a cancelled relay leaves nothing running).
     let _background = Background(vec![
         tokio::spawn(crate::hygiene::schedule(state.clone(), config.retention)),
-        tokio::spawn(crate::pipeline::sweep(state.clone())),
+        tokio::spawn(state.history().sweep()),
         tokio::spawn(
             Arc::clone(state.hub()).follow_revocations(state.auth().subscribe_revocations()),
         ),

@@ -15,7 +15,7 @@ use ringside_store::{OrgKeys, Store};
 use ringside_vault::MasterKeyring;
 
 use crate::api::rate_limit::{KeyedLimit, PER_CLIENT_PER_MINUTE, PER_USER_PER_MINUTE};
-use crate::hub::{Hub, StreamSettings, Tickets};
+use crate::hub::{History, Hub, Stream, StreamSettings, Tickets};
 use crate::integrations::Integrations;
 use crate::lookup::Lookup;
 use crate::open::DataFolder;
@@ -156,6 +156,19 @@ impl AppState {
     /// The stream hub.
     pub(crate) fn hub(&self) -> &Arc<Hub> {
         &self.0.hub
+    }
+
+    /// The stream's stored history (replay, dismissal, expiry).
+    pub(crate) fn history(&self) -> History {
+        History::new(Arc::clone(&self.0.store), self.0.keys.clone())
+    }
+
+    /// What a stream connection needs: the hub and the history.
+    pub(crate) fn stream(&self) -> Stream {
+        Stream {
+            hub: Arc::clone(&self.0.hub),
+            history: self.history(),
+        }
     }
 
     /// The AMS lookup seam.

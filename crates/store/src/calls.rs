@@ -1,12 +1,14 @@
-//! Calls and their forward-only state machine (DESIGN §2 steps 2–3).
+//! Calls, their legs and the pops they make, persisted.
 //!
-//! Why the state machine lives here: providers retry, duplicate and reorder events, and a call can
-//! have several legs (a transfer, a ring group). The call's row, its legs, the pops it makes and
-//! the stream events they produce must change together — in one transaction, with the inbox row
+//! The rules — a leg only moves to a later state, a call is over only when every leg it has is,
+//! a final state is never left — are `ringside_core::calls`'s, pure and unit-tested there; this
+//! module stores their results. Why in one transaction: providers retry, duplicate and reorder
+//! events, and a call can have several legs (a transfer, a ring group). The call's row, its legs,
+//! the pops it makes and the stream events they produce must change together — with the inbox row
 //! the event came from deleted in the same commit — or a crash would either lose a pop or make a
-//! second one. A leg only moves to a later state ([`advances`]); a call is over only when every leg
-//! it has is, and a final state is never left.
+//! second one.
 
+use ringside_core::calls::{advances, call_state};
 use ringside_core::wire::{CallState, Direction, MatchState};
 use ringside_core::{CallId, IntegrationId, OrgId, PhoneNumber, Pii, PopId, UserId};
 use ringside_vault::OrgKeyring;
@@ -14,7 +16,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use crate::rows::bytes16;
-use crate::sealed::{SealedColumn, check_keys, persist_seal_counts};
+use crate::sealed::{SealedColumn, check_keys};
 use crate::stream::{self, Event, POP_TTL_SECS, PopMessage};
 use crate::{Error, Store};
 
@@ -71,47 +73,6 @@ pub struct CallPurge {
     pub inbox: u64,
 }
 
-/// Whether a leg (or call) in `current` may move to `next`: only to a later state, never out of a
-/// final one. `answered → transferred` is the one move within a rank.
-pub fn advances(current: CallState, next: CallState) -> bool {
-    !current.is_final()
-        && (next.rank() > current.rank()
-            || (current == CallState::Answered && next == CallState::Transferred))
-}
-
-/// The call's state after one of its legs moved to `event`, given every leg's state afterwards.
-///
-/// The call is over when no leg is live: each has ended, or was transferred away (for Dialpad
-/// and RingCentral "transferred" is a leg's last word), and at least one really ended. How it
-/// ended depends on the set of legs, never on which event came last, so reordering cannot change
-/// it: answered (or any leg ended after talking) is `ended`; otherwise `voicemail` if a leg went
-/// there; otherwise `missed`.
-pub fn call_state(
-    current: CallState,
-    legs: &[CallState],
-    event: CallState,
-    answered: bool,
-) -> CallState {
-    if current.is_final() {
-        return current;
-    }
-    let done = |s: &CallState| s.is_final() || *s == CallState::Transferred;
-    if legs.iter().all(done) && legs.iter().any(|s| s.is_final()) {
-        return if answered || legs.contains(&CallState::Ended) {
-            CallState::Ended
-        } else if legs.contains(&CallState::Voicemail) {
-            CallState::Voicemail
-        } else {
-            CallState::Missed
-        };
-    }
-    if !event.is_final() && advances(current, event) {
-        event
-    } else {
-        current
-    }
-}
-
 /// SHA-256(integration id || provider id): how provider call and leg ids are stored.
 fn key_hash(integration: IntegrationId, provider_id: &str) -> [u8; 32] {
     let mut hash = Sha256::new();
@@ -125,27 +86,6 @@ fn state_from(text: &str) -> rusqlite::Result<CallState> {
 }
 
 impl Store {
-    /// Applies one call event: moves the leg and the call forward (or not), makes pops for the
-    /// targets that have none yet while the call is live, and queues `pop` and `call_state`
-    /// events — one transaction. Webhooks go through [`Store::accept_call_event`], which adds
-    /// the deduplication to the same transaction.
-    pub fn apply_call_event(
-        &self,
-        update: &CallUpdate<'_>,
-        keys: &OrgKeyring,
-    ) -> Result<CallOutcome, Error> {
-        check_keys(keys, update.org)?;
-        let now = self.now();
-        self.write_publishing(
-            |tx| {
-                let outcome = apply(tx, update, keys, now)?;
-                persist_seal_counts(tx, keys)?;
-                Ok(outcome)
-            },
-            |outcome| &outcome.events,
-        )
-    }
-
     /// The client's number of `call`, while it is still held (until the AMS sync or the cap).
     pub fn call_number(
         &self,
@@ -444,79 +384,4 @@ fn live_pops(tx: &Transaction<'_>, call: CallId) -> Result<Vec<(PopId, UserId)>,
         })?
         .collect::<Result<_, _>>()?;
     Ok(pops)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use CallState::*;
-
-    #[test]
-    fn legs_only_move_forward_and_never_leave_a_final_state() {
-        assert!(advances(Ringing, Answered));
-        assert!(advances(Answered, Transferred));
-        assert!(advances(Transferred, Ended));
-        assert!(!advances(Answered, Ringing), "backwards");
-        assert!(!advances(Transferred, Answered), "backwards within a rank");
-        assert!(!advances(Ringing, Ringing), "a repeat is not a move");
-        for fin in [Ended, Missed, Voicemail] {
-            for next in [Ringing, Answered, Transferred, Ended, Missed, Voicemail] {
-                assert!(!advances(fin, next), "{fin:?} -> {next:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn a_call_ends_with_its_last_live_leg() {
-        // Leg A answered then transferred; leg B rings: the call goes on.
-        assert_eq!(
-            call_state(Answered, &[Transferred, Ringing], Transferred, true),
-            Transferred
-        );
-        // Leg A ends while B still rings: still live.
-        assert_eq!(
-            call_state(Transferred, &[Ended, Ringing], Ended, true),
-            Transferred
-        );
-        // B is not picked up: the answered call ended, it was not missed.
-        assert_eq!(
-            call_state(Transferred, &[Ended, Missed], Missed, true),
-            Ended
-        );
-        // Leg A's last word is "transferred"; B answers and ends: the call ended.
-        assert_eq!(
-            call_state(Transferred, &[Transferred, Ended], Ended, true),
-            Ended
-        );
-        // A transfer with nothing ended yet is not the end.
-        assert_eq!(
-            call_state(Answered, &[Transferred], Transferred, true),
-            Transferred
-        );
-        // A ring group: one leg to voicemail, one missed — in either order, voicemail.
-        assert_eq!(
-            call_state(Ringing, &[Voicemail, Missed], Missed, false),
-            Voicemail
-        );
-        assert_eq!(
-            call_state(Ringing, &[Missed, Voicemail], Voicemail, false),
-            Voicemail
-        );
-        // Never answered: missed.
-        assert_eq!(call_state(Ringing, &[Missed], Missed, false), Missed);
-        assert_eq!(
-            call_state(Ringing, &[Voicemail], Voicemail, false),
-            Voicemail
-        );
-        // Final stays final.
-        assert_eq!(
-            call_state(Missed, &[Missed, Answered], Answered, true),
-            Missed
-        );
-        // A ringing leg does not pull an answered call back.
-        assert_eq!(
-            call_state(Answered, &[Answered, Ringing], Ringing, true),
-            Answered
-        );
-    }
 }

@@ -45,7 +45,7 @@ pub use audit::{
     CHECKPOINT_DOMAIN, CHECKPOINT_KEY_PURPOSE, Checkpoint, CheckpointKind, ENTRY_DOMAIN,
     ExportReport, GENESIS_HASH, MAX_PAGE_SIZE, PruneReport, VerifyReport, ViolationKind,
 };
-pub use calls::{CallOutcome, CallPurge, CallUpdate, advances, call_state};
+pub use calls::{CallOutcome, CallPurge, CallUpdate};
 pub use error::Error;
 pub use migrate::{Applied, MIGRATIONS, Migration, latest_version};
 pub use orgs::{Org, OrgKeyRow};

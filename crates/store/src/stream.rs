@@ -11,8 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use ringside_core::wire::{
-    CallState, CallStateChange, Direction, MatchState, Notice, Pop, PopGone, PopUpdate,
-    ServerMessage, Sms,
+    CallState, CallStateChange, Direction, MatchState, Pop, PopGone, PopUpdate, ServerMessage, Sms,
 };
 use ringside_core::{CallId, OrgId, PhoneNumber, Pii, PopId, UserId};
 use ringside_vault::OrgKeyring;
@@ -317,33 +316,6 @@ impl Store {
         )
     }
 
-    /// Queues a `notice` for a user (kept for replay as long as a pop).
-    pub fn push_notice(
-        &self,
-        org: OrgId,
-        user: UserId,
-        code: &str,
-        message: &str,
-        keys: &OrgKeyring,
-    ) -> Result<Event, Error> {
-        check_keys(keys, org)?;
-        let expires_at = self.now() + POP_TTL_SECS;
-        self.write_publishing(
-            |tx| {
-                let event = append(tx, keys, org, user, None, expires_at, |seq| {
-                    ServerMessage::Notice(Notice {
-                        seq,
-                        code: code.to_owned(),
-                        message: message.to_owned(),
-                    })
-                })?;
-                persist_seal_counts(tx, keys)?;
-                Ok(event)
-            },
-            std::slice::from_ref,
-        )
-    }
-
     /// Deletes every pop past its 5 minutes (with the events that carried it) and queues
     /// `pop_expired` for those that were not dismissed; deletes other stream events past their
     /// time. `keyring` gives an org's keys (the events are sealed with them). Every pass marks the
@@ -411,15 +383,6 @@ impl Store {
             },
             |expired| &expired.events,
         )
-    }
-
-    /// When the next pop expires (unix seconds), if any: the sweeper sleeps until then.
-    pub fn next_pop_expiry(&self) -> Result<Option<i64>, Error> {
-        Ok(self.conn().query_row(
-            "SELECT min(expires_at) FROM pops WHERE expired_at IS NULL",
-            [],
-            |r| r.get(0),
-        )?)
     }
 
     fn due_pops(&self, now: i64) -> Result<Vec<(OrgId, UserId, PopId)>, Error> {

@@ -115,7 +115,7 @@ pub(crate) async fn open(
         .read_buffer_size(READ_BUFFER)
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| crate::hub::serve(socket, state, who))
+        .on_upgrade(move |socket| crate::hub::serve(socket, state.stream(), who))
         .into_response())
 }
 

@@ -258,8 +258,7 @@ fn set_up(config: &Config) -> Result<Setup, crate::Error> {
     )?;
     // Demo only: every agent gets every unmapped call. Real orgs start with `nobody`.
     store.set_fallback(org, &Fallback::All, &ctx)?;
-    let signer = Signer::load(store, masters, integration.id)
-        .map_err(|e| crate::Error::io("opening the demo integration")(std::io::Error::other(e)))?;
+    let signer = Signer::load(store, masters, integration.id)?;
     Ok(Setup {
         org,
         owner_code: owner.code.expose().to_owned(),

@@ -492,19 +492,24 @@ pub fn run_command(config: &Config, command: SimulateCommand) -> Result<(), Simu
 mod tests {
     use super::*;
 
+    /// The configuration `toml` describes. Loaded inside a `figment::Jail`: the configuration
+    /// tests set `RINGSIDE_*` variables process-wide, and a jail waits for theirs to end.
+    #[allow(clippy::result_large_err)] // figment::Jail's closure must return figment::Error
     fn config(toml: &str) -> Config {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("relay.toml");
-        std::fs::write(
-            &file,
-            format!("data_dir = \"{}\"\n{toml}", dir.path().display()),
-        )
-        .unwrap();
-        Config::load(&crate::config::Sources {
-            file: Some(file),
-            ..Default::default()
-        })
-        .unwrap()
+        let mut loaded = None;
+        figment::Jail::expect_with(|jail| {
+            let dir = jail.directory().to_owned();
+            jail.create_file(
+                "relay.toml",
+                &format!("data_dir = \"{}\"\n{toml}", dir.display()),
+            )?;
+            loaded = Some(Config::load(&crate::config::Sources {
+                file: Some(dir.join("relay.toml")),
+                ..Default::default()
+            }));
+            Ok(())
+        });
+        loaded.unwrap().unwrap()
     }
 
     fn id() -> IntegrationId {

@@ -18,8 +18,7 @@ use ringside_core::wire::{ClientMessage, Hello, ServerMessage, SessionRevoked, c
 use ringside_core::{OrgId, PROTOCOL_VERSION, SessionId, UserId};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 
-use super::{Control, Outgoing};
-use crate::state::AppState;
+use super::{Control, History, Hub, Outgoing};
 
 /// How long live events wait for the client's `resume`.
 const RESUME_GRACE: Duration = Duration::from_secs(2);
@@ -46,12 +45,29 @@ enum End {
 /// Close code for "the relay could not serve this connection right now; reconnect" (RFC 6455).
 const TRY_AGAIN: u16 = 1011;
 
+/// What a connection needs: the hub it registers with and the stored history it replays from.
+#[derive(Debug, Clone)]
+pub(crate) struct Stream {
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) history: History,
+}
+
+/// The socket is gone (closed, or a write failed or timed out): nothing more can be sent.
+#[derive(Debug)]
+struct SocketGone;
+
+/// What one client message did.
+enum Handled {
+    /// Acknowledged, dismissed or kept: the loop goes on as it was.
+    Done,
+    /// The replay after `resume` was sent: live delivery may start.
+    Resumed,
+}
+
 /// Serves one upgraded socket until it ends.
-pub(crate) async fn serve(mut socket: WebSocket, state: AppState, who: Connection) {
-    let hub = Arc::clone(state.hub());
-    let store = Arc::clone(state.store());
-    let read = tokio::task::spawn_blocking(move || store.stream_last_seq(who.user)).await;
-    let Ok(Ok(last_seq)) = read else {
+pub(crate) async fn serve(mut socket: WebSocket, stream: Stream, who: Connection) {
+    let Stream { hub, history } = stream;
+    let Ok(last_seq) = history.last_seq(who.user).await else {
         // A wrong `last_seq` in hello would make the client drop what it already has.
         let _ = send_close(&mut socket, TRY_AGAIN, "try again").await;
         return;
@@ -67,19 +83,17 @@ pub(crate) async fn serve(mut socket: WebSocket, state: AppState, who: Connectio
     };
     // A revocation published between the upgrade's session check and the registration found
     // no socket to close: look again now that this one is registered.
-    let store = Arc::clone(state.store());
-    let live = tokio::task::spawn_blocking(move || store.session(who.org, who.session)).await;
-    if !matches!(live, Ok(Ok(ref session)) if session.revoked_at.is_none()) {
+    if !history.session_live(who.org, who.session).await {
         control.close(close::SESSION_REVOKED);
     }
     tracing::debug!(user = %who.user, "stream connected");
-    let end = run(socket, &state, who, last_seq, rx, &control).await;
+    let end = run(socket, &hub, &history, who, last_seq, rx, &control).await;
     tracing::debug!(user = %who.user, end = end, "stream closed");
 }
 
 /// Removes the connection from the hub however its task ends (a panic included).
 struct Registered {
-    hub: Arc<super::Hub>,
+    hub: Arc<Hub>,
     user: ringside_core::UserId,
     id: u64,
 }
@@ -92,13 +106,14 @@ impl Drop for Registered {
 
 async fn run(
     mut socket: WebSocket,
-    state: &AppState,
+    hub: &Hub,
+    history: &History,
     who: Connection,
     last_seq: u64,
     mut rx: tokio::sync::mpsc::Receiver<Outgoing>,
     control: &Control,
 ) -> u16 {
-    let heartbeat = state.hub().settings().heartbeat;
+    let heartbeat = hub.settings().heartbeat;
     let hello = ServerMessage::Hello(Hello {
         protocol_version: PROTOCOL_VERSION,
         user_id: who.user,
@@ -151,10 +166,10 @@ async fn run(
                             break End::Close(close::BAD_MESSAGE, "resume comes once, right after hello");
                         }
                         Ok(message) => {
-                            match handle(&mut socket, state, who, message, &mut sent_through).await {
-                                Ok(Some(())) => resumed = true,
-                                Ok(None) => {}
-                                Err(()) => break End::Gone,
+                            match handle(&mut socket, hub, history, who, message, &mut sent_through).await {
+                                Ok(Handled::Resumed) => resumed = true,
+                                Ok(Handled::Done) => {}
+                                Err(SocketGone) => break End::Gone,
                             }
                         }
                         Err(_) => break End::Close(close::BAD_MESSAGE, "not a client message"),
@@ -189,25 +204,25 @@ async fn run(
     }
 }
 
-/// Handles one client message. `Ok(Some(()))` after a `resume`.
+/// Handles one client message.
 async fn handle(
     socket: &mut WebSocket,
-    state: &AppState,
+    hub: &Hub,
+    history: &History,
     who: Connection,
     message: ClientMessage,
     sent_through: &mut u64,
-) -> Result<Option<()>, ()> {
-    let hub = state.hub();
+) -> Result<Handled, SocketGone> {
     match message {
         ClientMessage::Ack { seq } => {
             hub.ack(who.user, who.session, seq);
-            Ok(None)
+            Ok(Handled::Done)
         }
         ClientMessage::Resume { after_seq } => {
             // Resuming after N says everything up to N is handled.
             hub.ack(who.user, who.session, after_seq);
             let after = hub.acked(who.session);
-            let replay = crate::pipeline::replay(state, who, after).await;
+            let replay = history.replay(who, after).await;
             for message in replay {
                 let Some(seq) = message.seq() else { continue };
                 if seq <= *sent_through {
@@ -216,16 +231,16 @@ async fn handle(
                 *sent_through = seq;
                 send_json(socket, &message).await?;
             }
-            Ok(Some(()))
+            Ok(Handled::Resumed)
         }
         ClientMessage::Dismiss { pop_id } => {
-            crate::pipeline::dismiss(state, who, pop_id).await;
-            Ok(None)
+            history.dismiss(who, pop_id).await;
+            Ok(Handled::Done)
         }
         ClientMessage::Note { .. } | ClientMessage::Pick { .. } => {
             // Kept for the AMS sync, which is not built yet: accepted and dropped, never logged.
             tracing::debug!(user = %who.user, "note/pick received; AMS sync not configured");
-            Ok(None)
+            Ok(Handled::Done)
         }
     }
 }
@@ -239,12 +254,13 @@ fn reason_of(code: u16) -> &'static str {
     }
 }
 
-async fn send_json(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), ()> {
-    let json = serde_json::to_string(message).map_err(|_| ())?;
+async fn send_json(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), SocketGone> {
+    // Server messages always serialize; if one ever did not, the client could not be served.
+    let json = serde_json::to_string(message).map_err(|_| SocketGone)?;
     send_text(socket, &json).await
 }
 
-async fn send_text(socket: &mut WebSocket, json: &str) -> Result<(), ()> {
+async fn send_text(socket: &mut WebSocket, json: &str) -> Result<(), SocketGone> {
     match timeout(
         WRITE_TIMEOUT,
         socket.send(Message::Text(Utf8Bytes::from(json))),
@@ -252,17 +268,21 @@ async fn send_text(socket: &mut WebSocket, json: &str) -> Result<(), ()> {
     .await
     {
         Ok(Ok(())) => Ok(()),
-        _ => Err(()),
+        _ => Err(SocketGone),
     }
 }
 
-async fn send_close(socket: &mut WebSocket, code: u16, reason: &'static str) -> Result<(), ()> {
+async fn send_close(
+    socket: &mut WebSocket,
+    code: u16,
+    reason: &'static str,
+) -> Result<(), SocketGone> {
     let frame = CloseFrame {
         code,
         reason: Utf8Bytes::from_static(reason),
     };
     match timeout(WRITE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await {
         Ok(Ok(())) => Ok(()),
-        _ => Err(()),
+        _ => Err(SocketGone),
     }
 }

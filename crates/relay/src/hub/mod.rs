@@ -11,6 +11,7 @@
 //! `after_seq` does that job.
 
 mod connection;
+mod history;
 pub(crate) mod tickets;
 
 use std::collections::HashMap;
@@ -25,7 +26,8 @@ use tokio::sync::{Notify, broadcast, mpsc};
 
 use ringside_identity::{Revocation, RevocationScope};
 
-pub(crate) use connection::{Connection, serve};
+pub(crate) use connection::{Connection, Stream, serve};
+pub(crate) use history::{History, expire_pops};
 pub(crate) use tickets::Tickets;
 
 /// Events waiting for one connection's socket; past this, it is a slow consumer.
