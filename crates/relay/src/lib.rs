@@ -2,24 +2,22 @@
 //! pushes screen pops to agents over WebSocket, writes call notes to the agency's management
 //! system and then purges the personal data (docs/architecture.md).
 //!
-//! The relay is HTTP (`api`), the stream hub (`hub`), the call pipeline (`ingest`, `pipeline`,
-//! `lookup`), the scheduler (`hygiene`) and the wiring (`server`, `state`, `open`, `config`);
-//! identity is `ringside-identity`'s and persistence `ringside-store`'s. The operator's commands
-//! live in [`commands`]. `main.rs` only calls [`cli::main`]; everything — including [`run`], which
+//! The relay is HTTP (`api`), the stream hub (`hub`), the call pipeline ([`calls`]), the
+//! scheduler (`hygiene`) and the wiring (`server`, `state`, `open`, `config`); identity is
+//! `ringside-identity`'s and persistence `ringside-store`'s. The operator's commands live in
+//! [`commands`]. `main.rs` only calls [`cli::main`]; everything — including [`run`], which
 //! tests start on `127.0.0.1:0` — lives here so it can be tested without spawning processes.
 
 mod api;
+pub mod calls;
 pub mod cli;
 pub mod commands;
 pub mod config;
 mod error;
 mod hub;
 pub mod hygiene;
-mod ingest;
 pub mod integrations;
-pub mod lookup;
 mod open;
-mod pipeline;
 mod server;
 mod state;
 pub mod telemetry;

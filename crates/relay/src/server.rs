@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use ringside_core::{Clock, SystemClock};
 
+use crate::calls::lookup::{Lookup, NoAms};
 use crate::hub::StreamSettings;
-use crate::lookup::{Lookup, NoAms};
 use crate::open::DataFolder;
 use crate::state::{AppState, Settings, WebhookBase};
 use crate::{Config, Error, tls};
@@ -180,6 +180,10 @@ fn open(config: &Config, seams: Seams) -> Result<AppState, Error> {
             .unwrap_or(NonZeroU32::MIN),
     };
     let state = AppState::new(folder, settings, seams.lookup);
-    crate::pipeline::connect_hub(&state);
+    // The store pushes each commit's stream events to the hub while it still holds its
+    // connection, so every user's events reach the hub in `seq` order whichever task made them:
+    // a webhook, an AMS answer, a dismissal, the sweeper, the hourly hygiene pass.
+    let hub = Arc::clone(state.hub());
+    state.store().on_events(move |events| hub.publish(events));
     Ok(state)
 }

@@ -1,5 +1,5 @@
 //! What every handler can reach: the store, the master and org keys, the identity service, the
-//! integrations, the clock, the rate limiters, the stream hub, the AMS lookup seam, the build
+//! integrations, the clock, the rate limiters, the stream hub, the call pipeline, the build
 //! info. Cheap to clone (an `Arc`); no globals, so a test can run several relays in one process,
 //! each on its own clock.
 
@@ -15,9 +15,10 @@ use ringside_store::{OrgKeys, Store};
 use ringside_vault::MasterKeyring;
 
 use crate::api::rate_limit::{KeyedLimit, PER_CLIENT_PER_MINUTE, PER_USER_PER_MINUTE};
+use crate::calls::Calls;
+use crate::calls::lookup::Lookup;
 use crate::hub::{History, Hub, Stream, StreamSettings, Tickets};
 use crate::integrations::Integrations;
-use crate::lookup::Lookup;
 use crate::open::DataFolder;
 
 /// Shared state of a running relay.
@@ -36,9 +37,8 @@ struct Inner {
     webhook_base: WebhookBase,
     clock: Arc<dyn Clock>,
     hub: Arc<Hub>,
-    lookup: Arc<dyn Lookup>,
+    calls: Calls,
     allowed_origins: Vec<String>,
-    ams_timeout: Duration,
     /// Which org each recently seen integration belongs to, so a webhook's quota is checked
     /// before anything is read. Never trusted for more: the delivery re-reads the integration.
     integration_orgs: Mutex<HashMap<IntegrationId, OrgId>>,
@@ -82,6 +82,12 @@ pub(crate) struct Limits {
 impl AppState {
     pub(crate) fn new(folder: DataFolder, settings: Settings, lookup: Arc<dyn Lookup>) -> Self {
         let integrations = folder.integrations();
+        let calls = Calls::new(
+            Arc::clone(&folder.store),
+            folder.keys.clone(),
+            lookup,
+            settings.ams_timeout,
+        );
         let clock = &folder.clock;
         let build = BuildInfo::new("ringside-relay", env!("CARGO_PKG_VERSION"));
         let limits = Limits {
@@ -104,9 +110,8 @@ impl AppState {
             webhook_base: settings.webhook_base,
             clock: Arc::clone(clock),
             hub,
-            lookup,
+            calls,
             allowed_origins: settings.allowed_origins,
-            ams_timeout: settings.ams_timeout,
             integration_orgs: Mutex::new(HashMap::new()),
         }))
     }
@@ -171,14 +176,9 @@ impl AppState {
         }
     }
 
-    /// The AMS lookup seam.
-    pub(crate) fn lookup(&self) -> &Arc<dyn Lookup> {
-        &self.0.lookup
-    }
-
-    /// How long an AMS lookup may take.
-    pub(crate) fn ams_timeout(&self) -> Duration {
-        self.0.ams_timeout
+    /// The call pipeline.
+    pub(crate) fn calls(&self) -> &Calls {
+        &self.0.calls
     }
 
     /// The org of integration `id`, if it was seen recently.

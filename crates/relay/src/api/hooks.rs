@@ -23,7 +23,7 @@ use ringside_providers::{MAX_BODY_BYTES, ProviderError};
 use super::extract::{ClientIp, blocking};
 use super::problem::ApiError;
 use super::problem::responses::{NotFound, TooManyRequests, Unauthorized};
-use crate::ingest::{Delivery, Ingested, ingest};
+use crate::calls::{Delivery, Ingested};
 use crate::state::AppState;
 
 /// Receives a provider webhook: authenticated by the provider's own scheme, deduplicated and
@@ -90,7 +90,7 @@ pub(crate) async fn receive(
         body: body.to_vec(),
         received: state.now(),
     };
-    let answer = ingest(&state, delivery).await.map_err(|err| {
+    let answer = state.calls().ingest(delivery).await.map_err(|err| {
         tracing::error!(integration = %id, error = %err, "a webhook could not be processed");
         ApiError::internal()
     })?;

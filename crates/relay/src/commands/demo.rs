@@ -32,10 +32,10 @@ use ringside_providers::{CallState, ProviderKind};
 use ringside_store::AuditContext;
 use tokio::sync::watch;
 
+use crate::calls::lookup::NoAms;
 use crate::commands::simulate::{CallPlan, Signer, Target, place_call};
 use crate::config::{Config, Sources};
 use crate::integrations::Caller;
-use crate::lookup::NoAms;
 use crate::open::DataFolder;
 use crate::{Seams, telemetry};
 

@@ -15,7 +15,7 @@ use ringside_core::wire::{
 use ringside_core::{OrgId, PhoneNumber, Pii, Role, UserId};
 use ringside_providers::simulate::{SimulatedCall, sign_call};
 use ringside_providers::{ProviderKind, ProviderSecret, ProviderSettings, standard};
-use ringside_relay::lookup::{Lookup, LookupFuture};
+use ringside_relay::calls::lookup::{Lookup, LookupFuture};
 use ringside_store::{AuditContext, NewRoute};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;

@@ -3,8 +3,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use ringside_core::FakeClock;
+use ringside_relay::calls::lookup::{Lookup, NoAms};
 use ringside_relay::config::Sources;
-use ringside_relay::lookup::{Lookup, NoAms};
 use ringside_relay::{Config, Seams};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;

@@ -1,4 +1,4 @@
-//! One webhook delivery, from raw bytes to a committed event (DESIGN §2 step 1).
+//! One webhook delivery, from raw bytes to a committed event.
 //!
 //! Why one blocking call: the integration row, the org's keys, the sealed secret, the signature
 //! check and the transaction that dedupes and applies the event are all synchronous work of well
@@ -16,9 +16,9 @@ use ringside_providers::{
 };
 use time::OffsetDateTime;
 
+use super::Calls;
+use super::apply::{self, Applied};
 use crate::Error;
-use crate::pipeline::{self, Applied};
-use crate::state::AppState;
 
 /// A webhook as it arrived.
 #[derive(Debug)]
@@ -55,21 +55,23 @@ pub(crate) struct Answer {
     pub(crate) echo: Option<(&'static str, String)>,
 }
 
-/// Authenticates, deduplicates and applies one delivery, then pushes what it produced.
-pub(crate) async fn ingest(state: &AppState, delivery: Delivery) -> Result<Answer, Error> {
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || run(&state, &delivery))
-        .await
-        .map_err(Error::task("a webhook"))?
+impl Calls {
+    /// Authenticates, deduplicates and applies one delivery (on the blocking pool).
+    pub(crate) async fn ingest(&self, delivery: Delivery) -> Result<Answer, Error> {
+        let calls = self.clone();
+        tokio::task::spawn_blocking(move || run(&calls, &delivery))
+            .await
+            .map_err(Error::task("a webhook"))?
+    }
 }
 
-fn run(state: &AppState, delivery: &Delivery) -> Result<Answer, Error> {
+fn run(calls: &Calls, delivery: &Delivery) -> Result<Answer, Error> {
     let id = delivery.integration;
-    let store = state.store();
+    let store = &calls.store;
     let Some((integration, sealed)) = store.integration_for_webhook(id)? else {
         return Ok(answer(Ingested::Unknown, None));
     };
-    let keys = state.keys().get(integration.org)?;
+    let keys = calls.keys.get(integration.org)?;
     let unusable = |what| Error::Integration {
         integration: id,
         what,
@@ -105,10 +107,10 @@ fn run(state: &AppState, delivery: &Delivery) -> Result<Answer, Error> {
         }
         Ok(Outcome::Handshake { name, echo }) => Ingested::Handshake { name, echo },
         Ok(Outcome::Event(WebhookEvent::Call(call))) => {
-            applied(pipeline::apply_call(state, id, &keys, &call, at)?)
+            applied(apply::apply_call(calls, id, &keys, &call, at)?)
         }
         Ok(Outcome::Event(WebhookEvent::Sms(sms))) => {
-            applied(pipeline::apply_sms(state, id, &keys, &sms, at)?)
+            applied(apply::apply_sms(calls, id, &keys, &sms, at)?)
         }
         Ok(_) => {
             store.record_webhook_outcome(id, "ignored", at)?;

@@ -1,5 +1,4 @@
-//! The AMS lookup seam (DESIGN §2 step 4): who is calling, according to the agency's management
-//! system.
+//! The AMS lookup seam: who is calling, according to the agency's management system.
 //!
 //! Why a seam: the pop goes out the moment the call rings, with `match: pending` only when a
 //! lookup will really follow — an agency without a connected AMS sees `unavailable`, not a

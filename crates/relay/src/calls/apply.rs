@@ -1,13 +1,12 @@
-//! From an authenticated event to the right agents' screens (DESIGN §2 steps 2–4): a call event
-//! moves its call and makes pops, a text message becomes an `sms` event. `ingest` calls in here
-//! from the blocking pool; the store pushes the stream events as it commits them
-//! ([`connect_hub`]), and [`follow_up`] starts the AMS lookup.
+//! From an authenticated event to the right agents' screens: a call event moves its call and
+//! makes pops, a text message becomes an `sms` event. `ingest` calls in here from the blocking
+//! pool; the store pushes the stream events as it commits them, and a new call's AMS lookup is
+//! started here, once its pops are on disk.
 //!
 //! Why it runs inside the webhook request: routing, the state machine and the pops are local
 //! SQLite work of a millisecond or two, so doing them in the same transaction as the dedupe
 //! record means one disk flush per event and a 2xx that promises the pops are on disk. Only the
-//! AMS lookup is slow, and it runs after the answer, in its own task, bounded by `ams.timeout_ms`.
-//! The sweeper expires pops at 5 minutes and tells the devices (`pop_expired`).
+//! AMS lookup is slow, and it runs in its own task, bounded by `ams.timeout_ms`.
 
 use std::sync::Arc;
 
@@ -17,26 +16,17 @@ use ringside_providers::{CallEvent, Number, Routing, SmsEvent, WebhookEvent};
 use ringside_store::{CallUpdate, InboundEvent, NewSms, RouteQuery, Store};
 use ringside_vault::OrgKeyring;
 
+use super::Calls;
 use crate::Error;
-use crate::state::AppState;
 
 /// Whether an event was new. Its stream events were pushed at the commit, by the store's
-/// listener (see [`connect_hub`]); a new call's AMS lookup is already on its way.
+/// listener; a new call's AMS lookup is already on its way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Applied {
     /// First sighting: applied.
     First,
     /// Seen before: nothing changed.
     Again,
-}
-
-/// Sends the store's committed stream events to the hub. The store calls this while it still
-/// holds its connection, right after the commit that took their `seq`s, so every user's events
-/// reach the hub in `seq` order whichever task made them — a webhook, an AMS answer, a
-/// dismissal, the sweeper, the hourly hygiene pass.
-pub(crate) fn connect_hub(state: &AppState) {
-    let hub = Arc::clone(state.hub());
-    state.store().on_events(move |events| hub.publish(events));
 }
 
 #[derive(Debug)]
@@ -50,15 +40,15 @@ struct LookupJob {
 /// (blocking: SQLite, on the runtime's blocking pool), then starts the AMS lookup of its new pops
 /// on the runtime.
 pub(crate) fn apply_call(
-    state: &AppState,
+    calls: &Calls,
     integration: IntegrationId,
     keys: &Arc<OrgKeyring>,
     call: &CallEvent,
     received_at: i64,
 ) -> Result<Applied, Error> {
     let org = keys.org();
-    let store = state.store();
-    let connected = state.lookup().connected(org);
+    let store = &calls.store;
+    let connected = calls.lookup.connected(org);
     let number: Option<Pii<PhoneNumber>> = call.client_number().and_then(Number::phone).cloned();
     let match_state = match &number {
         Some(_) if connected => MatchState::Pending,
@@ -102,7 +92,7 @@ pub(crate) fn apply_call(
             number,
         };
         match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => drop(runtime.spawn(look_up(state.clone(), job))),
+            Ok(runtime) => drop(runtime.spawn(look_up(calls.clone(), job))),
             Err(_) => tracing::error!(%org, "no runtime to run the AMS lookup on"),
         }
     }
@@ -134,7 +124,7 @@ fn targets(
 /// stream event per agent, in one transaction with its dedupe record (blocking). `None`: a
 /// duplicate.
 pub(crate) fn apply_sms(
-    state: &AppState,
+    calls: &Calls,
     integration: IntegrationId,
     keys: &OrgKeyring,
     sms: &SmsEvent,
@@ -145,7 +135,7 @@ pub(crate) fn apply_sms(
             what: "an SMS event",
             source,
         })?;
-    let store = state.store();
+    let store = &calls.store;
     let org = keys.org();
     let targets = targets(store, org, integration, &sms.routing)?;
     let client = match sms.direction {
@@ -175,15 +165,15 @@ pub(crate) fn apply_sms(
 
 /// Runs the AMS lookup for a call's new pops (one lookup, however many agents), bounded by the
 /// configured timeout, and pushes `pop_update`.
-async fn look_up(state: AppState, job: LookupJob) {
+async fn look_up(calls: Calls, job: LookupJob) {
     let LookupJob { keys, pops, number } = job;
     let org = keys.org();
-    let found = tokio::time::timeout(state.ams_timeout(), state.lookup().lookup(org, number))
+    let found = tokio::time::timeout(calls.ams_timeout, calls.lookup.lookup(org, number))
         .await
         .unwrap_or_else(|_| MatchState::Failed {
             reason: "timeout".to_owned(),
         });
-    let store = Arc::clone(state.store());
+    let store = Arc::clone(&calls.store);
     let stored = blocking(move || {
         for pop in pops {
             store.update_pop_match(org, pop, &found, &keys)?;
