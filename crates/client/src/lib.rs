@@ -1,8 +1,8 @@
-//! `ringside-client`: the Rust client of the Ringside relay, used by the desktop app, the relay's
-//! end-to-end tests and the benchmarks.
+//! `ringside-client`: the Rust client of the Ringside relay, used by `ringside-relay listen` and
+//! the relay's tests, and by the desktop app as it grows.
 //!
 //! Why a crate of its own: the desktop app must talk to the relay without depending on it
-//! (DESIGN §1: the client depends on `ringside-core` only), and every caller should get the same
+//! (docs/architecture.md#crates-and-dependencies: the client depends on `ringside-core` only), and every caller should get the same
 //! answers to the same hard questions — which URLs are safe to send tokens to, how a
 //! problem+json error becomes something to `match` on, and how to refresh a session without
 //! ever presenting a refresh token twice (which ends the session, `docs/api.md`).

@@ -1,4 +1,4 @@
-//! The WebSocket stream (`GET /v1/stream`, DESIGN §4): screen pops, exactly once, however often
+//! The WebSocket stream (`GET /v1/stream`, docs/stream.md): screen pops, exactly once, however often
 //! the connection drops.
 //!
 //! [`crate::Session::stream`] starts a background task and answers a [`StreamHandle`]. The task:

@@ -4,10 +4,10 @@
 //! hides what a role cannot do from the same table (both TypeScript types are generated). The
 //! matrix is data — one `const` array, [`MATRIX`] — rather than `match` arms spread over the code,
 //! so a review of "who can rotate keys?" reads one line, [`matrix_markdown`] prints the whole
-//! policy for docs and audits, and a test compares it cell by cell with DESIGN §4. Compile-time
+//! policy for docs and audits, and a test compares it cell by cell with docs/architecture.md#roles-and-permissions. Compile-time
 //! checks keep the table's rows and columns in the enums' order, so indexing it cannot go stale.
 //!
-//! DESIGN §4: agents get pops, their own calls, notes and the leaderboard; viewers only the
+//! docs/architecture.md#roles-and-permissions: agents get pops, their own calls, notes and the leaderboard; viewers only the
 //! (anonymized) dashboard; admins additionally all calls, the team, routing, settings and the audit
 //! log; only owners touch credentials, keys and org termination. Changes to credentials or roles
 //! also need a recent second factor ([`Permission::requires_recent_second_factor`]).
@@ -104,7 +104,7 @@ const COLUMNS: [(Role, &str); ROLE_COUNT] = [
 const Y: bool = true;
 const N: bool = false;
 
-/// The permission matrix, DESIGN §4. Columns: owner, admin, agent, viewer; then second factor.
+/// The permission matrix, docs/architecture.md#roles-and-permissions. Columns: owner, admin, agent, viewer; then second factor.
 #[rustfmt::skip]
 pub const MATRIX: [Grant; PERMISSION_COUNT] = [
     //                                                                                                        owner admin agent viewer   2FA

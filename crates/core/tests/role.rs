@@ -1,4 +1,4 @@
-//! The permission matrix against DESIGN §4, cell by cell, plus the properties that must survive any
+//! The permission matrix against docs/architecture.md#roles-and-permissions, cell by cell, plus the properties that must survive any
 //! future edit of the table.
 
 use ringside_core::role::{MATRIX, matrix_markdown};
@@ -7,24 +7,24 @@ use ringside_core::{Error, Permission, Role};
 const Y: bool = true;
 const N: bool = false;
 
-/// DESIGN §4 "Roles", written out by hand — one line per permission, columns owner, admin, agent,
+/// docs/architecture.md#roles-and-permissions, written out by hand — one line per permission, columns owner, admin, agent,
 /// viewer, then "needs a recent second factor" — so a change to the matrix must change this too.
 #[rustfmt::skip]
 const EXPECTED: [(Permission, [bool; 4], bool); 13] = [
-    // §4 row "screen pops, own call history, notes, leaderboard": owner, admin, agent
+    // docs/architecture.md#roles-and-permissions row "screen pops, own call history, notes, leaderboard": owner, admin, agent
     (Permission::ReceivePops,       [Y, Y, Y, N], N),
     (Permission::ViewOwnCalls,      [Y, Y, Y, N], N),
     (Permission::WriteNotes,        [Y, Y, Y, N], N),
     (Permission::ViewLeaderboard,   [Y, Y, Y, N], N),
-    // §4 row "dashboard (anonymized metrics)": everyone, viewers read-only
+    // docs/architecture.md#roles-and-permissions row "dashboard (anonymized metrics)": everyone, viewers read-only
     (Permission::ViewDashboard,     [Y, Y, Y, Y], N),
-    // §4 row "all calls, team, routing, settings, audit log": owner, admin
+    // docs/architecture.md#roles-and-permissions row "all calls, team, routing, settings, audit log": owner, admin
     (Permission::ViewAllCalls,      [Y, Y, N, N], N),
     (Permission::ManageTeam,        [Y, Y, N, N], Y),
     (Permission::ManageRouting,     [Y, Y, N, N], N),
     (Permission::ManageSettings,    [Y, Y, N, N], N),
     (Permission::ViewAuditLog,      [Y, Y, N, N], N),
-    // §4 row "AMS/provider credentials, key rotation, org termination": owner only
+    // docs/architecture.md#roles-and-permissions row "AMS/provider credentials, key rotation, org termination": owner only
     (Permission::ManageCredentials, [Y, N, N, N], Y),
     (Permission::RotateKeys,        [Y, N, N, N], Y),
     (Permission::TerminateOrg,      [Y, N, N, N], Y),
@@ -77,14 +77,14 @@ fn the_matrix_is_design_section_4_cell_by_cell() {
             assert_eq!(
                 role.allows(permission),
                 expected,
-                "DESIGN §4: {role} {} be allowed to {permission}",
+                "docs/architecture.md#roles-and-permissions: {role} {} be allowed to {permission}",
                 if expected { "must" } else { "must not" }
             );
         }
         assert_eq!(
             permission.requires_recent_second_factor(),
             second_factor,
-            "DESIGN §4: {permission} {} a recent second factor",
+            "docs/architecture.md#roles-and-permissions: {permission} {} a recent second factor",
             if second_factor {
                 "needs"
             } else {
@@ -128,7 +128,7 @@ fn a_viewer_can_only_see_the_dashboard() {
     assert_eq!(
         Role::Viewer.permissions().collect::<Vec<_>>(),
         [Permission::ViewDashboard],
-        "DESIGN §4: viewers read the dashboard and nothing else"
+        "docs/architecture.md#roles-and-permissions: viewers read the dashboard and nothing else"
     );
 }
 
@@ -193,7 +193,7 @@ fn only_changes_to_credentials_roles_keys_and_the_org_need_a_second_factor() {
             Permission::RotateKeys,
             Permission::TerminateOrg
         ],
-        "DESIGN §4: credential and role changes, key rotation and termination need a second factor"
+        "docs/architecture.md#roles-and-permissions: credential and role changes, key rotation and termination need a second factor"
     );
 }
 

@@ -1,6 +1,6 @@
 //! Email addresses: normalization and the blind index that finds a user without decrypting.
 //!
-//! Why a blind index: addresses are sealed per org (DESIGN §3), but sign-in starts from an
+//! Why a blind index: addresses are sealed per org (docs/architecture.md#data-lifecycle), but sign-in starts from an
 //! address alone, before we know the org. HMAC-SHA256 of the normalized address under an
 //! installation secret gives a stable lookup key that reveals nothing without the secret (a
 //! plain hash would not do: addresses are guessable, so an unkeyed hash is a dictionary

@@ -6,7 +6,7 @@
 //! [`CallEvent`] / [`SmsEvent`] the pipeline works on — with every personal datum already wrapped
 //! in [`ringside_core::Pii`]. The relay calls one function, [`verify_and_parse`].
 //!
-//! The crate is pure (DESIGN.md §1): no store, no network, and no clock — the caller passes `now`.
+//! The crate is pure (docs/architecture.md#crates-and-dependencies): no store, no network, and no clock — the caller passes `now`.
 //! What each provider sends, what we verify and the assumptions we make where the providers'
 //! documentation is silent are in `docs/providers.md`.
 

@@ -17,7 +17,7 @@ use crate::{Error, telemetry};
 ///
 /// Configuration is layered: embedded defaults, then the TOML file (--config or RINGSIDE_CONFIG),
 /// then RINGSIDE_* environment variables (RINGSIDE_LISTEN, RINGSIDE_DATA_DIR,
-/// RINGSIDE_TLS__CERT, ...), then the flags below. docs/configuration.md lists every key.
+/// RINGSIDE_TLS__CERT, ...), then the flags below. The README's "Configuration" table lists every key.
 #[derive(Debug, Parser)]
 #[command(name = "ringside-relay", version, propagate_version = true)]
 pub struct Cli {
@@ -197,7 +197,7 @@ pub fn main() -> ExitCode {
     };
     telemetry::init(&config.log);
     for name in &config.ignored_env {
-        tracing::warn!(variable = %name, "not a configuration key; ignored (docs/configuration in README)");
+        tracing::warn!(variable = %name, "not a configuration key; ignored (README, "Configuration")");
     }
     match dispatch(cli.command, config) {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,7 +15,7 @@ use serde::Deserialize;
 /// The embedded defaults (also the reference for every key: `crates/relay/config.default.toml`).
 pub const DEFAULTS: &str = include_str!("../config.default.toml");
 
-/// The hard cap on keeping personal data that has not reached the AMS (DESIGN §3).
+/// The hard cap on keeping personal data that has not reached the AMS (docs/architecture.md#data-lifecycle).
 pub const PII_HARD_CAP_DAYS: u32 = 30;
 
 /// The environment variable prefix.

@@ -1,11 +1,11 @@
-//! Hygiene: the relay's scheduled clean-up (DESIGN §2 step 8). It runs at start-up and then every
+//! Hygiene: the relay's scheduled clean-up (docs/operations.md#hygiene). It runs at start-up and then every
 //! hour, and on demand with `ringside-relay hygiene --now`:
 //!
 //! - expired sessions, devices unused for too long and finished invitations are deleted;
 //! - audit entries past `retention.audit_days` are pruned behind a signed checkpoint, and the
 //!   chain head is signed, so an edit of older entries made after this run is detectable;
 //! - pops past their 5 minutes are deleted (`pop_expired` is queued for their users; while
-//!   serving, the pipeline's sweeper does this every half second as well);
+//!   serving, the hub's sweeper (hub/history.rs) does this every half second as well);
 //! - client numbers of calls and inbox events past `retention.pii_max_days` (at most 30) are
 //!   purged, synced or not; legs and pop markers of calls over for a day are deleted;
 //! - (every minute) idle rate-limit keys are forgotten.

@@ -68,7 +68,7 @@ pub(crate) struct WebhookBase {
 }
 
 /// The in-memory rate limiters. Every `/v1` request is counted once: per signed-in user when its
-/// access token is valid, otherwise per client address (DESIGN §4).
+/// access token is valid, otherwise per client address (docs/api.md#rate-limits).
 #[derive(Debug)]
 pub(crate) struct Limits {
     /// Per client IP: public routes, and requests whose token is missing or refused.

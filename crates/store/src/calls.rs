@@ -113,7 +113,7 @@ impl Store {
         }
     }
 
-    /// The PII hard cap (DESIGN §3): clears the client number of calls started more than
+    /// The PII hard cap (docs/architecture.md#data-lifecycle): clears the client number of calls started more than
     /// `older_than` ago and deletes inbox events received before then, synced or not.
     pub fn purge_call_pii(&self, older_than: std::time::Duration) -> Result<CallPurge, Error> {
         let age = i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX);

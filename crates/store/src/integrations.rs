@@ -1,4 +1,4 @@
-//! Integrations: an org's connection to one telephony provider (DESIGN §4, Webhooks).
+//! Integrations: an org's connection to one telephony provider (docs/providers.md#connecting-a-provider).
 //!
 //! Why it looks like this: the integration id is the only thing in the webhook URL, so it is a
 //! random 128-bit token; the provider's secret is sealed with the org's data key and bound to

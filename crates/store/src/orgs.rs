@@ -1,4 +1,4 @@
-//! Organisations and their wrapped data keys (envelope encryption: DESIGN §3).
+//! Organisations and their wrapped data keys (envelope encryption: docs/keys.md#the-hierarchy-in-one-paragraph).
 //!
 //! The store persists what the vault produces — wrapped keys and their seal counts — and never
 //! sees a plaintext key. Re-wrapping for a master-key rotation happens here, in one transaction

@@ -1,5 +1,5 @@
 //! Each user's stream of events: the per-user `seq`, the sealed copies kept for `resume`, and the
-//! life of a pop — made, updated, dismissed, expired (DESIGN §3: 5 minutes, then gone).
+//! life of a pop — made, updated, dismissed, expired (docs/architecture.md#data-lifecycle: 5 minutes, then gone).
 //!
 //! Why events are stored before they are sent: delivery is at-least-once across reconnects and
 //! relay restarts, so what a device missed must be replayable after a crash — and it holds phone
@@ -22,7 +22,7 @@ use crate::rows::bytes16;
 use crate::sealed::{SealedColumn, check_keys, persist_seal_counts};
 use crate::{Error, Store};
 
-/// How long a pop lives (DESIGN §3), and how long the events saying a pop is gone are kept.
+/// How long a pop lives (docs/architecture.md#data-lifecycle), and how long the events saying a pop is gone are kept.
 pub const POP_TTL_SECS: i64 = 5 * 60;
 
 /// The stored copy of an event, sealed and bound to (user, seq).

@@ -1,4 +1,4 @@
-//! Webhook ingest: the event log and the inbox (DESIGN §2 step 1, §4 Webhooks).
+//! Webhook ingest: the event log and the inbox (docs/architecture.md#the-walk-of-a-webhook; answers: docs/providers.md#answers).
 //!
 //! Why one transaction: a provider that got a 2xx never sends the event again, so the dedupe
 //! record and the sealed inbox row must be on disk together (`synchronous=FULL`) before the relay

@@ -1,4 +1,4 @@
-//! The WebSocket stream (`GET /v1/stream`, DESIGN §4): what the relay pushes to a signed-in user's
+//! The WebSocket stream (`GET /v1/stream`, docs/stream.md): what the relay pushes to a signed-in user's
 //! devices and what they answer.
 //!
 //! Why these shapes: every message is one JSON object with a `type`, so a client can skip a type

@@ -206,7 +206,7 @@ impl AuthService {
 
     /// Removes what has run its course: sessions ended over a day ago, devices unused for
     /// `device_ttl`, invitations finished over a day ago, quiet back-off state, idle per-IP
-    /// counters. DESIGN §2 step 8 runs this at start-up and hourly.
+    /// counters. The relay's hygiene pass runs this at start-up and hourly (docs/operations.md#hygiene).
     pub fn purge_expired(&self) -> Result<IdentityPurge, AuthError> {
         let now = self.now();
         let day = 24 * 3600;

@@ -5,7 +5,7 @@
 //! is signed in, under the per-user rate limit, holds `manage_team` in the permission matrix and
 //! meets its second-factor rules; a handler taking [`Authenticated`] (or [`OwnSession`]) only
 //! needs a live session; a handler taking [`Public`] is open to anyone, counted per address. Nothing inside a handler decides access, so a reviewer
-//! reads one line per route, and the route table test (`tests/it/routes.rs`) checks each
+//! reads one line per route, and the route table test (`tests/it/api/routes.rs`) checks each
 //! signature against `Role::allows` for every role.
 //!
 //! The identity service still checks again inside its administrative methods (and scopes every

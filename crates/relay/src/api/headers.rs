@@ -1,5 +1,5 @@
 //! Security headers on every response — including errors, 404s and 429s — set as the outermost
-//! layer so no handler or rejection can skip them (ASVS V3/V14; DESIGN §4).
+//! layer so no handler or rejection can skip them (ASVS V3/V14; docs/api.md#conventions).
 
 use axum::http::{HeaderName, HeaderValue};
 use tower_http::set_header::SetResponseHeaderLayer;

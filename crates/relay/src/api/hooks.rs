@@ -1,8 +1,8 @@
-//! `POST /v1/hooks/{integration_id}`: provider webhooks in (DESIGN §2 step 1, §4 Webhooks).
+//! `POST /v1/hooks/{integration_id}`: provider webhooks in (docs/architecture.md#the-walk-of-a-webhook; answers: docs/providers.md#answers).
 //!
 //! Why it is shaped this way: a provider waits for our answer and retries what failed, so the
 //! route only authenticates, deduplicates and durably accepts: a call event is applied — state
-//! machine, routing, pops — in the same transaction as its dedupe record (`pipeline`); a text
+//! machine, routing, pops — in the same transaction as its dedupe record (`calls::apply`); a text
 //! message goes sealed into the inbox (for the AMS sync) and out to the agents routing picks. Nothing slow (no AMS lookup, no socket write) sits between
 //! the request and its 2xx. The answers providers act on: 2xx once on disk
 //! (duplicates too), 401 for anything that fails authentication (providers do not retry 4xx),

@@ -1,5 +1,5 @@
 //! Per-key rate limits (governor's GCRA): 100 requests a minute per signed-in user on the API
-//! (DESIGN §4), and the same per client address for requests that do not (yet) identify a user.
+//! (docs/api.md#rate-limits), and the same per client address for requests that do not (yet) identify a user.
 //! A refusal is a 429 problem with `Retry-After`, so well-behaved clients know exactly when to
 //! come back.
 //!
@@ -89,7 +89,7 @@ impl<K: Hash + Eq + Clone> KeyedLimit<K> {
 /// without a valid token.
 pub(crate) const PER_CLIENT_PER_MINUTE: NonZeroU32 = NonZeroU32::new(100).expect("non-zero");
 
-/// Requests a minute one signed-in user may make (DESIGN §4).
+/// Requests a minute one signed-in user may make (docs/api.md#rate-limits).
 pub(crate) const PER_USER_PER_MINUTE: NonZeroU32 = NonZeroU32::new(100).expect("non-zero");
 
 #[cfg(test)]

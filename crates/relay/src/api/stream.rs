@@ -1,5 +1,5 @@
 //! `POST /v1/stream/ticket` and `GET /v1/stream`: the signed-in agent's live pops
-//! (DESIGN §4 WebSocket; docs/stream.md).
+//! (docs/stream.md).
 //!
 //! Why two steps: browsers cannot put an `Authorization` header on a WebSocket, and a bearer
 //! token in a URL ends up in logs. The ticket is obtained with the bearer token, works once and

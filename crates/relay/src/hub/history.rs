@@ -4,7 +4,7 @@
 //!
 //! Why here and not in the call pipeline: these are the stream's own operations, asked for by a
 //! connection. Their results reach the sockets the same way every event does — the store pushes
-//! what it commits to the hub (`pipeline::connect_hub`) — so nothing here calls back into the
+//! what it commits to the hub (the `Store::on_events` listener wired in `server.rs`) — so nothing here calls back into the
 //! pipeline or needs the relay's whole state: only the store and the org keys.
 
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! The hub: every open stream connection, by user, and the way events reach them
-//! (DESIGN §4 WebSocket).
+//! (docs/stream.md).
 //!
 //! Why it is shaped this way: an event is stored (sealed, with the user's `seq`) before the hub
 //! sees it, so the hub can afford to be simple and lossy — it serializes each event once and

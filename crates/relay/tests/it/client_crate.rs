@@ -1,6 +1,6 @@
 //! `ringside-client` against a real relay: the crate the desktop app will use must agree with the
 //! server it talks to, so its calls run here, where a relay runs, rather than against a mock (the
-//! client crate itself may not depend on the relay, DESIGN §1).
+//! client crate itself may not depend on the relay, docs/architecture.md#crates-and-dependencies).
 //!
 //! The client shares the relay's fake clock, so moving it past an access token's expiry shows the
 //! session refreshing by itself — and the session surviving several tasks that find the token due

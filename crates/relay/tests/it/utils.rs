@@ -164,7 +164,7 @@ async fn wait_until_ready(url: &str) {
 }
 
 /// Asserts that neither the database file nor its WAL in `data_dir` holds any of `needles` in
-/// clear (personal data is sealed at rest, DESIGN §3).
+/// clear (personal data is sealed at rest, docs/architecture.md#data-lifecycle).
 pub(crate) fn assert_not_on_disk(data_dir: &Path, needles: &[&str]) {
     for file in ["ringside.db", "ringside.db-wal"] {
         let bytes = std::fs::read(data_dir.join(file)).unwrap_or_default();

@@ -1,4 +1,4 @@
-//! The tamper-evident audit log (DESIGN §3, §5; `docs/audit.md` is the full specification).
+//! The tamper-evident audit log (`docs/audit.md` is the full specification).
 //!
 //! **No audit, no change.** Every mutating repository method writes its entry with [`append`]
 //! inside its own transaction, so the change and its record commit together or not at all — as

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::utils::TestRelay;
 
-/// The security headers every response must carry (DESIGN §4).
+/// The security headers every response must carry (docs/api.md#conventions).
 const EXPECTED: &[(&str, &str)] = &[
     ("cache-control", "no-store"),
     (
