@@ -197,7 +197,7 @@ pub fn main() -> ExitCode {
     };
     telemetry::init(&config.log);
     for name in &config.ignored_env {
-        tracing::warn!(variable = %name, "not a configuration key; ignored (README, "Configuration")");
+        tracing::warn!(variable = %name, "not a configuration key; ignored (README, Configuration)");
     }
     match dispatch(cli.command, config) {
         Ok(()) => ExitCode::SUCCESS,
