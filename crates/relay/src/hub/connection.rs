@@ -12,8 +12,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::StreamExt;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use futures_util::{Sink, SinkExt, Stream as FrameStream, StreamExt};
 use ringside_core::wire::{ClientMessage, Hello, ServerMessage, SessionRevoked, close};
 use ringside_core::{OrgId, PROTOCOL_VERSION, SessionId, UserId};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
@@ -52,6 +52,21 @@ pub(crate) struct Stream {
     pub(crate) history: History,
 }
 
+/// What a connection runs over: frames in, frames out. An axum `WebSocket` in production; the
+/// unit tests below drive the same loop through a pair of channels, without a socket.
+pub(crate) trait Socket:
+    FrameStream<Item = Result<Message, axum::Error>> + Sink<Message, Error = axum::Error> + Unpin + Send
+{
+}
+
+impl<T> Socket for T where
+    T: FrameStream<Item = Result<Message, axum::Error>>
+        + Sink<Message, Error = axum::Error>
+        + Unpin
+        + Send
+{
+}
+
 /// The socket is gone (closed, or a write failed or timed out): nothing more can be sent.
 #[derive(Debug)]
 struct SocketGone;
@@ -65,7 +80,7 @@ enum Handled {
 }
 
 /// Serves one upgraded socket until it ends.
-pub(crate) async fn serve(mut socket: WebSocket, stream: Stream, who: Connection) {
+pub(crate) async fn serve(mut socket: impl Socket, stream: Stream, who: Connection) {
     let Stream { hub, history } = stream;
     let Ok(last_seq) = history.last_seq(who.user).await else {
         // A wrong `last_seq` in hello would make the client drop what it already has.
@@ -105,7 +120,7 @@ impl Drop for Registered {
 }
 
 async fn run(
-    mut socket: WebSocket,
+    mut socket: impl Socket,
     hub: &Hub,
     history: &History,
     who: Connection,
@@ -206,7 +221,7 @@ async fn run(
 
 /// Handles one client message.
 async fn handle(
-    socket: &mut WebSocket,
+    socket: &mut impl Socket,
     hub: &Hub,
     history: &History,
     who: Connection,
@@ -254,13 +269,13 @@ fn reason_of(code: u16) -> &'static str {
     }
 }
 
-async fn send_json(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), SocketGone> {
+async fn send_json(socket: &mut impl Socket, message: &ServerMessage) -> Result<(), SocketGone> {
     // Server messages always serialize; if one ever did not, the client could not be served.
     let json = serde_json::to_string(message).map_err(|_| SocketGone)?;
     send_text(socket, &json).await
 }
 
-async fn send_text(socket: &mut WebSocket, json: &str) -> Result<(), SocketGone> {
+async fn send_text(socket: &mut impl Socket, json: &str) -> Result<(), SocketGone> {
     match timeout(
         WRITE_TIMEOUT,
         socket.send(Message::Text(Utf8Bytes::from(json))),
@@ -273,7 +288,7 @@ async fn send_text(socket: &mut WebSocket, json: &str) -> Result<(), SocketGone>
 }
 
 async fn send_close(
-    socket: &mut WebSocket,
+    socket: &mut impl Socket,
     code: u16,
     reason: &'static str,
 ) -> Result<(), SocketGone> {
@@ -286,3 +301,7 @@ async fn send_close(
         _ => Err(SocketGone),
     }
 }
+
+#[cfg(test)]
+#[path = "connection_tests.rs"]
+mod tests;
