@@ -25,4 +25,4 @@ mod tls;
 
 pub use config::Config;
 pub use error::Error;
-pub use server::{DESKTOP_ORIGINS, GRACE, Seams, run, run_with, run_with_clock};
+pub use server::{DESKTOP_ORIGINS, GRACE, Seams, app, run, run_with, run_with_clock};

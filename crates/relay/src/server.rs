@@ -61,6 +61,14 @@ pub const DESKTOP_ORIGINS: [&str; 3] = [
     "https://tauri.localhost",
 ];
 
+/// The relay's HTTP application on `config`'s data folder, without a listener or background
+/// tasks: what [`run_with`] serves, for tests that send it requests one at a time with
+/// `tower::ServiceExt::oneshot`. Blocking (it opens SQLite and the master key). Requests need a
+/// `ConnectInfo<SocketAddr>` extension, as axum's server adds to each.
+pub fn app(config: &Config, seams: Seams) -> Result<axum::Router, Error> {
+    Ok(crate::api::router(open(config, seams)?))
+}
+
 /// [`run`] with the given [`Seams`].
 pub async fn run_with(
     config: Config,

@@ -122,6 +122,66 @@ impl Drop for TestRelay {
     }
 }
 
+/// The relay's HTTP application on a fresh data folder, without a socket: requests go through
+/// `tower::ServiceExt::oneshot`, from 127.0.0.1. For tests of one answer that need no stream,
+/// no background task and no second process.
+pub(crate) struct App {
+    _dir: tempfile::TempDir,
+    router: axum::Router,
+}
+
+/// One answer of [`App::request`].
+pub(crate) struct Reply {
+    pub(crate) status: reqwest::StatusCode,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Reply {
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+impl App {
+    pub(crate) async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_for(dir.path(), "");
+        let seams = Seams {
+            clock: Arc::new(FakeClock::new(START)),
+            lookup: Arc::new(NoAms),
+        };
+        let router = tokio::task::spawn_blocking(move || ringside_relay::app(&config, seams))
+            .await
+            .unwrap()
+            .unwrap();
+        Self { _dir: dir, router }
+    }
+
+    /// `method path` with an empty body.
+    pub(crate) async fn request(&self, method: reqwest::Method, path: &str) -> Reply {
+        use tower::ServiceExt as _;
+        let mut request = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        // What axum's server adds for a connection from 127.0.0.1.
+        let peer = SocketAddr::from(([127, 0, 0, 1], 40_000));
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body: body.to_vec(),
+        }
+    }
+}
+
 /// A validated config for a fresh data folder; `extra_toml` is appended to the file.
 pub(crate) fn config_for(data_dir: &Path, extra_toml: &str) -> Config {
     let file = data_dir.join("relay.toml");

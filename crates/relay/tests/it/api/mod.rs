@@ -17,7 +17,7 @@ mod routing;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::utils::TestRelay;
+use crate::utils::{App, TestRelay};
 
 /// The security headers every response must carry (docs/api.md#conventions).
 const EXPECTED: &[(&str, &str)] = &[
@@ -52,9 +52,7 @@ pub(super) fn assert_security_headers_of(headers: &reqwest::header::HeaderMap, w
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers_errors_included() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path(), "").await;
-    let client = reqwest::Client::new();
+    let app = App::new().await;
     for (method, path, status) in [
         (Method::GET, "/healthz", StatusCode::OK),
         (Method::GET, "/readyz", StatusCode::OK),
@@ -62,37 +60,25 @@ async fn every_response_carries_the_security_headers_errors_included() {
         (Method::GET, "/v1/no-such-route", StatusCode::NOT_FOUND),
         (Method::POST, "/healthz", StatusCode::METHOD_NOT_ALLOWED),
     ] {
-        let res = client
-            .request(method.clone(), format!("http://{}{path}", relay.addr))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), status, "{method} {path}");
-        assert_security_headers(&res, &format!("{method} {path}"));
+        let reply = app.request(method.clone(), path).await;
+        assert_eq!(reply.status, status, "{method} {path}");
+        assert_security_headers_of(&reply.headers, &format!("{method} {path}"));
     }
-    relay.stop().await.unwrap();
 }
 
 #[tokio::test]
 async fn errors_are_problem_json_with_a_stable_code() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path(), "").await;
-    let client = reqwest::Client::new();
+    let app = App::new().await;
     for (method, path, code) in [
         (Method::GET, "/v1/no-such-route", "not_found"),
         (Method::POST, "/healthz", "method_not_allowed"),
     ] {
-        let res = client
-            .request(method.clone(), format!("http://{}{path}", relay.addr))
-            .send()
-            .await
-            .unwrap();
+        let reply = app.request(method.clone(), path).await;
         assert_eq!(
-            res.headers()["content-type"],
-            "application/problem+json",
+            reply.headers["content-type"], "application/problem+json",
             "{method} {path} answers problem+json"
         );
-        let body: Value = res.json().await.unwrap();
+        let body = reply.json();
         assert_eq!(body["code"], code, "{method} {path}");
         assert_eq!(
             body["type"],
@@ -100,7 +86,6 @@ async fn errors_are_problem_json_with_a_stable_code() {
         );
         assert!(body["status"].as_u64().is_some() && body["title"].is_string());
     }
-    relay.stop().await.unwrap();
 }
 
 #[tokio::test]
@@ -148,14 +133,11 @@ async fn past_100_requests_a_minute_a_client_gets_429_with_retry_after() {
 
 #[tokio::test]
 async fn the_openapi_document_describes_the_routes_and_the_error_shape() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path(), "").await;
-    let doc: Value = reqwest::get(format!("http://{}/v1/openapi.json", relay.addr))
+    let doc = App::new()
         .await
-        .unwrap()
-        .json()
+        .request(Method::GET, "/v1/openapi.json")
         .await
-        .unwrap();
+        .json();
     assert!(
         doc["openapi"].as_str().unwrap().starts_with("3."),
         "an OpenAPI 3 document"
@@ -168,5 +150,4 @@ async fn the_openapi_document_describes_the_routes_and_the_error_shape() {
         doc["components"]["schemas"]["Problem"].is_object(),
         "the problem shape is documented"
     );
-    relay.stop().await.unwrap();
 }
