@@ -50,6 +50,7 @@ pub mod phone;
 pub mod pii;
 pub mod random;
 pub mod role;
+pub mod routing;
 pub mod wire;
 
 pub use clock::{Clock, FakeClock, SystemClock};

@@ -1,10 +1,12 @@
-//! Call routing: which users of an org a call pops for (issue #4 item 5, docs/routing.md).
+//! Call routing, persisted: routes, the fallback, and the two questions `ringside_core::routing`'s
+//! resolver asks of them (docs/routing.md).
 //!
 //! Why it looks like this:
-//! - **One resolver, on the hot path.** [`Store::route_targets`] tries the provider user id, then
-//!   the extension, then the dialed number; the first kind with a route to someone who can take
-//!   the call wins, else the org's [`Fallback`]. A handful of indexed equality lookups under one
-//!   lock, no sealed data: routing never waits on the vault.
+//! - **One resolver, on the hot path.** [`Store::route_targets`] runs
+//!   `ringside_core::routing::resolve` (the provider user id, then the extension, then the dialed
+//!   number; the first kind with a route to someone who can take the call wins, else the org's
+//!   [`Fallback`]) over a handful of indexed equality lookups under one lock, no sealed data:
+//!   routing never waits on the vault.
 //! - **Never another org, never everyone by accident.** Every query is scoped by org and joins the
 //!   user on the same org (the schema's composite foreign keys refuse such a row too), so a forged
 //!   row cannot route a call across orgs. The fallback is `nobody` until an admin chooses.
@@ -19,6 +21,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
+use ringside_core::routing::{self, RoutingKeys, can_receive_pops};
+pub use ringside_core::routing::{RouteTargets, RouteVia};
 use ringside_core::wire::{Fallback, RouteInfo, RouteKind, RouteMatch};
 use ringside_core::{IntegrationId, OrgId, Permission, PhoneNumber, RouteId, UserId};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
@@ -123,30 +127,6 @@ pub struct RouteQuery<'a> {
     pub dialed_number: Option<&'a PhoneNumber>,
 }
 
-/// Why these users were chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RouteVia {
-    /// A provider user id route.
-    ProviderUser,
-    /// An extension route.
-    Extension,
-    /// A dialed-number route.
-    Number,
-    /// No route matched; the org's fallback (`all` or `users`) chose.
-    Fallback,
-    /// No route matched and the fallback is `nobody`.
-    Nobody,
-}
-
-/// Who a call pops for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteTargets {
-    /// Active users of the org whose role receives pops: no duplicates, sorted by id.
-    pub users: Vec<UserId>,
-    /// How they were chosen.
-    pub via: RouteVia,
-}
-
 const ROUTE_COLUMNS: &str = "id, org_id, integration_id, kind, value, user_id, created_at";
 
 fn kind_from(text: String) -> rusqlite::Result<RouteKind> {
@@ -175,9 +155,12 @@ fn kind_rank(kind: RouteKind) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// Whether a user row (status, role) can take calls.
+/// Whether a user row (status, role) can take calls (`ringside_core::routing`'s rule).
 fn can_take_calls(status: &str, role: String) -> rusqlite::Result<bool> {
-    Ok(status == UserStatus::Active.as_str() && role_from(role)?.allows(Permission::ReceivePops))
+    Ok(can_receive_pops(
+        status == UserStatus::Active.as_str(),
+        role_from(role)?,
+    ))
 }
 
 /// Checks that `user` is an active user of `org` whose role receives pops.
@@ -463,46 +446,21 @@ impl Store {
     /// pops are ever returned, without duplicates, sorted by id.
     pub fn route_targets(&self, org: OrgId, query: &RouteQuery<'_>) -> Result<RouteTargets, Error> {
         let conn = self.conn();
-        let number = query.dialed_number.map(RouteMatch::number);
-        let tries = [
-            (
-                RouteKind::ProviderUser,
-                RouteVia::ProviderUser,
-                query.provider_user_id.map(str::trim),
-            ),
-            (
-                RouteKind::Extension,
-                RouteVia::Extension,
-                query.extension.map(str::trim),
-            ),
-            (
-                RouteKind::Number,
-                RouteVia::Number,
-                number.as_ref().map(|m| m.value.as_str()),
-            ),
-        ];
-        for (kind, via, value) in tries {
-            let Some(value) = value.filter(|v| !v.is_empty()) else {
-                continue;
-            };
-            let users = matching_users(&conn, org, query.integration, kind, value)?;
-            if !users.is_empty() {
-                return Ok(RouteTargets { users, via });
-            }
-        }
-        Ok(match fallback_in(&conn, org)? {
-            Fallback::Nobody => RouteTargets {
-                users: Vec::new(),
-                via: RouteVia::Nobody,
+        let keys = RoutingKeys {
+            provider_user_id: query.provider_user_id,
+            extension: query.extension,
+            dialed_number: query.dialed_number,
+        };
+        routing::resolve(
+            &keys,
+            |kind, value| matching_users(&conn, org, query.integration, kind, value),
+            || {
+                Ok(match fallback_in(&conn, org)? {
+                    Fallback::Nobody => None,
+                    Fallback::All => Some(all_receivers(&conn, org)?),
+                    Fallback::Users { .. } => Some(fallback_receivers(&conn, org)?),
+                })
             },
-            Fallback::All => RouteTargets {
-                users: all_receivers(&conn, org)?,
-                via: RouteVia::Fallback,
-            },
-            Fallback::Users { .. } => RouteTargets {
-                users: fallback_receivers(&conn, org)?,
-                via: RouteVia::Fallback,
-            },
-        })
+        )
     }
 }
