@@ -124,7 +124,7 @@ impl Store {
 
     /// The integrations of `org`, oldest first, revoked ones included; no secrets.
     pub fn integrations(&self, org: OrgId) -> Result<Vec<Integration>, Error> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt =
             conn.prepare(&INTEGRATIONS.select("", "WHERE org_id = ?1 ORDER BY created_at, id"))?;
         let rows = stmt.query_map([org.as_bytes()], integration_row)?;
@@ -133,7 +133,7 @@ impl Store {
 
     /// One integration of `org`; [`Error::NotFound`] if it belongs to another org.
     pub fn integration(&self, org: OrgId, id: IntegrationId) -> Result<Integration, Error> {
-        INTEGRATIONS.in_org(&self.conn(), org, id.as_bytes())
+        INTEGRATIONS.in_org(&self.read(), org, id.as_bytes())
     }
 
     /// The integration a webhook names, not scoped by org (the id in the URL is the lookup key;
@@ -143,7 +143,7 @@ impl Store {
         &self,
         id: IntegrationId,
     ) -> Result<Option<(Integration, Vec<u8>)>, Error> {
-        let conn = self.conn();
+        let conn = self.read();
         let row = conn
             .prepare_cached(&INTEGRATIONS.select(
                 "secret_sealed",

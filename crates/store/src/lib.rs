@@ -78,7 +78,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The relay's database.
 #[derive(Debug)]
 pub struct Store {
+    /// The one writer: every transaction, and reads that belong to a write.
     conn: Mutex<Connection>,
+    /// Reads on their own connection (WAL lets them run beside the writer): sign-in checks,
+    /// the stream's hello and replay, listings, the webhook's integration and routing lookups
+    /// never wait behind another webhook's transaction.
+    reader: Mutex<Connection>,
     path: PathBuf,
     clock: Arc<dyn Clock>,
     migrations: Applied,
@@ -136,8 +141,11 @@ impl Store {
             });
         }
         let applied = migrate::apply(&mut conn, migrations, clock.now().unix_timestamp())?;
+        let reader = Connection::open(path).map_err(open_err)?;
+        configure_reader(&reader).map_err(open_err)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            reader: Mutex::new(reader),
             path: path.to_owned(),
             clock,
             migrations: applied,
@@ -165,6 +173,7 @@ impl Store {
     /// Checks the database answers a query (used by `/readyz`).
     pub fn ping(&self) -> Result<(), Error> {
         self.conn().query_row("SELECT 1", [], |_| Ok(()))?;
+        self.read().query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
     }
 
@@ -181,6 +190,12 @@ impl Store {
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll back
         // on drop), so a poisoned lock is safe to keep using.
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The read-only connection. It sees every committed transaction; use it only for reads
+    /// that need no transaction of their own (a read that decides a write belongs in it).
+    fn read(&self) -> MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn now(&self) -> i64 {
@@ -203,6 +218,16 @@ fn configure(conn: &Connection) -> rusqlite::Result<String> {
          PRAGMA trusted_schema = OFF;",
     )?;
     Ok(mode)
+}
+
+/// The reader's settings: `query_only` makes any write through it an error.
+fn configure_reader(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch(
+        "PRAGMA query_only = ON;
+         PRAGMA trusted_schema = OFF;",
+    )
 }
 
 fn ensure_data_dir(dir: &Path) -> Result<(), Error> {

@@ -377,7 +377,7 @@ impl Store {
     /// The routes of `org` in routing order (provider user ids, extensions, numbers), then by
     /// value and age.
     pub fn list_routes(&self, org: OrgId) -> Result<Vec<Route>, Error> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(&format!(
             "SELECT {ROUTE_COLUMNS} FROM routes WHERE org_id = ?1 ORDER BY value, created_at, id"
         ))?;
@@ -436,7 +436,7 @@ impl Store {
 
     /// Where `org`'s unmatched calls go: [`Fallback::Nobody`] until it is set.
     pub fn fallback(&self, org: OrgId) -> Result<Fallback, Error> {
-        fallback_in(&self.conn(), org)
+        fallback_in(&self.read(), org)
     }
 
     /// Who a call of `org` pops for. Tries routes on the provider user id, then the extension,
@@ -445,7 +445,7 @@ impl Store {
     /// call wins; otherwise the org's fallback. Only active users of `org` whose role receives
     /// pops are ever returned, without duplicates, sorted by id.
     pub fn route_targets(&self, org: OrgId, query: &RouteQuery<'_>) -> Result<RouteTargets, Error> {
-        let conn = self.conn();
+        let conn = self.read();
         let keys = RoutingKeys {
             provider_user_id: query.provider_user_id,
             extension: query.extension,

@@ -248,7 +248,7 @@ impl Store {
     /// The session whose current access token hashes to `hash` (revoked or expired ones too:
     /// the caller decides and says why).
     pub fn session_by_access_hash(&self, hash: &TokenHash) -> Result<Option<Session>, Error> {
-        SESSIONS.find(&self.conn(), "WHERE access_hash = ?1", [hash.0])
+        SESSIONS.find(&self.read(), "WHERE access_hash = ?1", [hash.0])
     }
 
     /// What a refresh-token hash is: current, retired (a replay), or unknown.
@@ -267,7 +267,7 @@ impl Store {
 
     /// One session of `org`.
     pub fn session(&self, org: OrgId, id: SessionId) -> Result<Session, Error> {
-        SESSIONS.in_org(&self.conn(), org, id.as_bytes())
+        SESSIONS.in_org(&self.read(), org, id.as_bytes())
     }
 
     /// Replaces a live session's tokens, if `old_refresh` is still its current refresh token;

@@ -208,7 +208,7 @@ impl Store {
     /// The highest `seq` given to `user` so far (0: none).
     pub fn stream_last_seq(&self, user: UserId) -> Result<u64, Error> {
         let seq: Option<i64> = self
-            .conn()
+            .read()
             .query_row(
                 "SELECT last_seq FROM stream_cursors WHERE user_id = ?1",
                 [user.as_bytes()],
@@ -227,7 +227,7 @@ impl Store {
         keys: &OrgKeyring,
     ) -> Result<Vec<ServerMessage>, Error> {
         check_keys(keys, org)?;
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT seq, message_sealed FROM stream_events
              WHERE user_id = ?1 AND org_id = ?2 AND seq > ?3 AND expires_at > ?4

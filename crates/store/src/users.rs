@@ -318,7 +318,7 @@ impl Store {
         keys: &OrgKeyring,
     ) -> Result<UserProfile, Error> {
         check_keys(keys, org)?;
-        let conn = self.conn();
+        let conn = self.read();
         let columns = format!("{}, {PROFILE_COLUMNS}", USERS.columns);
         let (user, email, name) =
             USERS.read_in_org(&conn, &columns, org, id.as_bytes(), profile_row)?;
@@ -328,7 +328,7 @@ impl Store {
     /// Every user of `org`, oldest first, with their personal data opened.
     pub fn users(&self, org: OrgId, keys: &OrgKeyring) -> Result<Vec<UserProfile>, Error> {
         check_keys(keys, org)?;
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn
             .prepare(&USERS.select(PROFILE_COLUMNS, "WHERE org_id = ?1 ORDER BY created_at, id"))?;
         let rows = stmt
