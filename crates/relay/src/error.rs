@@ -93,3 +93,14 @@ impl Error {
         move |source| Self::Io { context, source }
     }
 }
+
+/// Runs synchronous store work (SQLite, sealing) on the runtime's blocking pool. A task that did
+/// not finish (it panicked) is [`Error::Task`] naming `what`.
+pub(crate) async fn on_blocking_pool<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|failed| Err(Error::task(what)(failed)))
+}

@@ -18,6 +18,7 @@ use ringside_vault::OrgKeyring;
 
 use super::Calls;
 use crate::Error;
+use crate::error::on_blocking_pool;
 
 /// Whether an event was new. Its stream events were pushed at the commit, by the store's
 /// listener; a new call's AMS lookup is already on its way.
@@ -174,7 +175,7 @@ async fn look_up(calls: Calls, job: LookupJob) {
             reason: "timeout".to_owned(),
         });
     let store = Arc::clone(&calls.store);
-    let stored = blocking(move || {
+    let stored = on_blocking_pool("an AMS match", move || {
         for pop in pops {
             store.update_pop_match(org, pop, &found, &keys)?;
         }
@@ -184,13 +185,4 @@ async fn look_up(calls: Calls, job: LookupJob) {
     if let Err(err) = stored {
         tracing::error!(%org, error = %err, "storing the AMS match failed");
     }
-}
-
-/// Runs store work on the blocking pool; a task that did not finish (a panic) is an error.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
-) -> Result<T, Error> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .unwrap_or_else(|failed| Err(Error::task("a pipeline task")(failed)))
 }

@@ -16,6 +16,7 @@ use ringside_store::{Expired, OrgKeys, Store};
 
 use super::Connection;
 use crate::Error;
+use crate::error::on_blocking_pool;
 
 /// How often the sweeper looks for expired pops.
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
@@ -35,20 +36,21 @@ impl History {
     /// The highest `seq` the user has been given (for `hello`).
     pub(crate) async fn last_seq(&self, user: UserId) -> Result<u64, Error> {
         let store = Arc::clone(&self.store);
-        blocking(move || Ok(store.stream_last_seq(user)?)).await
+        on_blocking_pool("a stream task", move || Ok(store.stream_last_seq(user)?)).await
     }
 
     /// Whether the session is still live (not revoked; unknown counts as revoked).
     pub(crate) async fn session_live(&self, org: OrgId, session: SessionId) -> bool {
         let store = Arc::clone(&self.store);
-        let live = blocking(move || Ok(store.session(org, session)?)).await;
+        let live =
+            on_blocking_pool("a stream task", move || Ok(store.session(org, session)?)).await;
         matches!(live, Ok(session) if session.revoked_at.is_none())
     }
 
     /// The user's stored events after `after_seq` (for `resume`); none if the store fails.
     pub(crate) async fn replay(&self, who: Connection, after_seq: u64) -> Vec<ServerMessage> {
         let (store, keys) = (Arc::clone(&self.store), self.keys.clone());
-        let replayed = blocking(move || {
+        let replayed = on_blocking_pool("a stream task", move || {
             let keys = keys.get(who.org)?;
             Ok(store.stream_replay(who.org, who.user, after_seq, &keys)?)
         })
@@ -62,7 +64,7 @@ impl History {
     /// The user dismissed a pop on one device: the store's `pop_dismissed` clears it on the others.
     pub(crate) async fn dismiss(&self, who: Connection, pop: PopId) {
         let (store, keys) = (Arc::clone(&self.store), self.keys.clone());
-        let dismissed = blocking(move || {
+        let dismissed = on_blocking_pool("a stream task", move || {
             let keys = keys.get(who.org)?;
             Ok(store.dismiss_pop(who.org, who.user, pop, &keys)?)
         })
@@ -79,7 +81,7 @@ impl History {
         loop {
             ticker.tick().await;
             let (store, keys) = (Arc::clone(&self.store), self.keys.clone());
-            match blocking(move || expire_pops(&store, &keys)).await {
+            match on_blocking_pool("a stream task", move || expire_pops(&store, &keys)).await {
                 Ok(expired) if expired.orgs_skipped > 0 => tracing::warn!(
                     orgs = expired.orgs_skipped,
                     "pops of organisations whose keys could not be opened wait for the next pass"
@@ -95,13 +97,4 @@ impl History {
 /// sweeper runs it twice a second, the hourly hygiene pass once more.
 pub(crate) fn expire_pops(store: &Store, keys: &OrgKeys) -> Result<Expired, Error> {
     Ok(store.expire_stream(|org: OrgId| keys.get(org))?)
-}
-
-/// Runs store work on the blocking pool; a task that did not finish (a panic) is an error.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
-) -> Result<T, Error> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .unwrap_or_else(|failed| Err(Error::task("a stream task")(failed)))
 }

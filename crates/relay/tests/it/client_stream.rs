@@ -18,14 +18,14 @@ use ringside_core::wire::{
     CallState, ClientMessage, Direction, Fallback, LoginRequest, MatchState, ServerMessage,
 };
 use ringside_core::{Clock, OrgId, PhoneNumber, Pii, Role};
-use ringside_providers::simulate::{SimulatedCall, sign_call};
-use ringside_providers::{ProviderKind, ProviderSecret, ProviderSettings};
+use ringside_providers::ProviderKind;
+use ringside_providers::simulate::SimulatedCall;
 use ringside_store::AuditContext;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::api::client::{Api, Operator, PASSWORD, invited, pace};
 use crate::bin;
-use crate::utils::{TestRelay, config_for};
+use crate::utils::{TestRelay, config_for, post_call};
 
 /// The caller's number: the agent sees it whole; `listen` shows its last four digits only.
 const CALLER: &str = "+16172430734";
@@ -110,27 +110,21 @@ impl Desk {
 
     /// Sends one signed Standard Webhooks event of `call` in `state`; asserts it is accepted.
     async fn ring(&self, call: &str, state: CallState) {
-        let url = format!("http://{}/v1/hooks/{}", self.relay().addr, self.integration);
         let simulated = SimulatedCall::new(
             call,
             Direction::Inbound,
             state,
             PhoneNumber::parse(CALLER).unwrap(),
         );
-        let signed = sign_call(
-            ProviderKind::Standard,
-            &ProviderSecret::new(&self.secret).unwrap(),
-            &ProviderSettings::default(),
-            &url,
+        let relay = self.relay();
+        let (status, _) = post_call(
+            &self.http,
+            relay.addr,
+            (&self.integration, &self.secret),
             &simulated,
-            Clock::now(&self.relay().clock),
+            Clock::now(&relay.clock),
         )
-        .unwrap();
-        let mut request = self.http.post(&url).body(signed.body.clone());
-        for (name, value) in signed.header_pairs() {
-            request = request.header(name, value);
-        }
-        let status = request.send().await.unwrap().status().as_u16();
+        .await;
         assert_eq!(status, 200, "the webhook is accepted");
     }
 }

@@ -13,8 +13,8 @@ use ringside_core::wire::{
     CallState, Contact, Direction, Fallback, MatchState, RouteKind, RouteMatch,
 };
 use ringside_core::{OrgId, PhoneNumber, Pii, Role, UserId};
-use ringside_providers::simulate::{SimulatedCall, sign_call};
-use ringside_providers::{ProviderKind, ProviderSecret, ProviderSettings, standard};
+use ringside_providers::simulate::SimulatedCall;
+use ringside_providers::{ProviderKind, ProviderSecret, standard};
 use ringside_relay::calls::lookup::{Lookup, LookupFuture};
 use ringside_store::{AuditContext, NewRoute};
 use serde_json::{Value, json};
@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::api::client::{Api, Member, Operator, invited, sign_in};
-use crate::utils::{TestRelay, assert_not_on_disk, config_for};
+use crate::utils::{TestRelay, assert_not_on_disk, config_for, post_call};
 
 /// The caller's number: must reach the agent's screen and never the disk in clear.
 const CALLER: &str = "+16172430734";
@@ -145,7 +145,6 @@ impl Office {
         user: Option<&str>,
         event: Option<&str>,
     ) -> (u16, String) {
-        let url = format!("http://{}/v1/hooks/{integration}", self.relay.addr);
         let mut simulated = SimulatedCall::new(
             call,
             Direction::Inbound,
@@ -154,21 +153,15 @@ impl Office {
         );
         simulated.provider_user_id = user.map(str::to_owned);
         simulated.event_id = event.map(str::to_owned);
-        let signed = sign_call(
-            ProviderKind::Standard,
-            &ProviderSecret::new(secret).unwrap(),
-            &ProviderSettings::default(),
-            &url,
+        let now = ringside_core::Clock::now(&self.relay.clock);
+        post_call(
+            &self.http,
+            self.relay.addr,
+            (integration, secret),
             &simulated,
-            ringside_core::Clock::now(&self.relay.clock),
+            now,
         )
-        .unwrap();
-        let mut request = self.http.post(&url).body(signed.body.clone());
-        for (name, value) in signed.header_pairs() {
-            request = request.header(name, value);
-        }
-        let status = request.send().await.unwrap().status().as_u16();
-        (status, signed.event_id)
+        .await
     }
 
     async fn ticket(&self, member: &Member) -> String {

@@ -236,3 +236,31 @@ pub(crate) fn assert_not_on_disk(data_dir: &Path, needles: &[&str]) {
         }
     }
 }
+
+/// Signs `call` as a Standard Webhooks provider would with `secret` and posts it to integration
+/// `integration` of the relay at `addr`, at `now`: the answer's status and the event id.
+pub(crate) async fn post_call(
+    http: &reqwest::Client,
+    addr: SocketAddr,
+    (integration, secret): (&str, &str),
+    call: &ringside_providers::simulate::SimulatedCall,
+    now: time::OffsetDateTime,
+) -> (u16, String) {
+    use ringside_providers::{ProviderKind, ProviderSecret, ProviderSettings};
+    let url = format!("http://{addr}/v1/hooks/{integration}");
+    let signed = ringside_providers::simulate::sign_call(
+        ProviderKind::Standard,
+        &ProviderSecret::new(secret).unwrap(),
+        &ProviderSettings::default(),
+        &url,
+        call,
+        now,
+    )
+    .unwrap();
+    let mut request = http.post(&url).body(signed.body.clone());
+    for (name, value) in signed.header_pairs() {
+        request = request.header(name, value);
+    }
+    let status = request.send().await.unwrap().status().as_u16();
+    (status, signed.event_id)
+}
