@@ -15,9 +15,8 @@ mod routes;
 mod routing;
 
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
 
-use crate::utils::{App, TestRelay};
+use crate::utils::App;
 
 /// The security headers every response must carry (docs/api.md#conventions).
 const EXPECTED: &[(&str, &str)] = &[
@@ -30,10 +29,6 @@ const EXPECTED: &[(&str, &str)] = &[
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "no-referrer"),
 ];
-
-fn assert_security_headers(res: &reqwest::Response, what: &str) {
-    assert_security_headers_of(res.headers(), what);
-}
 
 /// Asserts the security headers every response must carry.
 pub(super) fn assert_security_headers_of(headers: &reqwest::header::HeaderMap, what: &str) {
@@ -90,28 +85,24 @@ async fn errors_are_problem_json_with_a_stable_code() {
 
 #[tokio::test]
 async fn past_100_requests_a_minute_a_client_gets_429_with_retry_after() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path(), "").await;
-    let client = reqwest::Client::new();
-    let url = format!("http://{}/v1/openapi.json", relay.addr);
-    // The readiness probe used by TestRelay::start does not count: probes are exempt.
+    let app = App::new().await;
     for i in 0..100 {
-        let res = client.get(&url).send().await.unwrap();
+        let reply = app.request(Method::GET, "/v1/openapi.json").await;
         assert_eq!(
-            res.status(),
+            reply.status,
             200,
             "request {} of 100 is within the limit",
             i + 1
         );
     }
-    let res = client.get(&url).send().await.unwrap();
+    let refused = app.request(Method::GET, "/v1/openapi.json").await;
     assert_eq!(
-        res.status(),
+        refused.status,
         StatusCode::TOO_MANY_REQUESTS,
         "the 101st request is refused"
     );
-    assert_security_headers(&res, "429");
-    let retry: u64 = res.headers()["retry-after"]
+    assert_security_headers_of(&refused.headers, "429");
+    let retry: u64 = refused.headers["retry-after"]
         .to_str()
         .unwrap()
         .parse()
@@ -120,15 +111,9 @@ async fn past_100_requests_a_minute_a_client_gets_429_with_retry_after() {
         (1..=60).contains(&retry),
         "Retry-After says when to come back: {retry}"
     );
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["code"], "rate_limited");
-    let probe = client
-        .get(format!("http://{}/healthz", relay.addr))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(probe.status(), 200, "health probes are never rate limited");
-    relay.stop().await.unwrap();
+    assert_eq!(refused.json()["code"], "rate_limited");
+    let probe = app.request(Method::GET, "/healthz").await;
+    assert_eq!(probe.status, 200, "health probes are never rate limited");
 }
 
 #[tokio::test]
