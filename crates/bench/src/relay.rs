@@ -99,7 +99,7 @@ pub(crate) fn prepare(root: &Path, per_org_per_minute: u32, orgs: &[OrgSpec]) ->
     let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut prepared = Vec::new();
     for spec in orgs {
-        let org: OrgId = store.create_org(spec.name, &masters, &ctx)?.id;
+        let org: OrgId = store.orgs().create_org(spec.name, &masters, &ctx)?.id;
         let created =
             integrations.create(Caller::Operator(org), ProviderKind::Standard, None, "Bench")?;
         let mut agents = Vec::with_capacity(spec.agents);
@@ -114,7 +114,7 @@ pub(crate) fn prepare(root: &Path, per_org_per_minute: u32, orgs: &[OrgSpec]) ->
                 ip,
             )?;
             let provider_user = format!("agent-{i}");
-            store.add_route(
+            store.routing().add_route(
                 org,
                 &NewRoute {
                     integration: None,

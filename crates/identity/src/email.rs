@@ -44,7 +44,9 @@ impl EmailIndexKey {
         store: &ringside_store::Store,
         masters: &ringside_vault::MasterKeyring,
     ) -> Result<Self, AuthError> {
-        let secret = store.system_secret(EMAIL_INDEX_PURPOSE, masters)?;
+        let secret = store
+            .secrets()
+            .system_secret(EMAIL_INDEX_PURPOSE, masters)?;
         Ok(Self::new(*secret))
     }
 

@@ -12,7 +12,7 @@
 //! Hashing: argon2id with OWASP's parameters — m = 19 MiB, t = 2, p = 1 — in PHC string form, so
 //! the parameters travel with each hash, old hashes keep verifying after the parameters are
 //! raised, and [`Hasher::needs_rehash`] tells the service to re-hash at the next sign-in.
-//! Verification of an unknown account runs against [`Hasher::dummy_hash`] (made with the same
+//! Verification of an unknown account runs against `Hasher::dummy_hash` (made with the same
 //! parameters at start-up), so an unknown address costs what a wrong password costs.
 
 use std::collections::HashSet;

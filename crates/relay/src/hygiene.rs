@@ -91,14 +91,16 @@ pub(crate) fn run_once(
 ) -> Result<HygieneReport, Error> {
     let identity = auth.purge_expired()?;
     let older_than = Duration::from_secs(u64::from(retention.audit_days) * 86_400);
-    let audit = store.prune_audit(older_than, masters, &AuditContext::system("hygiene"))?;
-    let head_signed = store.audit_checkpoint(masters)?.is_some();
+    let audit = store
+        .audit()
+        .prune_audit(older_than, masters, &AuditContext::system("hygiene"))?;
+    let head_signed = store.audit().audit_checkpoint(masters)?.is_some();
     let keep = Duration::from_secs(u64::from(retention.webhook_log_days) * 86_400);
-    let webhook_events = store.prune_webhook_events(keep)?;
+    let webhook_events = store.inbox().prune_webhook_events(keep)?;
     let expired = crate::hub::expire_pops(store, keys)?;
     let cap = Duration::from_secs(u64::from(retention.pii_max_days) * 86_400);
-    let calls = store.purge_call_pii(cap)?;
-    let call_rows = store.prune_finished_calls(FINISHED_CALL_ROWS)?;
+    let calls = store.calls().purge_call_pii(cap)?;
+    let call_rows = store.calls().prune_finished_calls(FINISHED_CALL_ROWS)?;
     Ok(HygieneReport {
         identity,
         audit,
@@ -188,6 +190,7 @@ mod tests {
         )
         .unwrap();
         let org = store
+            .orgs()
             .create_org("Acme", &masters, &AuditContext::system("test"))
             .unwrap();
         auth.invite_as_operator(org.id, "agent@example.com", Role::Agent)
@@ -209,6 +212,7 @@ mod tests {
             "entries older than 365 days are pruned: {later}"
         );
         store
+            .audit()
             .verify_audit(&masters)
             .expect("the chain still verifies from the prune checkpoint");
         let shown = later.to_string();

@@ -153,6 +153,7 @@ impl Integrations {
             .audit("integration.create", new.id)
             .detail("provider", provider.as_str());
         self.store
+            .integrations()
             .create_integration(&new, &secret, &keys, &audit)
             .map_err(store_err)?;
         tracing::info!(%org, integration = %new.id, provider = provider.as_str(), "integration created");
@@ -168,7 +169,10 @@ impl Integrations {
     /// The integrations of the caller's org, without secrets.
     pub fn list(&self, caller: Caller<'_>) -> Result<Vec<Integration>, AuthError> {
         self.admit(caller, false)?;
-        self.store.integrations(caller.org()).map_err(store_err)
+        self.store
+            .integrations()
+            .list(caller.org())
+            .map_err(store_err)
     }
 
     /// Revokes an integration of the caller's org: its sealed secret is deleted, and webhooks
@@ -179,6 +183,7 @@ impl Integrations {
         }
         let audit = caller.audit("integration.delete", id);
         self.store
+            .integrations()
             .delete_integration(caller.org(), id, self.clock.now().unix_timestamp(), &audit)
             .map_err(store_err)
     }
@@ -189,7 +194,7 @@ impl Integrations {
         match caller {
             Caller::Member(p) if change => self.auth.authorize(p, Permission::ManageCredentials),
             Caller::Member(p) => self.auth.authorize_read(p, Permission::ManageCredentials),
-            Caller::Operator(org) => self.store.org(org).map(drop).map_err(store_err),
+            Caller::Operator(org) => self.store.orgs().org(org).map(drop).map_err(store_err),
         }
     }
 }

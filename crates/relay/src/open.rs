@@ -74,7 +74,7 @@ pub(crate) fn open_store(
 /// lost key), and creating a fresh one would only hide that — it could open nothing.
 fn load_master_keys(config: &Config, store: &Store) -> Result<MasterKeyring, Error> {
     let source = &config.master_key_source;
-    if store.master_versions_in_use()?.is_empty() {
+    if store.orgs().master_versions_in_use()?.is_empty() {
         Ok(source.load_or_create()?)
     } else {
         Ok(source.load()?)

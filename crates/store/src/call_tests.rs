@@ -56,6 +56,7 @@ fn line_on(f: Fixture) -> Line {
         .in_org(org)
         .resource(integration);
     f.store
+        .integrations()
         .create_integration(&new, "secret", &keys, &audit)
         .unwrap();
     let number = Pii::new(PhoneNumber::parse(MARKER).unwrap());
@@ -100,6 +101,7 @@ impl Line {
         };
         self.f
             .store
+            .inbox()
             .accept_call_event(&inbound, &update, &self.keys)
             .unwrap()
     }
@@ -107,6 +109,7 @@ impl Line {
     fn replay(&self, user: UserId, after: u64) -> Vec<ServerMessage> {
         self.f
             .store
+            .stream()
             .stream_replay(self.org, user, after, &self.keys)
             .unwrap()
     }
@@ -148,7 +151,7 @@ fn repeated_and_reordered_events_make_one_pop_and_end_in_the_right_state() {
     assert_eq!(late.state, CallState::Ended, "a final state is never left");
     assert!(!late.changed && late.events.is_empty() && late.new_pops.is_empty());
     assert_eq!(
-        l.f.store.call_state(l.org, first.call).unwrap(),
+        l.f.store.calls().call_state(l.org, first.call).unwrap(),
         Some(CallState::Ended)
     );
 
@@ -156,7 +159,7 @@ fn repeated_and_reordered_events_make_one_pop_and_end_in_the_right_state() {
     assert_eq!(types(&stream), ["pop", "call_state"]);
     let seqs: Vec<u64> = stream.iter().filter_map(ServerMessage::seq).collect();
     assert_eq!(seqs, [1, 2], "seq starts at 1 and grows by one");
-    assert_eq!(l.f.store.stream_last_seq(l.agent).unwrap(), 2);
+    assert_eq!(l.f.store.stream().stream_last_seq(l.agent).unwrap(), 2);
     assert_eq!(
         types(&l.replay(l.agent, 1)),
         ["call_state"],
@@ -246,6 +249,7 @@ fn dismissing_clears_the_pop_from_replay_and_tells_the_other_devices() {
         l.f.user(l.org, &l.keys, 4, Role::Agent, "c@acme.example", "Cy Agent");
     assert!(
         l.f.store
+            .stream()
             .dismiss_pop(l.org, stranger, pop, &l.keys)
             .unwrap()
             .is_none(),
@@ -253,6 +257,7 @@ fn dismissing_clears_the_pop_from_replay_and_tells_the_other_devices() {
     );
     let gone =
         l.f.store
+            .stream()
             .dismiss_pop(l.org, l.agent, pop, &l.keys)
             .unwrap()
             .unwrap();
@@ -260,6 +265,7 @@ fn dismissing_clears_the_pop_from_replay_and_tells_the_other_devices() {
     assert_eq!(types(&l.replay(l.agent, 0)), ["pop_dismissed"]);
     assert!(
         l.f.store
+            .stream()
             .dismiss_pop(l.org, l.agent, pop, &l.keys)
             .unwrap()
             .is_none(),
@@ -267,6 +273,7 @@ fn dismissing_clears_the_pop_from_replay_and_tells_the_other_devices() {
     );
     let update =
         l.f.store
+            .stream()
             .update_pop_match(l.org, pop, &MatchState::NoMatch, &l.keys)
             .unwrap();
     assert!(update.is_none(), "a dismissed pop gets no update");
@@ -281,12 +288,14 @@ fn the_number_is_sealed_in_the_call_and_in_every_stream_event() {
     let (pop, _) = out.new_pops[0];
     let update =
         l.f.store
+            .stream()
             .update_pop_match(l.org, pop, &MatchState::NoMatch, &l.keys)
             .unwrap()
             .unwrap();
     assert_eq!(update.message.seq(), Some(2));
     let number =
         l.f.store
+            .calls()
             .call_number(l.org, out.call, &l.keys)
             .unwrap()
             .unwrap();
@@ -307,12 +316,14 @@ fn the_number_is_sealed_in_the_call_and_in_every_stream_event() {
     let (other_org, other_keys) = l.f.org("Other");
     assert!(
         l.f.store
+            .stream()
             .stream_replay(l.org, l.agent, 0, &other_keys)
             .is_err(),
         "another org's keys are refused"
     );
     assert!(
         l.f.store
+            .stream()
             .stream_replay(other_org, l.agent, 0, &other_keys)
             .unwrap()
             .is_empty(),
@@ -331,11 +342,16 @@ fn pops_expire_after_five_minutes_and_numbers_at_the_pii_cap() {
     let keyring = |_| Ok(std::sync::Arc::clone(&l.keys));
     clock.advance(std::time::Duration::from_secs(299));
     assert!(
-        l.f.store.expire_stream(keyring).unwrap().events.is_empty(),
+        l.f.store
+            .stream()
+            .expire_stream(&keyring)
+            .unwrap()
+            .events
+            .is_empty(),
         "4:59: still live"
     );
     clock.advance(std::time::Duration::from_secs(1));
-    let expired = l.f.store.expire_stream(keyring).unwrap();
+    let expired = l.f.store.stream().expire_stream(&keyring).unwrap();
     assert_eq!(expired.events.len(), 1);
     assert!(
         matches!(expired.events[0].message, ServerMessage::PopExpired(ref g) if g.pop_id == pop)
@@ -347,24 +363,30 @@ fn pops_expire_after_five_minutes_and_numbers_at_the_pii_cap() {
     );
 
     let cap = std::time::Duration::from_secs(30 * 86_400);
-    assert_eq!(l.f.store.purge_call_pii(cap).unwrap().numbers, 0, "not yet");
+    assert_eq!(
+        l.f.store.calls().purge_call_pii(cap).unwrap().numbers,
+        0,
+        "not yet"
+    );
     assert!(
         l.f.store
+            .calls()
             .call_number(l.org, out.call, &l.keys)
             .unwrap()
             .is_some()
     );
     clock.advance(cap);
-    assert_eq!(l.f.store.purge_call_pii(cap).unwrap().numbers, 1);
+    assert_eq!(l.f.store.calls().purge_call_pii(cap).unwrap().numbers, 1);
     assert!(
         l.f.store
+            .calls()
             .call_number(l.org, out.call, &l.keys)
             .unwrap()
             .is_none(),
         "purged"
     );
     assert_eq!(
-        l.f.store.call_state(l.org, out.call).unwrap(),
+        l.f.store.calls().call_state(l.org, out.call).unwrap(),
         Some(CallState::Ringing),
         "the call itself (no personal data) stays for the metrics"
     );
@@ -390,7 +412,15 @@ fn a_call_pops_each_user_once_even_after_the_pop_expired_and_later_events_route_
 
     clock.advance(std::time::Duration::from_secs(6 * 60));
     let keyring = |_| Ok(std::sync::Arc::clone(&l.keys));
-    assert_eq!(l.f.store.expire_stream(keyring).unwrap().events.len(), 1);
+    assert_eq!(
+        l.f.store
+            .stream()
+            .expire_stream(&keyring)
+            .unwrap()
+            .events
+            .len(),
+        1
+    );
     let moved = l
         .send("o3", "CA7", "CA7", CallState::Transferred, &[l.agent])
         .unwrap();
@@ -403,7 +433,12 @@ fn a_call_pops_each_user_once_even_after_the_pop_expired_and_later_events_route_
         "and an expired pop gets no call_state"
     );
     assert!(
-        l.f.store.expire_stream(keyring).unwrap().events.is_empty(),
+        l.f.store
+            .stream()
+            .expire_stream(&keyring)
+            .unwrap()
+            .events
+            .is_empty(),
         "a pop expires once"
     );
 }
@@ -438,17 +473,17 @@ fn a_finished_calls_legs_and_pop_markers_are_pruned_after_a_day_and_the_call_sta
         .send("q3", "CA9", "CA9", CallState::Ringing, &[l.agent])
         .unwrap();
     clock.advance(std::time::Duration::from_secs(6 * 60));
-    l.f.store.expire_stream(keyring).unwrap();
+    l.f.store.stream().expire_stream(&keyring).unwrap();
 
     let day = std::time::Duration::from_secs(86_400);
     assert_eq!(
-        l.f.store.prune_finished_calls(day).unwrap(),
+        l.f.store.calls().prune_finished_calls(day).unwrap(),
         0,
         "not a day yet"
     );
     clock.advance(day);
     assert_eq!(
-        l.f.store.prune_finished_calls(day).unwrap(),
+        l.f.store.calls().prune_finished_calls(day).unwrap(),
         2,
         "the finished call's leg and its pop marker; the live call keeps both"
     );

@@ -64,7 +64,7 @@ pub struct CallOutcome {
     pub events: Vec<Event>,
 }
 
-/// What [`Store::purge_call_pii`] removed (counts only).
+/// What [`CallStore::purge_call_pii`] removed (counts only).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CallPurge {
     /// Calls whose client number was cleared.
@@ -85,9 +85,32 @@ fn state_from(text: &str) -> rusqlite::Result<CallState> {
     CallState::from_name(text).ok_or_else(|| crate::rows::conversion("call state"))
 }
 
-impl Store {
+/// Calls: the client's number while it is held, the call's state, and the purges.
+pub trait CallStore {
     /// The client's number of `call`, while it is still held (until the AMS sync or the cap).
-    pub fn call_number(
+    fn call_number(
+        &self,
+        org: OrgId,
+        call: CallId,
+        keys: &OrgKeyring,
+    ) -> Result<Option<Pii<String>>, Error>;
+
+    /// The PII hard cap (docs/architecture.md#data-lifecycle): clears the client number of calls started more than
+    /// `older_than` ago and deletes inbox events received before then, synced or not.
+    fn purge_call_pii(&self, older_than: std::time::Duration) -> Result<CallPurge, Error>;
+
+    /// Deletes what a finished call no longer needs once it has been over for `older_than`: its
+    /// legs and its pops' rows (the markers that stop a live call from popping a user twice).
+    /// The call row stays, without personal data, for the metrics and so that a very late
+    /// event still finds the call finished. Answers how many rows went.
+    fn prune_finished_calls(&self, older_than: std::time::Duration) -> Result<u64, Error>;
+
+    /// The state of `call` (of `org`).
+    fn call_state(&self, org: OrgId, call: CallId) -> Result<Option<CallState>, Error>;
+}
+
+impl CallStore for Store {
+    fn call_number(
         &self,
         org: OrgId,
         call: CallId,
@@ -113,9 +136,7 @@ impl Store {
         }
     }
 
-    /// The PII hard cap (docs/architecture.md#data-lifecycle): clears the client number of calls started more than
-    /// `older_than` ago and deletes inbox events received before then, synced or not.
-    pub fn purge_call_pii(&self, older_than: std::time::Duration) -> Result<CallPurge, Error> {
+    fn purge_call_pii(&self, older_than: std::time::Duration) -> Result<CallPurge, Error> {
         let age = i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX);
         let before = self.now().saturating_sub(age);
         self.write(|tx| {
@@ -135,11 +156,7 @@ impl Store {
         })
     }
 
-    /// Deletes what a finished call no longer needs once it has been over for `older_than`: its
-    /// legs and its pops' rows (the markers that stop a live call from popping a user twice).
-    /// The call row stays, without personal data, for the metrics and so that a very late
-    /// event still finds the call finished. Answers how many rows went.
-    pub fn prune_finished_calls(&self, older_than: std::time::Duration) -> Result<u64, Error> {
+    fn prune_finished_calls(&self, older_than: std::time::Duration) -> Result<u64, Error> {
         let age = i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX);
         let before = self.now().saturating_sub(age);
         self.write(|tx| {
@@ -159,8 +176,7 @@ impl Store {
         })
     }
 
-    /// The state of `call` (of `org`).
-    pub fn call_state(&self, org: OrgId, call: CallId) -> Result<Option<CallState>, Error> {
+    fn call_state(&self, org: OrgId, call: CallId) -> Result<Option<CallState>, Error> {
         let state: Option<String> = self
             .conn()
             .query_row(

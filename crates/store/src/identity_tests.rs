@@ -99,9 +99,14 @@ impl Fixture {
     pub(crate) fn org(&self, name: &str) -> (OrgId, OrgKeyring) {
         let org = self
             .store
+            .orgs()
             .create_org(name, &self.masters, &AuditContext::system("test"))
             .unwrap();
-        let keys = self.store.org_keyring(org.id, &self.masters).unwrap();
+        let keys = self
+            .store
+            .orgs()
+            .org_keyring(org.id, &self.masters)
+            .unwrap();
         (org.id, keys)
     }
 
@@ -124,13 +129,19 @@ impl Fixture {
 
     fn invite(&self, new: &NewInvitation, keys: &OrgKeyring) -> Result<(), Error> {
         self.store
+            .invitations()
             .create_invitation(new, keys, &audit("invitation.create"))
     }
 
     /// Accepts the invitation with code `hash(code)` at `now`.
     fn accept(&self, code: u8, now: i64, user: &NewUser, keys: &OrgKeyring) -> Result<User, Error> {
-        self.store
-            .accept_invitation(&hash(code), now, user, keys, &audit("invitation.accept"))
+        self.store.invitations().accept_invitation(
+            &hash(code),
+            now,
+            user,
+            keys,
+            &audit("invitation.accept"),
+        )
     }
 
     /// "Acme" with an owner (so the agent is not the last one) and an agent; returns the agent.
@@ -151,6 +162,7 @@ impl Fixture {
     ) -> SessionId {
         let id = SessionId::random();
         self.store
+            .sessions()
             .create_session(
                 &NewSession {
                     id,
@@ -207,6 +219,7 @@ fn emails_names_and_device_names_are_sealed_in_the_database_file() {
     let user = f.user(org, &keys, 1, Role::Owner, email, name);
     f.session(org, user, &keys, 2, device);
     f.store
+        .users()
         .set_pending_totp(
             org,
             user,
@@ -217,7 +230,7 @@ fn emails_names_and_device_names_are_sealed_in_the_database_file() {
         )
         .unwrap();
 
-    let profile = f.store.user_profile(org, user, &keys).unwrap();
+    let profile = f.store.users().user_profile(org, user, &keys).unwrap();
     assert_eq!(
         profile.email.expose(),
         email,
@@ -244,16 +257,16 @@ fn a_query_scoped_to_one_org_never_returns_another_orgs_rows() {
     let alice_session = f.session(a, alice, &keys_a, 3, "laptop");
 
     assert!(
-        matches!(f.store.user(b, alice), Err(Error::NotFound(_))),
+        matches!(f.store.users().user(b, alice), Err(Error::NotFound(_))),
         "org B cannot read A's user"
     );
     assert!(matches!(
-        f.store.session(b, alice_session),
+        f.store.sessions().session(b, alice_session),
         Err(Error::NotFound(_))
     ));
     assert!(
         matches!(
-            f.store.revoke_session(
+            f.store.sessions().revoke_session(
                 b,
                 alice_session,
                 RevokeReason::RevokedByAdmin,
@@ -266,17 +279,24 @@ fn a_query_scoped_to_one_org_never_returns_another_orgs_rows() {
     );
     assert!(matches!(
         f.store
+            .users()
             .set_user_role(b, alice, Role::Viewer, NOW, &audit("user.role_change")),
         Err(Error::NotFound(_))
     ));
     assert!(matches!(
-        f.store
-            .set_user_status(b, alice, UserStatus::Disabled, NOW, &audit("user.disable")),
+        f.store.users().set_user_status(
+            b,
+            alice,
+            UserStatus::Disabled,
+            NOW,
+            &audit("user.disable")
+        ),
         Err(Error::NotFound(_))
     ));
     let users_b: Vec<UserId> = f
         .store
-        .users(b, &keys_b)
+        .users()
+        .list(b, &keys_b)
         .unwrap()
         .into_iter()
         .map(|p| p.user.id)
@@ -284,17 +304,19 @@ fn a_query_scoped_to_one_org_never_returns_another_orgs_rows() {
     assert_eq!(users_b, [bob], "listing org B shows only B's users");
     assert!(
         f.store
+            .sessions()
             .sessions_of_user(b, alice, NOW, &keys_b)
             .unwrap()
             .is_empty()
     );
     assert!(
-        f.store.user_profile(a, alice, &keys_b).is_err(),
+        f.store.users().user_profile(a, alice, &keys_b).is_err(),
         "B's keys cannot open A's data"
     );
-    assert!(!f.store.accept_totp_step(b, alice, 5).unwrap());
+    assert!(!f.store.users().accept_totp_step(b, alice, 5).unwrap());
     assert!(
         f.store
+            .sessions()
             .revoke_user_sessions(
                 b,
                 alice,
@@ -308,6 +330,7 @@ fn a_query_scoped_to_one_org_never_returns_another_orgs_rows() {
     );
     assert!(
         f.store
+            .sessions()
             .session(a, alice_session)
             .unwrap()
             .revoked_at
@@ -323,11 +346,12 @@ fn the_last_active_owner_can_be_neither_demoted_nor_disabled() {
     let owner = f.user(org, &keys, 1, Role::Owner, "o1@acme.example", "O1");
     assert!(matches!(
         f.store
+            .users()
             .set_user_role(org, owner, Role::Admin, NOW, &audit("user.role_change")),
         Err(Error::LastOwner)
     ));
     assert!(matches!(
-        f.store.set_user_status(
+        f.store.users().set_user_status(
             org,
             owner,
             UserStatus::Disabled,
@@ -338,19 +362,21 @@ fn the_last_active_owner_can_be_neither_demoted_nor_disabled() {
     ));
     let second = f.user(org, &keys, 2, Role::Admin, "o2@acme.example", "O2");
     f.store
+        .users()
         .set_user_role(org, second, Role::Owner, NOW, &audit("user.role_change"))
         .unwrap();
     f.store
+        .users()
         .set_user_role(org, owner, Role::Agent, NOW, &audit("user.role_change"))
         .unwrap();
     assert_eq!(
-        f.store.user(org, owner).unwrap().role,
+        f.store.users().user(org, owner).unwrap().role,
         Role::Agent,
         "with another owner, demotion works"
     );
     assert!(
         matches!(
-            f.store.set_user_status(
+            f.store.users().set_user_status(
                 org,
                 second,
                 UserStatus::Disabled,
@@ -371,6 +397,7 @@ fn disabling_a_user_ends_all_their_sessions_in_the_same_transaction() {
     let s2 = f.session(org, agent, &keys, 4, "laptop");
     let mut ended = f
         .store
+        .users()
         .set_user_status(
             org,
             agent,
@@ -384,7 +411,7 @@ fn disabling_a_user_ends_all_their_sessions_in_the_same_transaction() {
     expected.sort();
     assert_eq!(ended, expected, "both sessions are reported ended");
     for s in [s1, s2] {
-        let session = f.store.session(org, s).unwrap();
+        let session = f.store.sessions().session(org, s).unwrap();
         assert_eq!(session.revoked_reason, Some(RevokeReason::UserDisabled));
         assert_eq!(session.revoked_at, Some(NOW + 5));
     }
@@ -407,13 +434,17 @@ fn an_invitation_is_single_use_expires_and_cannot_target_an_existing_address() {
     );
     assert!(
         f.store
+            .invitations()
             .invitation_by_code(&hash(1))
             .unwrap()
             .unwrap()
             .accepted_at
             .is_some()
     );
-    assert_eq!(f.store.user(org, user).unwrap().status, UserStatus::Active);
+    assert_eq!(
+        f.store.users().user(org, user).unwrap().status,
+        UserStatus::Active
+    );
 
     let taken = f.invite(
         &invitation(org, 2, "a@acme.example", 1, Role::Agent, NOW + 10),
@@ -440,7 +471,11 @@ fn an_invitation_is_single_use_expires_and_cannot_target_an_existing_address() {
         "an expired code does not work"
     );
     assert!(
-        f.store.user_by_email_index(&index(3)).unwrap().is_none(),
+        f.store
+            .users()
+            .user_by_email_index(&index(3))
+            .unwrap()
+            .is_none(),
         "and no user was created"
     );
 }
@@ -472,10 +507,11 @@ fn a_totp_step_is_accepted_once_and_only_forward() {
     let (org, keys) = f.org("Acme");
     let user = f.user(org, &keys, 1, Role::Admin, "a@acme.example", "A");
     assert!(
-        !f.store.accept_totp_step(org, user, 10).unwrap(),
+        !f.store.users().accept_totp_step(org, user, 10).unwrap(),
         "no factor enrolled yet"
     );
     f.store
+        .users()
         .set_pending_totp(
             org,
             user,
@@ -485,10 +521,16 @@ fn a_totp_step_is_accepted_once_and_only_forward() {
             &audit("user.mfa_enroll_start"),
         )
         .unwrap();
-    let pending = f.store.pending_totp(org, user, &keys).unwrap().unwrap();
+    let pending = f
+        .store
+        .users()
+        .pending_totp(org, user, &keys)
+        .unwrap()
+        .unwrap();
     assert_eq!(&pending.secret[..], &[7; 20]);
     let codes = [hash(50), hash(51)];
     f.store
+        .users()
         .confirm_totp(
             org,
             user,
@@ -502,43 +544,56 @@ fn a_totp_step_is_accepted_once_and_only_forward() {
         )
         .unwrap();
     assert_eq!(
-        &f.store.totp_secret(org, user, &keys).unwrap().unwrap()[..],
+        &f.store
+            .users()
+            .totp_secret(org, user, &keys)
+            .unwrap()
+            .unwrap()[..],
         &[7; 20],
         "the pending secret became the factor"
     );
-    assert!(f.store.pending_totp(org, user, &keys).unwrap().is_none());
     assert!(
-        !f.store.accept_totp_step(org, user, 100).unwrap(),
+        f.store
+            .users()
+            .pending_totp(org, user, &keys)
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !f.store.users().accept_totp_step(org, user, 100).unwrap(),
         "the confirming code cannot be replayed"
     );
-    assert!(f.store.accept_totp_step(org, user, 101).unwrap());
+    assert!(f.store.users().accept_totp_step(org, user, 101).unwrap());
     assert!(
-        !f.store.accept_totp_step(org, user, 101).unwrap(),
+        !f.store.users().accept_totp_step(org, user, 101).unwrap(),
         "a step works once"
     );
     assert!(
-        !f.store.accept_totp_step(org, user, 99).unwrap(),
+        !f.store.users().accept_totp_step(org, user, 99).unwrap(),
         "and never backwards"
     );
 
-    assert_eq!(f.store.recovery_codes_left(org, user).unwrap(), 2);
+    assert_eq!(f.store.users().recovery_codes_left(org, user).unwrap(), 2);
     assert!(
         f.store
+            .users()
             .use_recovery_code(org, user, &hash(50), NOW)
             .unwrap()
     );
     assert!(
         !f.store
+            .users()
             .use_recovery_code(org, user, &hash(50), NOW)
             .unwrap(),
         "a recovery code works once"
     );
     assert!(
         !f.store
+            .users()
             .use_recovery_code(org, user, &hash(52), NOW)
             .unwrap()
     );
-    assert_eq!(f.store.recovery_codes_left(org, user).unwrap(), 1);
+    assert_eq!(f.store.users().recovery_codes_left(org, user).unwrap(), 1);
 }
 
 #[test]
@@ -549,38 +604,48 @@ fn a_refresh_rotates_once_and_the_old_token_is_then_retired() {
     let session = f.session(org, user, &keys, 2, "desk");
     let old = hash(102);
     assert!(matches!(
-        f.store.session_by_refresh_hash(&old).unwrap(),
+        f.store.sessions().session_by_refresh_hash(&old).unwrap(),
         RefreshLookup::Current(_)
     ));
     let first = rotation(3, 4, NOW + 100);
     assert!(
         f.store
+            .sessions()
             .rotate_session(org, session, &old, &first, &audit("auth.refresh"))
             .unwrap()
     );
     let again = rotation(5, 6, NOW + 101);
     assert!(
         !f.store
+            .sessions()
             .rotate_session(org, session, &old, &again, &audit("auth.refresh"))
             .unwrap(),
         "the same refresh token cannot rotate twice (a racing second refresh loses)"
     );
-    match f.store.session_by_refresh_hash(&old).unwrap() {
+    match f.store.sessions().session_by_refresh_hash(&old).unwrap() {
         RefreshLookup::Retired(s) => {
             assert_eq!(s.id, session, "the retired token names its family")
         }
         other => panic!("expected a retired token, got {other:?}"),
     }
     assert!(matches!(
-        f.store.session_by_refresh_hash(&hash(4)).unwrap(),
+        f.store
+            .sessions()
+            .session_by_refresh_hash(&hash(4))
+            .unwrap(),
         RefreshLookup::Current(_)
     ));
     assert!(
-        f.store.session_by_access_hash(&hash(2)).unwrap().is_none(),
+        f.store
+            .sessions()
+            .session_by_access_hash(&hash(2))
+            .unwrap()
+            .is_none(),
         "the old access token is gone"
     );
     assert_eq!(
         f.store
+            .sessions()
             .session_by_access_hash(&hash(3))
             .unwrap()
             .unwrap()
@@ -588,7 +653,10 @@ fn a_refresh_rotates_once_and_the_old_token_is_then_retired() {
         NOW + 100
     );
     assert!(matches!(
-        f.store.session_by_refresh_hash(&hash(77)).unwrap(),
+        f.store
+            .sessions()
+            .session_by_refresh_hash(&hash(77))
+            .unwrap(),
         RefreshLookup::Unknown
     ));
 }
@@ -606,11 +674,12 @@ fn back_off_state_accumulates_per_bucket_and_unlock_clears_it() {
     };
     for i in 0..3 {
         f.store
+            .throttle()
             .record_login_failure(
                 &unknown,
                 NOW + i,
                 NOW - 3600,
-                |prev| ThrottleState {
+                &|prev| ThrottleState {
                     failures: prev.map_or(1, |p| p.failures + 1),
                     last_failure_at: NOW + i,
                     next_allowed_at: NOW + i + 10,
@@ -620,35 +689,57 @@ fn back_off_state_accumulates_per_bucket_and_unlock_clears_it() {
             .unwrap();
     }
     assert_eq!(
-        f.store.throttle_state(&unknown).unwrap().unwrap().failures,
+        f.store
+            .throttle()
+            .throttle_state(&unknown)
+            .unwrap()
+            .unwrap()
+            .failures,
         3
     );
     assert_eq!(
-        f.store.throttle_state(&known).unwrap(),
+        f.store.throttle().throttle_state(&known).unwrap(),
         None,
         "another bucket is untouched"
     );
     assert_eq!(
-        f.store.failures_since(&index(1), NOW - 3600).unwrap().count,
+        f.store
+            .throttle()
+            .failures_since(&index(1), NOW - 3600)
+            .unwrap()
+            .count,
         3
     );
     assert_eq!(
-        f.store.failures_since(&index(2), NOW - 3600).unwrap().count,
+        f.store
+            .throttle()
+            .failures_since(&index(2), NOW - 3600)
+            .unwrap()
+            .count,
         0,
         "another account is untouched"
     );
-    f.store.clear_throttle_bucket(&unknown).unwrap();
-    assert_eq!(f.store.throttle_state(&unknown).unwrap(), None);
+    f.store.throttle().clear_throttle_bucket(&unknown).unwrap();
+    assert_eq!(f.store.throttle().throttle_state(&unknown).unwrap(), None);
     assert_eq!(
-        f.store.failures_since(&index(1), NOW - 3600).unwrap().count,
+        f.store
+            .throttle()
+            .failures_since(&index(1), NOW - 3600)
+            .unwrap()
+            .count,
         3,
         "the hourly count stays"
     );
     f.store
+        .throttle()
         .clear_login_throttle(&index(1), &audit("user.unlock"))
         .unwrap();
     assert_eq!(
-        f.store.failures_since(&index(1), NOW - 3600).unwrap().count,
+        f.store
+            .throttle()
+            .failures_since(&index(1), NOW - 3600)
+            .unwrap()
+            .count,
         0,
         "unlock clears everything"
     );
@@ -664,20 +755,27 @@ fn no_audit_entry_means_no_change() {
     let refused = audit("user.disable").detail("note", "Not A Code!");
     assert!(
         f.store
+            .users()
             .set_user_status(org, agent, UserStatus::Disabled, NOW, &refused)
             .is_err()
     );
     assert_eq!(
-        f.store.user(org, agent).unwrap().status,
+        f.store.users().user(org, agent).unwrap().status,
         UserStatus::Active,
         "the user is still active"
     );
     assert!(
-        f.store.session(org, session).unwrap().revoked_at.is_none(),
+        f.store
+            .sessions()
+            .session(org, session)
+            .unwrap()
+            .revoked_at
+            .is_none(),
         "and the session alive"
     );
     assert_eq!(f.audit_count(), before, "nothing was written");
     f.store
+        .users()
         .set_user_status(
             org,
             agent,
@@ -700,6 +798,7 @@ fn hygiene_removes_ended_sessions_and_finished_invitations() {
     let user = f.user(org, &keys, 1, Role::Owner, "o@acme.example", "O");
     let session = f.session(org, user, &keys, 2, "desk");
     f.store
+        .sessions()
         .revoke_session(
             org,
             session,
@@ -708,13 +807,20 @@ fn hygiene_removes_ended_sessions_and_finished_invitations() {
             &audit("auth.logout"),
         )
         .unwrap();
-    let kept = f.store.purge_identity(NOW, NOW, NOW).unwrap();
+    let kept = f.store.sessions().purge_identity(NOW, NOW, NOW).unwrap();
     assert_eq!(kept.sessions, 0, "revoked after the cut-off: kept for now");
     let purged = f
         .store
+        .sessions()
         .purge_identity(NOW + 50_000, NOW, NOW + 50_000)
         .unwrap();
     assert_eq!(purged.sessions, 1);
     assert_eq!(purged.invitations, 1, "the accepted invitation is gone");
-    assert!(f.store.invitation_by_code(&hash(1)).unwrap().is_none());
+    assert!(
+        f.store
+            .invitations()
+            .invitation_by_code(&hash(1))
+            .unwrap()
+            .is_none()
+    );
 }

@@ -35,6 +35,7 @@ impl Fixture {
         let new = new_integration(org, provider, "Main line");
         let id = new.id;
         self.store
+            .integrations()
             .create_integration(&new, secret, keys, &audit("integration.create", org, id))
             .unwrap();
         id
@@ -49,6 +50,7 @@ fn the_provider_secret_is_sealed_in_the_database_file_and_opens_for_the_webhook(
 
     let (integration, sealed) = f
         .store
+        .integrations()
         .integration_for_webhook(id)
         .unwrap()
         .expect("an active integration is found by its id alone");
@@ -56,6 +58,7 @@ fn the_provider_secret_is_sealed_in_the_database_file_and_opens_for_the_webhook(
     assert_eq!(integration.provider, "standard");
     let opened = f
         .store
+        .integrations()
         .open_integration_secret(integration, &sealed, &keys)
         .unwrap();
     assert_eq!(opened.secret.as_str(), SECRET, "the secret opens as sealed");
@@ -77,33 +80,51 @@ fn one_org_never_sees_lists_opens_or_deletes_another_orgs_integration() {
 
     let listed: Vec<_> = f
         .store
-        .integrations(a)
+        .integrations()
+        .list(a)
         .unwrap()
         .iter()
         .map(|i| i.id)
         .collect();
     assert_eq!(listed, vec![of_a], "org A lists only its own integration");
     assert!(
-        matches!(f.store.integration(a, of_b), Err(Error::NotFound(_))),
+        matches!(
+            f.store.integrations().integration(a, of_b),
+            Err(Error::NotFound(_))
+        ),
         "org A cannot read org B's integration by id"
     );
     assert!(
         matches!(
-            f.store
-                .delete_integration(a, of_b, NOW, &audit("integration.delete", a, of_b)),
+            f.store.integrations().delete_integration(
+                a,
+                of_b,
+                NOW,
+                &audit("integration.delete", a, of_b)
+            ),
             Err(Error::NotFound(_))
         ),
         "org A cannot revoke org B's integration"
     );
-    let (integration, sealed) = f.store.integration_for_webhook(of_b).unwrap().unwrap();
+    let (integration, sealed) = f
+        .store
+        .integrations()
+        .integration_for_webhook(of_b)
+        .unwrap()
+        .unwrap();
     assert!(
         f.store
+            .integrations()
             .open_integration_secret(integration, &sealed, &keys_a)
             .is_err(),
         "org A's keyring cannot open org B's secret"
     );
     assert!(
-        f.store.integration_for_webhook(of_b).unwrap().is_some(),
+        f.store
+            .integrations()
+            .integration_for_webhook(of_b)
+            .unwrap()
+            .is_some(),
         "org B's integration is untouched"
     );
 }
@@ -122,14 +143,24 @@ fn revoking_deletes_the_sealed_secret_and_each_change_has_its_audit_entry() {
 
     // An entry the audit log refuses rolls the revocation back.
     let refused = audit("integration.delete", org, id).detail("note", "Not A Code!");
-    assert!(f.store.delete_integration(org, id, NOW, &refused).is_err());
     assert!(
-        f.store.integration_for_webhook(id).unwrap().is_some(),
+        f.store
+            .integrations()
+            .delete_integration(org, id, NOW, &refused)
+            .is_err()
+    );
+    assert!(
+        f.store
+            .integrations()
+            .integration_for_webhook(id)
+            .unwrap()
+            .is_some(),
         "no audit entry, no revocation"
     );
     assert_eq!(f.audit_count(), before + 1, "nothing was written");
 
     f.store
+        .integrations()
         .delete_integration(org, id, NOW + 5, &audit("integration.delete", org, id))
         .unwrap();
     assert_eq!(
@@ -138,11 +169,19 @@ fn revoking_deletes_the_sealed_secret_and_each_change_has_its_audit_entry() {
         "delete is audited in its transaction"
     );
     assert!(
-        f.store.integration_for_webhook(id).unwrap().is_none(),
+        f.store
+            .integrations()
+            .integration_for_webhook(id)
+            .unwrap()
+            .is_none(),
         "a revoked integration is not found by the webhook path"
     );
     assert_eq!(
-        f.store.integration(org, id).unwrap().disabled_at,
+        f.store
+            .integrations()
+            .integration(org, id)
+            .unwrap()
+            .disabled_at,
         Some(NOW + 5),
         "the list shows when it was revoked"
     );
@@ -158,8 +197,12 @@ fn revoking_deletes_the_sealed_secret_and_each_change_has_its_audit_entry() {
     assert!(sealed.is_none(), "the sealed secret is deleted");
     assert!(
         matches!(
-            f.store
-                .delete_integration(org, id, NOW, &audit("integration.delete", org, id)),
+            f.store.integrations().delete_integration(
+                org,
+                id,
+                NOW,
+                &audit("integration.delete", org, id)
+            ),
             Err(Error::NotFound(_))
         ),
         "revoking twice is not found"
@@ -175,6 +218,7 @@ fn an_unknown_provider_or_a_long_label_is_refused_by_the_schema() {
         let id = new.id;
         assert!(
             f.store
+                .integrations()
                 .create_integration(&new, SECRET, &keys, &audit("integration.create", org, id))
                 .is_err(),
             "{provider} with a {}-character label is refused",
@@ -182,7 +226,7 @@ fn an_unknown_provider_or_a_long_label_is_refused_by_the_schema() {
         );
     }
     assert!(
-        f.store.integrations(org).unwrap().is_empty(),
+        f.store.integrations().list(org).unwrap().is_empty(),
         "nothing was stored"
     );
 }
@@ -200,8 +244,8 @@ fn a_webhook_event_is_accepted_once_and_its_inbox_row_is_sealed() {
         received_at: NOW,
     };
 
-    let first = f.store.accept_webhook_event(&event, &keys).unwrap();
-    let again = f.store.accept_webhook_event(&event, &keys).unwrap();
+    let first = f.store.inbox().accept_webhook_event(&event, &keys).unwrap();
+    let again = f.store.inbox().accept_webhook_event(&event, &keys).unwrap();
 
     assert_eq!(
         first,
@@ -213,7 +257,11 @@ fn a_webhook_event_is_accepted_once_and_its_inbox_row_is_sealed() {
         crate::Accepted::Duplicate,
         "the same event again is a duplicate"
     );
-    assert_eq!(f.store.inbox_len(id).unwrap(), 1, "one inbox row, not two");
+    assert_eq!(
+        f.store.inbox().inbox_len(id).unwrap(),
+        1,
+        "one inbox row, not two"
+    );
     let duplicates: i64 = f
         .store
         .conn()
@@ -239,7 +287,7 @@ fn a_webhook_event_is_accepted_once_and_its_inbox_row_is_sealed() {
         )
         .unwrap();
     assert_eq!(ids, 0, "the event id is stored only as a hash");
-    let events = f.store.inbox_events(org, &keys).unwrap();
+    let events = f.store.inbox().inbox_events(org, &keys).unwrap();
     assert_eq!(
         events,
         vec![event.event_json.to_vec()],
@@ -262,20 +310,23 @@ fn the_webhook_log_is_pruned_past_its_retention_and_the_inbox_is_kept() {
     };
     let now = f.store.now();
     f.store
+        .inbox()
         .accept_webhook_event(&event("old", now - 3 * day), &keys)
         .unwrap();
     f.store
+        .inbox()
         .accept_webhook_event(&event("new", now - day / 2), &keys)
         .unwrap();
 
     let gone = f
         .store
+        .inbox()
         .prune_webhook_events(std::time::Duration::from_secs(2 * 86_400))
         .unwrap();
 
     assert_eq!(gone, 1, "only the row past retention is pruned");
     assert_eq!(
-        f.store.inbox_len(id).unwrap(),
+        f.store.inbox().inbox_len(id).unwrap(),
         2,
         "the inbox is left to the pipeline"
     );

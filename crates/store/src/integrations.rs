@@ -92,9 +92,54 @@ fn integration_row(r: &Row<'_>) -> rusqlite::Result<Integration> {
     })
 }
 
-impl Store {
+/// Provider integrations and their sealed webhook secrets.
+pub trait IntegrationStore {
     /// Stores a new integration with its `secret` sealed, and `audit` in the same transaction.
-    pub fn create_integration(
+    fn create_integration(
+        &self,
+        new: &NewIntegration,
+        secret: &str,
+        keys: &OrgKeyring,
+        audit: &AuditEntry,
+    ) -> Result<(), Error>;
+
+    /// The integrations of `org`, oldest first, revoked ones included; no secrets.
+    fn list(&self, org: OrgId) -> Result<Vec<Integration>, Error>;
+
+    /// One integration of `org`; [`Error::NotFound`] if it belongs to another org.
+    fn integration(&self, org: OrgId, id: IntegrationId) -> Result<Integration, Error>;
+
+    /// The integration a webhook names, not scoped by org (the id in the URL is the lookup key;
+    /// the row names the org). `None` when there is none or it was revoked, so the caller
+    /// answers the same 404 either way.
+    fn integration_for_webhook(
+        &self,
+        id: IntegrationId,
+    ) -> Result<Option<(Integration, Vec<u8>)>, Error>;
+
+    /// Opens the sealed secret returned by [`IntegrationStore::integration_for_webhook`] with the keyring
+    /// of the integration's org.
+    fn open_integration_secret(
+        &self,
+        integration: Integration,
+        sealed: &[u8],
+        keys: &OrgKeyring,
+    ) -> Result<IntegrationSecret, Error>;
+
+    /// Revokes an integration of `org`: marks it disabled and deletes its sealed secret, with
+    /// `audit` in the same transaction. [`Error::NotFound`] if it is not `org`'s or already
+    /// revoked.
+    fn delete_integration(
+        &self,
+        org: OrgId,
+        id: IntegrationId,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<(), Error>;
+}
+
+impl IntegrationStore for Store {
+    fn create_integration(
         &self,
         new: &NewIntegration,
         secret: &str,
@@ -122,8 +167,7 @@ impl Store {
         })
     }
 
-    /// The integrations of `org`, oldest first, revoked ones included; no secrets.
-    pub fn integrations(&self, org: OrgId) -> Result<Vec<Integration>, Error> {
+    fn list(&self, org: OrgId) -> Result<Vec<Integration>, Error> {
         let conn = self.read();
         let mut stmt =
             conn.prepare(&INTEGRATIONS.select("", "WHERE org_id = ?1 ORDER BY created_at, id"))?;
@@ -131,15 +175,11 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// One integration of `org`; [`Error::NotFound`] if it belongs to another org.
-    pub fn integration(&self, org: OrgId, id: IntegrationId) -> Result<Integration, Error> {
+    fn integration(&self, org: OrgId, id: IntegrationId) -> Result<Integration, Error> {
         INTEGRATIONS.in_org(&self.read(), org, id.as_bytes())
     }
 
-    /// The integration a webhook names, not scoped by org (the id in the URL is the lookup key;
-    /// the row names the org). `None` when there is none or it was revoked, so the caller
-    /// answers the same 404 either way.
-    pub fn integration_for_webhook(
+    fn integration_for_webhook(
         &self,
         id: IntegrationId,
     ) -> Result<Option<(Integration, Vec<u8>)>, Error> {
@@ -160,9 +200,7 @@ impl Store {
         Ok(row)
     }
 
-    /// Opens the sealed secret returned by [`Store::integration_for_webhook`] with the keyring
-    /// of the integration's org.
-    pub fn open_integration_secret(
+    fn open_integration_secret(
         &self,
         integration: Integration,
         sealed: &[u8],
@@ -178,10 +216,7 @@ impl Store {
         })
     }
 
-    /// Revokes an integration of `org`: marks it disabled and deletes its sealed secret, with
-    /// `audit` in the same transaction. [`Error::NotFound`] if it is not `org`'s or already
-    /// revoked.
-    pub fn delete_integration(
+    fn delete_integration(
         &self,
         org: OrgId,
         id: IntegrationId,

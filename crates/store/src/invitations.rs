@@ -104,10 +104,67 @@ fn invitation_row(r: &Row<'_>) -> rusqlite::Result<Invitation> {
     })
 }
 
-impl Store {
+/// Invitations: created, accepted, listed, revoked.
+pub trait InvitationStore {
     /// Stores a new invitation. [`Error::Conflict`] if the address already belongs to a user
     /// (in any org: one person, one org).
-    pub fn create_invitation(
+    fn create_invitation(
+        &self,
+        new: &NewInvitation,
+        keys: &OrgKeyring,
+        audit: &AuditEntry,
+    ) -> Result<(), Error>;
+
+    /// The invitation whose code hashes to `hash`, whatever its state (the code is the
+    /// credential, so this lookup is not scoped by org; the row names the org).
+    fn invitation_by_code(&self, hash: &TokenHash) -> Result<Option<Invitation>, Error>;
+
+    /// The invited address of an invitation of `org`, opened.
+    fn invitation_email(
+        &self,
+        org: OrgId,
+        id: InvitationId,
+        keys: &OrgKeyring,
+    ) -> Result<Pii<String>, Error>;
+
+    /// Accepts an invitation: in one transaction, checks the code is still usable at `now` and
+    /// is for `user`'s org, address and role, marks it used and creates the user.
+    /// [`Error::NotFound`]`("invitation")` if it is not usable (used, revoked, expired, unknown);
+    /// [`Error::Conflict`] if the address became a user meanwhile.
+    fn accept_invitation(
+        &self,
+        code_hash: &TokenHash,
+        now: i64,
+        user: &NewUser,
+        keys: &OrgKeyring,
+        audit: &AuditEntry,
+    ) -> Result<User, Error>;
+
+    /// The invitations of `org` that can still be accepted at `now`, newest first, with the
+    /// invited addresses opened.
+    fn pending_invitations(
+        &self,
+        org: OrgId,
+        now: i64,
+        keys: &OrgKeyring,
+    ) -> Result<Vec<InvitationInfo>, Error>;
+
+    /// One invitation of `org`.
+    fn invitation(&self, org: OrgId, id: InvitationId) -> Result<Invitation, Error>;
+
+    /// Revokes a pending invitation of `org`. [`Error::NotFound`] if there is no such pending
+    /// invitation in this org.
+    fn revoke_invitation(
+        &self,
+        org: OrgId,
+        id: InvitationId,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<(), Error>;
+}
+
+impl InvitationStore for Store {
+    fn create_invitation(
         &self,
         new: &NewInvitation,
         keys: &OrgKeyring,
@@ -138,14 +195,11 @@ impl Store {
         })
     }
 
-    /// The invitation whose code hashes to `hash`, whatever its state (the code is the
-    /// credential, so this lookup is not scoped by org; the row names the org).
-    pub fn invitation_by_code(&self, hash: &TokenHash) -> Result<Option<Invitation>, Error> {
+    fn invitation_by_code(&self, hash: &TokenHash) -> Result<Option<Invitation>, Error> {
         INVITATIONS.find(&self.conn(), "WHERE code_hash = ?1", [hash.0])
     }
 
-    /// The invited address of an invitation of `org`, opened.
-    pub fn invitation_email(
+    fn invitation_email(
         &self,
         org: OrgId,
         id: InvitationId,
@@ -158,11 +212,7 @@ impl Store {
         EMAIL.open_text(keys, org, id.as_bytes(), &sealed)
     }
 
-    /// Accepts an invitation: in one transaction, checks the code is still usable at `now` and
-    /// is for `user`'s org, address and role, marks it used and creates the user.
-    /// [`Error::NotFound`]`("invitation")` if it is not usable (used, revoked, expired, unknown);
-    /// [`Error::Conflict`] if the address became a user meanwhile.
-    pub fn accept_invitation(
+    fn accept_invitation(
         &self,
         code_hash: &TokenHash,
         now: i64,
@@ -206,9 +256,7 @@ impl Store {
         })
     }
 
-    /// The invitations of `org` that can still be accepted at `now`, newest first, with the
-    /// invited addresses opened.
-    pub fn pending_invitations(
+    fn pending_invitations(
         &self,
         org: OrgId,
         now: i64,
@@ -233,14 +281,11 @@ impl Store {
             .collect()
     }
 
-    /// One invitation of `org`.
-    pub fn invitation(&self, org: OrgId, id: InvitationId) -> Result<Invitation, Error> {
+    fn invitation(&self, org: OrgId, id: InvitationId) -> Result<Invitation, Error> {
         INVITATIONS.in_org(&self.conn(), org, id.as_bytes())
     }
 
-    /// Revokes a pending invitation of `org`. [`Error::NotFound`] if there is no such pending
-    /// invitation in this org.
-    pub fn revoke_invitation(
+    fn revoke_invitation(
         &self,
         org: OrgId,
         id: InvitationId,

@@ -54,7 +54,7 @@ impl OrgKeys {
         if let Some(keys) = self.lock().get(&org) {
             return Ok(Arc::clone(keys));
         }
-        let keys = Arc::new(self.0.store.org_keyring(org, &self.0.masters)?);
+        let keys = Arc::new(self.0.store.orgs().org_keyring(org, &self.0.masters)?);
         let mut cache = self.lock();
         if cache.len() >= CACHED_ORGS_MAX {
             cache.clear();

@@ -5,10 +5,15 @@
 //! `foreign_keys=ON`, `secure_delete=ON` (purged personal data is overwritten, not left in free
 //! pages) and `synchronous=FULL` (a webhook we answered 2xx for survives a power cut).
 //!
-//! The seam for other backends is this crate's public API: the relay calls repository methods on
-//! [`Store`] that take and return `ringside-core` types, and no rusqlite type crosses it. Another
-//! backend (PostgreSQL for a multi-node relay) would be another implementation of the same
-//! methods, with no change to the relay's logic.
+//! The seam for other backends is one narrow, object-safe trait per domain — [`CallStore`],
+//! [`InboxStore`], [`StreamStore`], [`RoutingStore`], [`IntegrationStore`], [`OrgStore`],
+//! [`SecretStore`], [`UserStore`], [`SessionStore`], [`InvitationStore`], [`ThrottleStore`],
+//! [`AuditStore`] — reached through [`Store`]'s accessors (`store.calls()`, `store.users().list()`, ...).
+//! They take and return `ringside-core` types, and no rusqlite type crosses them. Each trait
+//! sits at the top of its module, above this backend's implementation of it; another backend
+//! (PostgreSQL for a multi-node relay) implements the same traits, with no change above the
+//! store. What stays on [`Store`] itself is the backend's own business: opening, migrating,
+//! `/readyz`'s ping and the commit listener.
 //!
 //! Every repository method that touches org data takes the [`OrgId`](ringside_core::OrgId), so
 //! one organisation's query can never see another's rows.
@@ -41,30 +46,35 @@ use ringside_core::Clock;
 use rusqlite::Connection;
 
 pub use audit::{
-    AuditContext, AuditDetails, AuditEntry, AuditFilter, AuditPage, AuditSeq, AuditViolation,
-    CHECKPOINT_DOMAIN, CHECKPOINT_KEY_PURPOSE, Checkpoint, CheckpointKind, ENTRY_DOMAIN,
-    ExportReport, GENESIS_HASH, MAX_PAGE_SIZE, PruneReport, VerifyReport, ViolationKind,
+    AuditContext, AuditDetails, AuditEntry, AuditFilter, AuditPage, AuditSeq, AuditStore,
+    AuditViolation, CHECKPOINT_DOMAIN, CHECKPOINT_KEY_PURPOSE, Checkpoint, CheckpointKind,
+    ENTRY_DOMAIN, ExportReport, GENESIS_HASH, MAX_PAGE_SIZE, PruneReport, VerifyReport,
+    ViolationKind,
 };
-pub use calls::{CallOutcome, CallPurge, CallUpdate};
+pub use calls::{CallOutcome, CallPurge, CallStore, CallUpdate};
 pub use error::Error;
-pub use migrate::{Applied, MIGRATIONS, Migration, latest_version};
-pub use orgs::{Org, OrgKeyRow};
-pub use routing::{NewRoute, Route, RouteQuery, RouteTargets, RouteVia, RoutingRefusal};
-pub use secrets::SecretBytes;
-pub use stream::{Event, Expired, NewSms, POP_TTL_SECS};
-pub use webhooks::{Accepted, InboundEvent, event_hash};
-
-pub use integrations::{Integration, IntegrationSecret, NewIntegration};
-pub use invitations::{Invitation, InvitationInfo, NewInvitation};
+pub use integrations::{Integration, IntegrationSecret, IntegrationStore, NewIntegration};
+pub use invitations::{Invitation, InvitationInfo, InvitationStore, NewInvitation};
 pub use keys::OrgKeys;
+pub use migrate::{Applied, MIGRATIONS, Migration, latest_version};
+pub use orgs::{Org, OrgKeyRow, OrgStore};
+pub use routing::{
+    NewRoute, Route, RouteQuery, RouteTargets, RouteVia, RoutingRefusal, RoutingStore,
+};
+pub use secrets::{SecretBytes, SecretStore};
 pub use sessions::{
     IdentityPurge, NewSession, RefreshLookup, RevokeReason, Rotation, Session, SessionInfo,
+    SessionStore,
 };
-pub use throttle::{FailureWindow, ThrottleKey, ThrottleState, UNKNOWN_DEVICE_BUCKET};
+pub use stream::{Event, Expired, NewSms, POP_TTL_SECS, StreamStore};
+pub use throttle::{
+    FailureWindow, ThrottleKey, ThrottleState, ThrottleStore, UNKNOWN_DEVICE_BUCKET,
+};
 pub use users::{
     EmailIndex, NewUser, PasswordHash, PendingTotp, TokenHash, TotpConfirmation, User, UserProfile,
-    UserStatus,
+    UserStatus, UserStore,
 };
+pub use webhooks::{Accepted, InboundEvent, InboxStore, event_hash};
 
 /// The database file's name inside the data folder.
 pub const DB_FILE: &str = "ringside.db";
@@ -200,6 +210,71 @@ impl Store {
 
     fn now(&self) -> i64 {
         self.clock.now().unix_timestamp()
+    }
+}
+
+/// The store's surface, one narrow trait per domain (`store.calls()`, `store.users().list()`, ...).
+/// Each is object-safe and speaks only `ringside-core` types, so another backend implements
+/// these traits and nothing above the store changes.
+impl Store {
+    /// The calls: [`CallStore`].
+    pub fn calls(&self) -> &dyn CallStore {
+        self
+    }
+
+    /// The inbox: [`InboxStore`].
+    pub fn inbox(&self) -> &dyn InboxStore {
+        self
+    }
+
+    /// The stream: [`StreamStore`].
+    pub fn stream(&self) -> &dyn StreamStore {
+        self
+    }
+
+    /// The routing: [`RoutingStore`].
+    pub fn routing(&self) -> &dyn RoutingStore {
+        self
+    }
+
+    /// The integrations: [`IntegrationStore`].
+    pub fn integrations(&self) -> &dyn IntegrationStore {
+        self
+    }
+
+    /// The orgs: [`OrgStore`].
+    pub fn orgs(&self) -> &dyn OrgStore {
+        self
+    }
+
+    /// The secrets: [`SecretStore`].
+    pub fn secrets(&self) -> &dyn SecretStore {
+        self
+    }
+
+    /// The users: [`UserStore`].
+    pub fn users(&self) -> &dyn UserStore {
+        self
+    }
+
+    /// The sessions: [`SessionStore`].
+    pub fn sessions(&self) -> &dyn SessionStore {
+        self
+    }
+
+    /// The invitations: [`InvitationStore`].
+    pub fn invitations(&self) -> &dyn InvitationStore {
+        self
+    }
+
+    /// The throttle: [`ThrottleStore`].
+    pub fn throttle(&self) -> &dyn ThrottleStore {
+        self
+    }
+
+    /// The audit: [`AuditStore`].
+    pub fn audit(&self) -> &dyn AuditStore {
+        self
     }
 }
 

@@ -49,7 +49,7 @@ pub fn latest_version() -> u32 {
     MIGRATIONS.last().map_or(0, |m| m.version)
 }
 
-/// What [`apply`] did.
+/// What `apply` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
     /// Schema version before.

@@ -63,10 +63,67 @@ fn key_row(row: &Row<'_>) -> rusqlite::Result<OrgKeyRow> {
 
 const KEY_COLUMNS: &str = "org_id, generation, master_version, wrapped, seal_count";
 
-impl Store {
+/// Organisations and their wrapped data keys.
+pub trait OrgStore {
     /// Creates an organisation with its first data key, wrapped under the current master key,
     /// and its `org.create` audit entry (the name is not recorded, only the id).
-    pub fn create_org(
+    fn create_org(
+        &self,
+        name: &str,
+        masters: &MasterKeyring,
+        ctx: &AuditContext,
+    ) -> Result<Org, Error>;
+
+    /// Every organisation, oldest first.
+    fn list(&self) -> Result<Vec<Org>, Error>;
+
+    /// One organisation.
+    fn org(&self, id: OrgId) -> Result<Org, Error>;
+
+    /// The stored key rows of one org.
+    fn org_key_rows(&self, org: OrgId) -> Result<Vec<OrgKeyRow>, Error>;
+
+    /// Unwraps one org's data keys with the master keyring.
+    fn org_keyring(&self, org: OrgId, masters: &MasterKeyring) -> Result<OrgKeyring, Error>;
+
+    /// Adds a new data-key generation to an org (its newest key is near its seal limit); older
+    /// generations stay to open what they sealed.
+    /// Records `org.data_key.add` in the same transaction.
+    fn add_org_key_generation(
+        &self,
+        keys: &mut OrgKeyring,
+        masters: &MasterKeyring,
+        ctx: &AuditContext,
+    ) -> Result<DataKeyGeneration, Error>;
+
+    /// Persists an org keyring's seal counts (they only grow).
+    fn record_seal_counts(&self, keys: &OrgKeyring) -> Result<(), Error>;
+
+    /// Re-wraps every org data key and installation secret not yet under `to` — in ONE
+    /// transaction with its `keys.rewrap` audit entry, so an interrupted rotation leaves every
+    /// row readable with the keys still in the source. Returns how many org-key rows were
+    /// re-wrapped.
+    fn rewrap_all(
+        &self,
+        masters: &MasterKeyring,
+        to: &MasterKey,
+        ctx: &AuditContext,
+    ) -> Result<usize, Error>;
+
+    /// Master-key versions that still wrap at least one org key or installation secret (a
+    /// rotation must not retire any of these).
+    fn master_versions_in_use(&self) -> Result<Vec<MasterKeyVersion>, Error>;
+
+    /// Deletes an organisation and its wrapped data keys (`secure_delete` overwrites them).
+    /// Whatever it had sealed can no longer be opened, wherever a copy of it survives
+    /// (crypto-shredding); backups taken earlier still hold the keys, so they age out with the
+    /// backup rotation. Records `org.delete` in the same transaction; its audit entries stay
+    /// (they hold no personal data and are pruned with the rest).
+    fn delete_org(&self, org: OrgId, ctx: &AuditContext) -> Result<(), Error>;
+}
+
+impl OrgStore for Store {
+    fn create_org(
         &self,
         name: &str,
         masters: &MasterKeyring,
@@ -96,8 +153,7 @@ impl Store {
         Ok(org)
     }
 
-    /// Every organisation, oldest first.
-    pub fn orgs(&self) -> Result<Vec<Org>, Error> {
+    fn list(&self) -> Result<Vec<Org>, Error> {
         let conn = self.conn();
         let mut stmt =
             conn.prepare("SELECT id, name, created_at FROM orgs ORDER BY created_at, id")?;
@@ -111,8 +167,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// One organisation.
-    pub fn org(&self, id: OrgId) -> Result<Org, Error> {
+    fn org(&self, id: OrgId) -> Result<Org, Error> {
         self.conn()
             .query_row(
                 "SELECT name, created_at FROM orgs WHERE id = ?1",
@@ -129,8 +184,7 @@ impl Store {
             .ok_or(Error::NotFound("organisation"))
     }
 
-    /// The stored key rows of one org.
-    pub fn org_key_rows(&self, org: OrgId) -> Result<Vec<OrgKeyRow>, Error> {
+    fn org_key_rows(&self, org: OrgId) -> Result<Vec<OrgKeyRow>, Error> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT {KEY_COLUMNS} FROM org_keys WHERE org_id = ?1 ORDER BY generation"
@@ -139,8 +193,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Unwraps one org's data keys with the master keyring.
-    pub fn org_keyring(&self, org: OrgId, masters: &MasterKeyring) -> Result<OrgKeyring, Error> {
+    fn org_keyring(&self, org: OrgId, masters: &MasterKeyring) -> Result<OrgKeyring, Error> {
         let rows = self.org_key_rows(org)?;
         if rows.is_empty() {
             return Err(Error::NotFound("organisation key"));
@@ -152,10 +205,7 @@ impl Store {
         )?)
     }
 
-    /// Adds a new data-key generation to an org (its newest key is near its seal limit); older
-    /// generations stay to open what they sealed.
-    /// Records `org.data_key.add` in the same transaction.
-    pub fn add_org_key_generation(
+    fn add_org_key_generation(
         &self,
         keys: &mut OrgKeyring,
         masters: &MasterKeyring,
@@ -177,8 +227,7 @@ impl Store {
         Ok(generation)
     }
 
-    /// Persists an org keyring's seal counts (they only grow).
-    pub fn record_seal_counts(&self, keys: &OrgKeyring) -> Result<(), Error> {
+    fn record_seal_counts(&self, keys: &OrgKeyring) -> Result<(), Error> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for (generation, count) in keys.seal_counts() {
@@ -191,11 +240,7 @@ impl Store {
         Ok(())
     }
 
-    /// Re-wraps every org data key and installation secret not yet under `to` — in ONE
-    /// transaction with its `keys.rewrap` audit entry, so an interrupted rotation leaves every
-    /// row readable with the keys still in the source. Returns how many org-key rows were
-    /// re-wrapped.
-    pub fn rewrap_all(
+    fn rewrap_all(
         &self,
         masters: &MasterKeyring,
         to: &MasterKey,
@@ -228,9 +273,7 @@ impl Store {
         Ok(stale.len())
     }
 
-    /// Master-key versions that still wrap at least one org key or installation secret (a
-    /// rotation must not retire any of these).
-    pub fn master_versions_in_use(&self) -> Result<Vec<MasterKeyVersion>, Error> {
+    fn master_versions_in_use(&self) -> Result<Vec<MasterKeyVersion>, Error> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT master_version FROM org_keys UNION SELECT master_version FROM system_secrets ORDER BY 1",
@@ -239,12 +282,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Deletes an organisation and its wrapped data keys (`secure_delete` overwrites them).
-    /// Whatever it had sealed can no longer be opened, wherever a copy of it survives
-    /// (crypto-shredding); backups taken earlier still hold the keys, so they age out with the
-    /// backup rotation. Records `org.delete` in the same transaction; its audit entries stay
-    /// (they hold no personal data and are pruned with the rest).
-    pub fn delete_org(&self, org: OrgId, ctx: &AuditContext) -> Result<(), Error> {
+    fn delete_org(&self, org: OrgId, ctx: &AuditContext) -> Result<(), Error> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let deleted = tx.execute("DELETE FROM orgs WHERE id = ?1", [org.as_bytes()])?;

@@ -2,7 +2,7 @@
 //! resolver asks of them (docs/routing.md).
 //!
 //! Why it looks like this:
-//! - **One resolver, on the hot path.** [`Store::route_targets`] runs
+//! - **One resolver, on the hot path.** [`RoutingStore::route_targets`] runs
 //!   `ringside_core::routing::resolve` (the provider user id, then the extension, then the dialed
 //!   number; the first kind with a route to someone who can take the call wins, else the org's
 //!   [`Fallback`]) over a handful of indexed equality lookups under one lock, no sealed data:
@@ -303,18 +303,46 @@ fn write_fallback(
     Ok(())
 }
 
-impl Store {
+/// Routes and the fallback: who a call goes to.
+pub trait RoutingStore {
     /// Adds a route of `org`, with its `route.create` audit entry in the same transaction.
     /// Refused with nothing written: a user or integration that is not `org`'s
     /// ([`Error::NotFound`]); a disabled user, a role that does not receive pops, a revoked
     /// integration or a malformed value ([`Error::Routing`]); the same route twice
     /// ([`Error::Conflict`]).
-    pub fn add_route(
+    fn add_route(&self, org: OrgId, new: &NewRoute, ctx: &AuditContext) -> Result<Route, Error>;
+
+    /// The routes of `org` in routing order (provider user ids, extensions, numbers), then by
+    /// value and age.
+    fn list_routes(&self, org: OrgId) -> Result<Vec<Route>, Error>;
+
+    /// Deletes a route of `org`, with its `route.delete` audit entry in the same transaction;
+    /// [`Error::NotFound`] if it is not `org`'s.
+    fn delete_route(&self, org: OrgId, id: RouteId, ctx: &AuditContext) -> Result<(), Error>;
+
+    /// Sets where `org`'s unmatched calls go, with its `routing.fallback` audit entry in the
+    /// same transaction. Every listed user must be an active user of `org` whose role receives
+    /// pops (refused as [`RoutingStore::add_route`] refuses, nothing written); duplicates are dropped.
+    fn set_fallback(
         &self,
         org: OrgId,
-        new: &NewRoute,
+        fallback: &Fallback,
         ctx: &AuditContext,
-    ) -> Result<Route, Error> {
+    ) -> Result<(), Error>;
+
+    /// Where `org`'s unmatched calls go: [`Fallback::Nobody`] until it is set.
+    fn fallback(&self, org: OrgId) -> Result<Fallback, Error>;
+
+    /// Who a call of `org` pops for. Tries routes on the provider user id, then the extension,
+    /// then the dialed number — routes limited to `query.integration` and routes for every
+    /// integration alike — and the first kind that routes to at least one user who can take the
+    /// call wins; otherwise the org's fallback. Only active users of `org` whose role receives
+    /// pops are ever returned, without duplicates, sorted by id.
+    fn route_targets(&self, org: OrgId, query: &RouteQuery<'_>) -> Result<RouteTargets, Error>;
+}
+
+impl RoutingStore for Store {
+    fn add_route(&self, org: OrgId, new: &NewRoute, ctx: &AuditContext) -> Result<Route, Error> {
         let matcher = RouteMatch::new(new.matcher.kind, &new.matcher.value)
             .map_err(|_| Error::Routing(RoutingRefusal::InvalidValue(new.matcher.kind)))?;
         let route = Route {
@@ -374,9 +402,7 @@ impl Store {
         Ok(route)
     }
 
-    /// The routes of `org` in routing order (provider user ids, extensions, numbers), then by
-    /// value and age.
-    pub fn list_routes(&self, org: OrgId) -> Result<Vec<Route>, Error> {
+    fn list_routes(&self, org: OrgId) -> Result<Vec<Route>, Error> {
         let conn = self.read();
         let mut stmt = conn.prepare(&format!(
             "SELECT {ROUTE_COLUMNS} FROM routes WHERE org_id = ?1 ORDER BY value, created_at, id"
@@ -388,9 +414,7 @@ impl Store {
         Ok(routes)
     }
 
-    /// Deletes a route of `org`, with its `route.delete` audit entry in the same transaction;
-    /// [`Error::NotFound`] if it is not `org`'s.
-    pub fn delete_route(&self, org: OrgId, id: RouteId, ctx: &AuditContext) -> Result<(), Error> {
+    fn delete_route(&self, org: OrgId, id: RouteId, ctx: &AuditContext) -> Result<(), Error> {
         let audit = ctx.entry("route.delete", "route").in_org(org).resource(id);
         self.audited(&audit, |tx| {
             let changed = tx.execute(
@@ -401,10 +425,7 @@ impl Store {
         })
     }
 
-    /// Sets where `org`'s unmatched calls go, with its `routing.fallback` audit entry in the
-    /// same transaction. Every listed user must be an active user of `org` whose role receives
-    /// pops (refused as [`Store::add_route`] refuses, nothing written); duplicates are dropped.
-    pub fn set_fallback(
+    fn set_fallback(
         &self,
         org: OrgId,
         fallback: &Fallback,
@@ -434,17 +455,11 @@ impl Store {
         })
     }
 
-    /// Where `org`'s unmatched calls go: [`Fallback::Nobody`] until it is set.
-    pub fn fallback(&self, org: OrgId) -> Result<Fallback, Error> {
+    fn fallback(&self, org: OrgId) -> Result<Fallback, Error> {
         fallback_in(&self.read(), org)
     }
 
-    /// Who a call of `org` pops for. Tries routes on the provider user id, then the extension,
-    /// then the dialed number — routes limited to `query.integration` and routes for every
-    /// integration alike — and the first kind that routes to at least one user who can take the
-    /// call wins; otherwise the org's fallback. Only active users of `org` whose role receives
-    /// pops are ever returned, without duplicates, sorted by id.
-    pub fn route_targets(&self, org: OrgId, query: &RouteQuery<'_>) -> Result<RouteTargets, Error> {
+    fn route_targets(&self, org: OrgId, query: &RouteQuery<'_>) -> Result<RouteTargets, Error> {
         let conn = self.read();
         let keys = RoutingKeys {
             provider_user_id: query.provider_user_id,

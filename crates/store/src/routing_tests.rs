@@ -51,6 +51,7 @@ impl Fixture {
             .in_org(org)
             .resource(id);
         self.store
+            .integrations()
             .create_integration(&new, "secret", keys, &audit)
             .unwrap();
         id
@@ -81,6 +82,7 @@ impl Fixture {
         self.route(&office, None, matcher(RouteKind::Extension, "199"), gone);
         let audit = AuditEntry::new(Actor::system("test"), "user.disable", "user").in_org(org);
         self.store
+            .users()
             .set_user_status(org, gone, UserStatus::Disabled, NOW, &audit)
             .unwrap();
         office
@@ -99,6 +101,7 @@ impl Fixture {
         user: UserId,
     ) -> RouteId {
         self.store
+            .routing()
             .add_route(
                 office.org,
                 &NewRoute {
@@ -121,6 +124,7 @@ impl Fixture {
         number: Option<&PhoneNumber>,
     ) -> RouteTargets {
         self.store
+            .routing()
             .route_targets(
                 office.org,
                 &RouteQuery {
@@ -161,7 +165,10 @@ fn provider_user_then_extension_then_number_then_the_fallback_and_the_first_matc
         matcher(RouteKind::Number, "+1 415 555 0100"),
         o.owner,
     );
-    f.store.set_fallback(o.org, &Fallback::All, &ctx()).unwrap();
+    f.store
+        .routing()
+        .set_fallback(o.org, &Fallback::All, &ctx())
+        .unwrap();
 
     let all = f.targets(&o, o.main, Some("5241236"), Some("101"), Some(&number));
     assert_eq!(
@@ -198,7 +205,7 @@ fn provider_user_then_extension_then_number_then_the_fallback_and_the_first_matc
 fn the_fallback_is_nobody_until_set_and_users_pops_only_those_who_can_take_calls() {
     let f = fixture();
     let o = f.office("Acme", 10);
-    assert_eq!(f.store.fallback(o.org).unwrap(), Fallback::Nobody);
+    assert_eq!(f.store.routing().fallback(o.org).unwrap(), Fallback::Nobody);
     let none = f.targets(&o, o.main, Some("1"), Some("2"), None);
     assert_eq!(
         none,
@@ -212,9 +219,12 @@ fn the_fallback_is_nobody_until_set_and_users_pops_only_those_who_can_take_calls
     let group = Fallback::Users {
         users: vec![o.bob, o.alice, o.bob],
     };
-    f.store.set_fallback(o.org, &group, &ctx()).unwrap();
+    f.store
+        .routing()
+        .set_fallback(o.org, &group, &ctx())
+        .unwrap();
     assert_eq!(
-        f.store.fallback(o.org).unwrap(),
+        f.store.routing().fallback(o.org).unwrap(),
         Fallback::Users {
             users: sorted(vec![o.alice, o.bob])
         },
@@ -229,14 +239,16 @@ fn the_fallback_is_nobody_until_set_and_users_pops_only_those_who_can_take_calls
     // Bob is demoted to viewer: still listed, no longer popped.
     let audit = AuditEntry::new(Actor::system("test"), "user.role", "user").in_org(o.org);
     f.store
+        .users()
         .set_user_role(o.org, o.bob, Role::Viewer, NOW, &audit)
         .unwrap();
     assert_eq!(f.targets(&o, o.main, None, None, None).users, vec![o.alice]);
 
     f.store
+        .routing()
         .set_fallback(o.org, &Fallback::Nobody, &ctx())
         .unwrap();
-    assert_eq!(f.store.fallback(o.org).unwrap(), Fallback::Nobody);
+    assert_eq!(f.store.routing().fallback(o.org).unwrap(), Fallback::Nobody);
     assert_eq!(
         f.count("SELECT count(*) FROM routing_fallback_users"),
         0,
@@ -313,7 +325,7 @@ fn routes_to_other_orgs_disabled_users_viewers_or_foreign_integrations_are_refus
     let routes_before = f.count("SELECT count(*) FROM routes");
     let audit_before = f.count("SELECT count(*) FROM audit_log");
     let add = |integration, user| {
-        f.store.add_route(
+        f.store.routing().add_route(
             a.org,
             &NewRoute {
                 integration,
@@ -346,7 +358,7 @@ fn routes_to_other_orgs_disabled_users_viewers_or_foreign_integrations_are_refus
         ),
         "another org's integration is not found"
     );
-    let bad_value = f.store.add_route(
+    let bad_value = f.store.routing().add_route(
         a.org,
         &NewRoute {
             integration: None,
@@ -369,7 +381,7 @@ fn routes_to_other_orgs_disabled_users_viewers_or_foreign_integrations_are_refus
     };
     assert!(
         matches!(
-            f.store.set_fallback(a.org, &fallback, &ctx()),
+            f.store.routing().set_fallback(a.org, &fallback, &ctx()),
             Err(Error::NotFound("user"))
         ),
         "a fallback group cannot name another org's user"
@@ -432,7 +444,10 @@ fn a_forged_row_naming_another_orgs_user_never_routes_a_call_there() {
         (RouteVia::Fallback, vec![]),
         "the forged route and the forged fallback member are both ignored"
     );
-    f.store.set_fallback(a.org, &Fallback::All, &ctx()).unwrap();
+    f.store
+        .routing()
+        .set_fallback(a.org, &Fallback::All, &ctx())
+        .unwrap();
     let all = f.targets(&a, a.main, None, Some("101"), None);
     assert!(
         !all.users.contains(&b.alice) && all.users.contains(&a.alice),
@@ -460,19 +475,23 @@ fn each_change_has_its_audit_entry_and_one_org_cannot_delete_anothers_route() {
 
     assert!(
         matches!(
-            f.store.delete_route(b.org, id, &ctx()),
+            f.store.routing().delete_route(b.org, id, &ctx()),
             Err(Error::NotFound("route"))
         ),
         "org B cannot delete org A's route"
     );
     assert_eq!(audit_count("route.delete"), 0);
-    f.store.set_fallback(a.org, &Fallback::All, &ctx()).unwrap();
+    f.store
+        .routing()
+        .set_fallback(a.org, &Fallback::All, &ctx())
+        .unwrap();
     assert_eq!(audit_count("routing.fallback"), 1);
 
-    let listed = f.store.list_routes(a.org).unwrap();
+    let listed = f.store.routing().list_routes(a.org).unwrap();
     assert!(listed.iter().any(|r| r.id == id));
     assert!(
         f.store
+            .routing()
             .list_routes(b.org)
             .unwrap()
             .iter()
@@ -485,10 +504,11 @@ fn each_change_has_its_audit_entry_and_one_org_cannot_delete_anothers_route() {
         "listed in routing order"
     );
 
-    f.store.delete_route(a.org, id, &ctx()).unwrap();
+    f.store.routing().delete_route(a.org, id, &ctx()).unwrap();
     assert_eq!(audit_count("route.delete"), 1);
     assert!(
         f.store
+            .routing()
             .list_routes(a.org)
             .unwrap()
             .iter()

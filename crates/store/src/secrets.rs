@@ -4,7 +4,7 @@
 //!
 //! Why here and not in a file of their own: the master key already has a backup and rotation
 //! story, and `keys rotate` re-wraps these rows in the same transaction as the org keys
-//! ([`Store::rewrap_all`]), so nothing can be left under a retired master version.
+//! ([`OrgStore::rewrap_all`]), so nothing can be left under a retired master version.
 
 use ringside_vault::{MasterKeyVersion, MasterKeyring, WrappedSecret};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -15,15 +15,16 @@ use crate::{Error, Store};
 /// A 32-byte secret in a buffer that is wiped when dropped.
 pub type SecretBytes = Zeroizing<[u8; 32]>;
 
-impl Store {
+/// Installation secrets, wrapped by the master key.
+pub trait SecretStore {
     /// The installation secret for `purpose`, created (32 random bytes, wrapped under the current
     /// master key) on first use. Two callers racing to create it get the same secret: the row is
     /// written in an immediate transaction that re-reads before inserting.
-    pub fn system_secret(
-        &self,
-        purpose: &str,
-        masters: &MasterKeyring,
-    ) -> Result<SecretBytes, Error> {
+    fn system_secret(&self, purpose: &str, masters: &MasterKeyring) -> Result<SecretBytes, Error>;
+}
+
+impl SecretStore for Store {
+    fn system_secret(&self, purpose: &str, masters: &MasterKeyring) -> Result<SecretBytes, Error> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let secret = load_or_create(&tx, purpose, masters, self.now())?;
@@ -75,7 +76,7 @@ pub(crate) fn load_or_create(
     Ok(secret)
 }
 
-/// Re-wraps every installation secret not yet under `to` (one step of `Store::rewrap_all`, in
+/// Re-wraps every installation secret not yet under `to` (one step of `OrgStore::rewrap_all`, in
 /// its transaction). Returns how many were re-wrapped.
 pub(crate) fn rewrap_all(
     conn: &Connection,

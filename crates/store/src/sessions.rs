@@ -209,9 +209,115 @@ pub(crate) fn revoke_user_sessions_in(
     Ok(ids)
 }
 
-impl Store {
+/// Sessions and known devices, and the identity purge.
+pub trait SessionStore {
     /// Stores a new session (sign-in), its device name sealed.
-    pub fn create_session(
+    fn create_session(
+        &self,
+        new: &NewSession,
+        keys: &OrgKeyring,
+        audit: &AuditEntry,
+    ) -> Result<(), Error>;
+
+    /// The session whose current access token hashes to `hash` (revoked or expired ones too:
+    /// the caller decides and says why).
+    fn session_by_access_hash(&self, hash: &TokenHash) -> Result<Option<Session>, Error>;
+
+    /// What a refresh-token hash is: current, retired (a replay), or unknown.
+    fn session_by_refresh_hash(&self, hash: &TokenHash) -> Result<RefreshLookup, Error>;
+
+    /// One session of `org`.
+    fn session(&self, org: OrgId, id: SessionId) -> Result<Session, Error>;
+
+    /// Replaces a live session's tokens, if `old_refresh` is still its current refresh token;
+    /// the old one is filed as retired. Returns `false` (nothing changed) if another refresh
+    /// won the race or the session was revoked meanwhile.
+    fn rotate_session(
+        &self,
+        org: OrgId,
+        id: SessionId,
+        old_refresh: &TokenHash,
+        rotation: &Rotation,
+        audit: &AuditEntry,
+    ) -> Result<bool, Error>;
+
+    /// Records activity on a session (the idle timeout counts from the last activity). Not
+    /// audited: it is a clock reading, not a change anyone made.
+    fn touch_session(&self, id: SessionId, now: i64) -> Result<(), Error>;
+
+    /// Records that the second factor was verified in this session now (login or step-up).
+    fn mark_session_mfa_verified(
+        &self,
+        org: OrgId,
+        id: SessionId,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<(), Error>;
+
+    /// Revokes one session of `org`; returns its user if it was live (nothing to do otherwise:
+    /// [`Error::NotFound`] if it does not exist in this org).
+    fn revoke_session(
+        &self,
+        org: OrgId,
+        id: SessionId,
+        reason: RevokeReason,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<Option<UserId>, Error>;
+
+    /// Revokes every live session of a user of `org` (except `keep`); returns their ids.
+    fn revoke_user_sessions(
+        &self,
+        org: OrgId,
+        user: UserId,
+        reason: RevokeReason,
+        now: i64,
+        keep: Option<SessionId>,
+        audit: &AuditEntry,
+    ) -> Result<Vec<SessionId>, Error>;
+
+    /// The live sessions (not revoked, not past their absolute end) of a user of `org`, newest
+    /// first, with device names opened.
+    fn sessions_of_user(
+        &self,
+        org: OrgId,
+        user: UserId,
+        now: i64,
+        keys: &OrgKeyring,
+    ) -> Result<Vec<SessionInfo>, Error>;
+
+    /// The known device of this user whose token hashes to `hash`.
+    fn known_device(
+        &self,
+        org: OrgId,
+        user: UserId,
+        hash: &TokenHash,
+    ) -> Result<Option<DeviceId>, Error>;
+
+    /// Remembers a device that completed a sign-in (its token hashed), or refreshes its
+    /// last use if it is already known.
+    fn remember_device(
+        &self,
+        org: OrgId,
+        user: UserId,
+        id: DeviceId,
+        hash: &TokenHash,
+        now: i64,
+    ) -> Result<(), Error>;
+
+    /// Hygiene: deletes sessions that ended (revoked or past their absolute end) before
+    /// `ended_before`, devices unused since `devices_unused_since`, and invitations that expired,
+    /// were accepted or revoked before `invitations_before`. Returns the counts.
+    fn purge_identity(
+        &self,
+        ended_before: i64,
+        devices_unused_since: i64,
+        invitations_before: i64,
+    ) -> Result<IdentityPurge, Error>;
+}
+
+impl SessionStore for Store {
+    fn create_session(
         &self,
         new: &NewSession,
         keys: &OrgKeyring,
@@ -245,14 +351,11 @@ impl Store {
         })
     }
 
-    /// The session whose current access token hashes to `hash` (revoked or expired ones too:
-    /// the caller decides and says why).
-    pub fn session_by_access_hash(&self, hash: &TokenHash) -> Result<Option<Session>, Error> {
+    fn session_by_access_hash(&self, hash: &TokenHash) -> Result<Option<Session>, Error> {
         SESSIONS.find(&self.read(), "WHERE access_hash = ?1", [hash.0])
     }
 
-    /// What a refresh-token hash is: current, retired (a replay), or unknown.
-    pub fn session_by_refresh_hash(&self, hash: &TokenHash) -> Result<RefreshLookup, Error> {
+    fn session_by_refresh_hash(&self, hash: &TokenHash) -> Result<RefreshLookup, Error> {
         let conn = self.conn();
         if let Some(session) = SESSIONS.find(&conn, "WHERE refresh_hash = ?1", [hash.0])? {
             return Ok(RefreshLookup::Current(session));
@@ -265,15 +368,11 @@ impl Store {
         Ok(retired.map_or(RefreshLookup::Unknown, RefreshLookup::Retired))
     }
 
-    /// One session of `org`.
-    pub fn session(&self, org: OrgId, id: SessionId) -> Result<Session, Error> {
+    fn session(&self, org: OrgId, id: SessionId) -> Result<Session, Error> {
         SESSIONS.in_org(&self.read(), org, id.as_bytes())
     }
 
-    /// Replaces a live session's tokens, if `old_refresh` is still its current refresh token;
-    /// the old one is filed as retired. Returns `false` (nothing changed) if another refresh
-    /// won the race or the session was revoked meanwhile.
-    pub fn rotate_session(
+    fn rotate_session(
         &self,
         org: OrgId,
         id: SessionId,
@@ -309,9 +408,7 @@ impl Store {
         })
     }
 
-    /// Records activity on a session (the idle timeout counts from the last activity). Not
-    /// audited: it is a clock reading, not a change anyone made.
-    pub fn touch_session(&self, id: SessionId, now: i64) -> Result<(), Error> {
+    fn touch_session(&self, id: SessionId, now: i64) -> Result<(), Error> {
         self.conn().execute(
             "UPDATE sessions SET last_seen_at = max(last_seen_at, ?2) WHERE id = ?1",
             params![id.as_bytes(), now],
@@ -319,8 +416,7 @@ impl Store {
         Ok(())
     }
 
-    /// Records that the second factor was verified in this session now (login or step-up).
-    pub fn mark_session_mfa_verified(
+    fn mark_session_mfa_verified(
         &self,
         org: OrgId,
         id: SessionId,
@@ -337,9 +433,7 @@ impl Store {
         })
     }
 
-    /// Revokes one session of `org`; returns its user if it was live (nothing to do otherwise:
-    /// [`Error::NotFound`] if it does not exist in this org).
-    pub fn revoke_session(
+    fn revoke_session(
         &self,
         org: OrgId,
         id: SessionId,
@@ -368,8 +462,7 @@ impl Store {
         Ok(user.map(bytes16).transpose()?.map(UserId::from_bytes))
     }
 
-    /// Revokes every live session of a user of `org` (except `keep`); returns their ids.
-    pub fn revoke_user_sessions(
+    fn revoke_user_sessions(
         &self,
         org: OrgId,
         user: UserId,
@@ -383,9 +476,7 @@ impl Store {
         })
     }
 
-    /// The live sessions (not revoked, not past their absolute end) of a user of `org`, newest
-    /// first, with device names opened.
-    pub fn sessions_of_user(
+    fn sessions_of_user(
         &self,
         org: OrgId,
         user: UserId,
@@ -415,8 +506,7 @@ impl Store {
             .collect()
     }
 
-    /// The known device of this user whose token hashes to `hash`.
-    pub fn known_device(
+    fn known_device(
         &self,
         org: OrgId,
         user: UserId,
@@ -432,9 +522,7 @@ impl Store {
             .optional()?)
     }
 
-    /// Remembers a device that completed a sign-in (its token hashed), or refreshes its
-    /// last use if it is already known.
-    pub fn remember_device(
+    fn remember_device(
         &self,
         org: OrgId,
         user: UserId,
@@ -452,10 +540,7 @@ impl Store {
         Ok(())
     }
 
-    /// Hygiene: deletes sessions that ended (revoked or past their absolute end) before
-    /// `ended_before`, devices unused since `devices_unused_since`, and invitations that expired,
-    /// were accepted or revoked before `invitations_before`. Returns the counts.
-    pub fn purge_identity(
+    fn purge_identity(
         &self,
         ended_before: i64,
         devices_unused_since: i64,
@@ -481,7 +566,7 @@ impl Store {
     }
 }
 
-/// What [`Store::purge_identity`] removed.
+/// What [`SessionStore::purge_identity`] removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct IdentityPurge {
     /// Ended sessions.

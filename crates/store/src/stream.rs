@@ -51,7 +51,7 @@ pub(crate) struct PopMessage<'a> {
     pub(crate) expires_at: i64,
 }
 
-/// A text message to show the users routing picked (see [`Store::accept_sms_event`]).
+/// A text message to show the users routing picked (see [`InboxStore::accept_sms_event`](crate::InboxStore::accept_sms_event)).
 #[derive(Debug)]
 pub struct NewSms<'a> {
     /// Received from the client or sent to them.
@@ -64,7 +64,7 @@ pub struct NewSms<'a> {
     pub text: Option<&'a Pii<String>>,
 }
 
-/// What [`Store::expire_stream`] removed.
+/// What [`StreamStore::expire_stream`] removed.
 #[derive(Debug, Default)]
 pub struct Expired {
     /// `pop_expired` events to push.
@@ -204,9 +204,53 @@ fn pop_expiry(tx: &Transaction<'_>, pop: PopId) -> Result<Option<i64>, Error> {
         .optional()?)
 }
 
-impl Store {
+/// Each user's stream: replay, the last `seq`, pop matches, dismissals and expiry.
+pub trait StreamStore {
     /// The highest `seq` given to `user` so far (0: none).
-    pub fn stream_last_seq(&self, user: UserId) -> Result<u64, Error> {
+    fn stream_last_seq(&self, user: UserId) -> Result<u64, Error>;
+
+    /// The user's events after `after_seq` that have not expired, oldest first (for `resume`).
+    fn stream_replay(
+        &self,
+        org: OrgId,
+        user: UserId,
+        after_seq: u64,
+        keys: &OrgKeyring,
+    ) -> Result<Vec<ServerMessage>, Error>;
+
+    /// Records the AMS lookup's answer for a pop and queues `pop_update`; `None` when the pop is
+    /// gone (expired or dismissed) — nobody needs the answer then.
+    fn update_pop_match(
+        &self,
+        org: OrgId,
+        pop: PopId,
+        match_state: &MatchState,
+        keys: &OrgKeyring,
+    ) -> Result<Option<Event>, Error>;
+
+    /// The user dismissed a pop on one device: it is marked dismissed, its events stop being
+    /// replayed, and `pop_dismissed` is queued for the user's other devices. `None` when it is
+    /// not this user's live pop (already dismissed, expired, someone else's).
+    fn dismiss_pop(
+        &self,
+        org: OrgId,
+        user: UserId,
+        pop: PopId,
+        keys: &OrgKeyring,
+    ) -> Result<Option<Event>, Error>;
+
+    /// Deletes every pop past its 5 minutes (with the events that carried it) and queues
+    /// `pop_expired` for those that were not dismissed; deletes other stream events past their
+    /// time. `keyring` gives an org's keys (the events are sealed with them). Every pass marks the
+    /// pops it expires, so a pop is expired once; the events are pushed as they are committed.
+    fn expire_stream(
+        &self,
+        keyring: &dyn Fn(OrgId) -> Result<Arc<OrgKeyring>, Error>,
+    ) -> Result<Expired, Error>;
+}
+
+impl StreamStore for Store {
+    fn stream_last_seq(&self, user: UserId) -> Result<u64, Error> {
         let seq: Option<i64> = self
             .read()
             .query_row(
@@ -218,8 +262,7 @@ impl Store {
         Ok(seq.and_then(|s| u64::try_from(s).ok()).unwrap_or(0))
     }
 
-    /// The user's events after `after_seq` that have not expired, oldest first (for `resume`).
-    pub fn stream_replay(
+    fn stream_replay(
         &self,
         org: OrgId,
         user: UserId,
@@ -255,9 +298,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Records the AMS lookup's answer for a pop and queues `pop_update`; `None` when the pop is
-    /// gone (expired or dismissed) — nobody needs the answer then.
-    pub fn update_pop_match(
+    fn update_pop_match(
         &self,
         org: OrgId,
         pop: PopId,
@@ -284,10 +325,7 @@ impl Store {
         )
     }
 
-    /// The user dismissed a pop on one device: it is marked dismissed, its events stop being
-    /// replayed, and `pop_dismissed` is queued for the user's other devices. `None` when it is
-    /// not this user's live pop (already dismissed, expired, someone else's).
-    pub fn dismiss_pop(
+    fn dismiss_pop(
         &self,
         org: OrgId,
         user: UserId,
@@ -316,13 +354,9 @@ impl Store {
         )
     }
 
-    /// Deletes every pop past its 5 minutes (with the events that carried it) and queues
-    /// `pop_expired` for those that were not dismissed; deletes other stream events past their
-    /// time. `keyring` gives an org's keys (the events are sealed with them). Every pass marks the
-    /// pops it expires, so a pop is expired once; the events are pushed as they are committed.
-    pub fn expire_stream(
+    fn expire_stream(
         &self,
-        keyring: impl Fn(OrgId) -> Result<Arc<OrgKeyring>, Error>,
+        keyring: &dyn Fn(OrgId) -> Result<Arc<OrgKeyring>, Error>,
     ) -> Result<Expired, Error> {
         let now = self.now();
         let due = self.due_pops(now)?;
@@ -384,7 +418,9 @@ impl Store {
             |expired| &expired.events,
         )
     }
+}
 
+impl Store {
     fn due_pops(&self, now: i64) -> Result<Vec<(OrgId, UserId, PopId)>, Error> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(

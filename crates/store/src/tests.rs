@@ -174,22 +174,26 @@ fn an_org_key_is_stored_wrapped_and_unwraps_to_a_working_key() {
     let (_dir, store) = store();
     let masters = ring();
     let org = store
+        .orgs()
         .create_org("Acme Insurance", &masters, &audit_ctx())
         .unwrap();
-    assert_eq!(store.org(org.id).unwrap().name, "Acme Insurance");
-    let keys = store.org_keyring(org.id, &masters).unwrap();
+    assert_eq!(store.orgs().org(org.id).unwrap().name, "Acme Insurance");
+    let keys = store.orgs().org_keyring(org.id, &masters).unwrap();
     let ctx = SealContext::new(org.id, "calls", "from_number", b"row-1");
     let sealed = keys.seal(&ctx, b"+14155550100").unwrap();
-    let reopened = store.org_keyring(org.id, &masters).unwrap();
+    let reopened = store.orgs().org_keyring(org.id, &masters).unwrap();
     assert_eq!(&reopened.open(&ctx, &sealed).unwrap()[..], b"+14155550100");
 }
 
 #[test]
 fn another_master_key_cannot_unwrap_an_org_key() {
     let (_dir, store) = store();
-    let org = store.create_org("Acme", &ring(), &audit_ctx()).unwrap();
+    let org = store
+        .orgs()
+        .create_org("Acme", &ring(), &audit_ctx())
+        .unwrap();
     assert!(
-        store.org_keyring(org.id, &ring()).is_err(),
+        store.orgs().org_keyring(org.id, &ring()).is_err(),
         "a different master key must not unwrap"
     );
 }
@@ -201,10 +205,17 @@ fn a_rotation_rewraps_every_org_key_and_old_data_still_opens_with_only_the_new_v
         .parse()
         .unwrap();
     let mut masters = source.load_or_create().unwrap();
-    let a = store.create_org("A", &masters, &audit_ctx()).unwrap();
-    let b = store.create_org("B", &masters, &audit_ctx()).unwrap();
+    let a = store
+        .orgs()
+        .create_org("A", &masters, &audit_ctx())
+        .unwrap();
+    let b = store
+        .orgs()
+        .create_org("B", &masters, &audit_ctx())
+        .unwrap();
     let ctx = SealContext::new(a.id, "calls", "note", b"1");
     let sealed = store
+        .orgs()
         .org_keyring(a.id, &masters)
         .unwrap()
         .seal(&ctx, b"marker")
@@ -213,13 +224,22 @@ fn a_rotation_rewraps_every_org_key_and_old_data_still_opens_with_only_the_new_v
     let plan = masters.rotate_target(&source).unwrap();
     let target = masters.get(plan.target).unwrap();
     assert_eq!(
-        store.rewrap_all(&masters, target, &audit_ctx()).unwrap(),
+        store
+            .orgs()
+            .rewrap_all(&masters, target, &audit_ctx())
+            .unwrap(),
         2,
         "both orgs' keys re-wrapped"
     );
-    assert_eq!(store.master_versions_in_use().unwrap(), vec![plan.target]);
     assert_eq!(
-        store.rewrap_all(&masters, target, &audit_ctx()).unwrap(),
+        store.orgs().master_versions_in_use().unwrap(),
+        vec![plan.target]
+    );
+    assert_eq!(
+        store
+            .orgs()
+            .rewrap_all(&masters, target, &audit_ctx())
+            .unwrap(),
         0,
         "re-running re-wraps nothing"
     );
@@ -231,31 +251,34 @@ fn a_rotation_rewraps_every_org_key_and_old_data_still_opens_with_only_the_new_v
         vec![MasterKeyVersion(2)],
         "version 1 is retired from the source"
     );
-    let keys = store.org_keyring(a.id, &reloaded).unwrap();
+    let keys = store.orgs().org_keyring(a.id, &reloaded).unwrap();
     assert_eq!(
         &keys.open(&ctx, &sealed).unwrap()[..],
         b"marker",
         "old data opens after rotation"
     );
-    store.org_keyring(b.id, &reloaded).unwrap();
+    store.orgs().org_keyring(b.id, &reloaded).unwrap();
 }
 
 #[test]
 fn deleting_an_org_crypto_shreds_it() {
     let (_dir, store) = store();
     let masters = ring();
-    let org = store.create_org("Gone", &masters, &audit_ctx()).unwrap();
-    store.delete_org(org.id, &audit_ctx()).unwrap();
+    let org = store
+        .orgs()
+        .create_org("Gone", &masters, &audit_ctx())
+        .unwrap();
+    store.orgs().delete_org(org.id, &audit_ctx()).unwrap();
     assert!(
-        store.org_key_rows(org.id).unwrap().is_empty(),
+        store.orgs().org_key_rows(org.id).unwrap().is_empty(),
         "the wrapped keys went with the org"
     );
     assert!(matches!(
-        store.org_keyring(org.id, &masters),
+        store.orgs().org_keyring(org.id, &masters),
         Err(Error::NotFound(_))
     ));
     assert!(matches!(
-        store.delete_org(org.id, &audit_ctx()),
+        store.orgs().delete_org(org.id, &audit_ctx()),
         Err(Error::NotFound(_))
     ));
 }
@@ -265,25 +288,27 @@ fn seal_counts_are_persisted_and_never_go_down() {
     let (_dir, store) = store();
     let masters = ring();
     let org = store
+        .orgs()
         .create_org("Counting", &masters, &audit_ctx())
         .unwrap();
-    let keys = store.org_keyring(org.id, &masters).unwrap();
+    let keys = store.orgs().org_keyring(org.id, &masters).unwrap();
     let ctx = SealContext::new(org.id, "t", "c", b"r");
     for _ in 0..3 {
         keys.seal(&ctx, b"x").unwrap();
     }
-    store.record_seal_counts(&keys).unwrap();
-    let stale = store.org_keyring(org.id, &masters).unwrap();
+    store.orgs().record_seal_counts(&keys).unwrap();
+    let stale = store.orgs().org_keyring(org.id, &masters).unwrap();
     assert_eq!(
         stale.newest().seal_count(),
         3,
         "the count survives a reload"
     );
     store
-        .record_seal_counts(&store.org_keyring(org.id, &masters).unwrap())
+        .orgs()
+        .record_seal_counts(&store.orgs().org_keyring(org.id, &masters).unwrap())
         .unwrap();
     assert_eq!(
-        store.org_key_rows(org.id).unwrap()[0].seal_count,
+        store.orgs().org_key_rows(org.id).unwrap()[0].seal_count,
         3,
         "a stale lower count never wins"
     );
@@ -293,15 +318,19 @@ fn seal_counts_are_persisted_and_never_go_down() {
 fn a_new_data_key_generation_seals_while_the_old_still_opens() {
     let (_dir, store) = store();
     let masters = ring();
-    let org = store.create_org("Gen", &masters, &audit_ctx()).unwrap();
-    let mut keys = store.org_keyring(org.id, &masters).unwrap();
+    let org = store
+        .orgs()
+        .create_org("Gen", &masters, &audit_ctx())
+        .unwrap();
+    let mut keys = store.orgs().org_keyring(org.id, &masters).unwrap();
     let ctx = SealContext::new(org.id, "t", "c", b"r");
     let old = keys.seal(&ctx, b"old").unwrap();
     let generation = store
+        .orgs()
         .add_org_key_generation(&mut keys, &masters, &audit_ctx())
         .unwrap();
     assert_eq!(generation.get(), 2);
-    let reloaded = store.org_keyring(org.id, &masters).unwrap();
+    let reloaded = store.orgs().org_keyring(org.id, &masters).unwrap();
     assert_eq!(
         reloaded.newest().generation().get(),
         2,

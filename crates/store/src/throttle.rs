@@ -7,7 +7,7 @@
 //! The subject is the email's blind index, not a user id: an address that belongs to nobody is
 //! throttled exactly as one that does, so neither the answers nor their timing tell an attacker
 //! which addresses have accounts. Rows exist only for addresses that failed recently; hygiene
-//! removes the rest ([`Store::prune_login_throttle`]).
+//! removes the rest ([`ThrottleStore::prune_login_throttle`]).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -65,14 +65,45 @@ fn state_in(conn: &Connection, key: &ThrottleKey) -> Result<Option<ThrottleState
         .optional()?)
 }
 
-impl Store {
+/// Sign-in throttling: failure windows and lockout buckets.
+pub trait ThrottleStore {
     /// The back-off state of one bucket.
-    pub fn throttle_state(&self, key: &ThrottleKey) -> Result<Option<ThrottleState>, Error> {
+    fn throttle_state(&self, key: &ThrottleKey) -> Result<Option<ThrottleState>, Error>;
+
+    /// The account's failures at or after `since`.
+    fn failures_since(&self, subject: &EmailIndex, since: i64) -> Result<FailureWindow, Error>;
+
+    /// Counts one failed attempt: logs it for the hourly ceiling (dropping entries older than
+    /// `window_start`), and replaces the bucket's state with `update(previous)`, in one
+    /// transaction with the audit entry. Returns the new state.
+    fn record_login_failure(
+        &self,
+        key: &ThrottleKey,
+        now: i64,
+        window_start: i64,
+        update: &dyn Fn(Option<ThrottleState>) -> ThrottleState,
+        audit: &AuditEntry,
+    ) -> Result<ThrottleState, Error>;
+
+    /// Forgets one bucket's back-off (a successful sign-in from it). The account's failure log
+    /// stays: the hourly ceiling counts attempts, not streaks.
+    fn clear_throttle_bucket(&self, key: &ThrottleKey) -> Result<(), Error>;
+
+    /// Forgets all back-off state of an account: every bucket and the failure log (an admin's
+    /// unlock).
+    fn clear_login_throttle(&self, subject: &EmailIndex, audit: &AuditEntry) -> Result<(), Error>;
+
+    /// Hygiene: drops failure-log entries before `failures_before` and bucket states whose last
+    /// failure was before `quiet_since` (they would be forgotten anyway). Returns rows removed.
+    fn prune_login_throttle(&self, failures_before: i64, quiet_since: i64) -> Result<usize, Error>;
+}
+
+impl ThrottleStore for Store {
+    fn throttle_state(&self, key: &ThrottleKey) -> Result<Option<ThrottleState>, Error> {
         state_in(&self.conn(), key)
     }
 
-    /// The account's failures at or after `since`.
-    pub fn failures_since(&self, subject: &EmailIndex, since: i64) -> Result<FailureWindow, Error> {
+    fn failures_since(&self, subject: &EmailIndex, since: i64) -> Result<FailureWindow, Error> {
         Ok(self.conn().query_row(
             "SELECT count(*), min(at) FROM login_failures WHERE subject = ?1 AND at >= ?2",
             params![subject.0, since],
@@ -85,15 +116,12 @@ impl Store {
         )?)
     }
 
-    /// Counts one failed attempt: logs it for the hourly ceiling (dropping entries older than
-    /// `window_start`), and replaces the bucket's state with `update(previous)`, in one
-    /// transaction with the audit entry. Returns the new state.
-    pub fn record_login_failure(
+    fn record_login_failure(
         &self,
         key: &ThrottleKey,
         now: i64,
         window_start: i64,
-        update: impl FnOnce(Option<ThrottleState>) -> ThrottleState,
+        update: &dyn Fn(Option<ThrottleState>) -> ThrottleState,
         audit: &AuditEntry,
     ) -> Result<ThrottleState, Error> {
         self.audited(audit, |tx| {
@@ -123,9 +151,7 @@ impl Store {
         })
     }
 
-    /// Forgets one bucket's back-off (a successful sign-in from it). The account's failure log
-    /// stays: the hourly ceiling counts attempts, not streaks.
-    pub fn clear_throttle_bucket(&self, key: &ThrottleKey) -> Result<(), Error> {
+    fn clear_throttle_bucket(&self, key: &ThrottleKey) -> Result<(), Error> {
         self.conn().execute(
             "DELETE FROM login_throttle WHERE subject = ?1 AND bucket = ?2",
             params![key.subject.0, key.bucket],
@@ -133,13 +159,7 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets all back-off state of an account: every bucket and the failure log (an admin's
-    /// unlock).
-    pub fn clear_login_throttle(
-        &self,
-        subject: &EmailIndex,
-        audit: &AuditEntry,
-    ) -> Result<(), Error> {
+    fn clear_login_throttle(&self, subject: &EmailIndex, audit: &AuditEntry) -> Result<(), Error> {
         self.audited(audit, |tx| {
             tx.execute("DELETE FROM login_throttle WHERE subject = ?1", [subject.0])?;
             tx.execute("DELETE FROM login_failures WHERE subject = ?1", [subject.0])?;
@@ -147,13 +167,7 @@ impl Store {
         })
     }
 
-    /// Hygiene: drops failure-log entries before `failures_before` and bucket states whose last
-    /// failure was before `quiet_since` (they would be forgotten anyway). Returns rows removed.
-    pub fn prune_login_throttle(
-        &self,
-        failures_before: i64,
-        quiet_since: i64,
-    ) -> Result<usize, Error> {
+    fn prune_login_throttle(&self, failures_before: i64, quiet_since: i64) -> Result<usize, Error> {
         self.write(|tx| {
             let failures = tx.execute(
                 "DELETE FROM login_failures WHERE at < ?1",

@@ -6,7 +6,7 @@
 //!   value pasted into another row or org fails to open.
 //! - **Login needs a lookup without the org.** An email address is globally unique (one person,
 //!   one org: an address invited into a second org is refused), and the relay computes a blind
-//!   index of it (HMAC under an installation secret). [`Store::user_by_email_index`] is the only
+//!   index of it (HMAC under an installation secret). [`UserStore::user_by_email_index`] is the only
 //!   query here that is not scoped by org, because the person signing in has not told us their
 //!   org; everything after it takes the org the user row names.
 //! - **Rules that need a consistent read live in the transaction.** "The last owner cannot be
@@ -292,26 +292,158 @@ fn keep_an_owner(tx: &Transaction<'_>, user: &User) -> Result<(), Error> {
     Ok(())
 }
 
-impl Store {
+/// Members: profiles, roles, status, passwords, TOTP and recovery codes.
+pub trait UserStore {
     /// The user with this email blind index, in whichever org. The ONE user query not scoped by
     /// org: the person signing in has not told us their org yet (see the module docs).
-    pub fn user_by_email_index(&self, index: &EmailIndex) -> Result<Option<User>, Error> {
-        USERS.find(&self.conn(), "WHERE email_index = ?1", [index.0])
-    }
+    fn user_by_email_index(&self, index: &EmailIndex) -> Result<Option<User>, Error>;
 
     /// Whether any user, in any org, has this email address.
-    pub fn email_index_in_use(&self, index: &EmailIndex) -> Result<bool, Error> {
-        email_index_taken(&self.conn(), index)
-    }
+    fn email_index_in_use(&self, index: &EmailIndex) -> Result<bool, Error>;
 
     /// One user of `org`; [`Error::NotFound`] if there is none — including when the id belongs
     /// to another org.
-    pub fn user(&self, org: OrgId, id: UserId) -> Result<User, Error> {
+    fn user(&self, org: OrgId, id: UserId) -> Result<User, Error>;
+
+    /// One user of `org` with their personal data opened.
+    fn user_profile(&self, org: OrgId, id: UserId, keys: &OrgKeyring)
+    -> Result<UserProfile, Error>;
+
+    /// Every user of `org`, oldest first, with their personal data opened.
+    fn list(&self, org: OrgId, keys: &OrgKeyring) -> Result<Vec<UserProfile>, Error>;
+
+    /// How many active owners `org` has.
+    fn active_owner_count(&self, org: OrgId) -> Result<u32, Error>;
+
+    /// Changes a user's role. [`Error::LastOwner`] if that would leave `org` without an active
+    /// owner (checked in the same transaction as the write).
+    fn set_user_role(
+        &self,
+        org: OrgId,
+        id: UserId,
+        role: Role,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<(), Error>;
+
+    /// Enables or disables a user. Disabling ends every session of the user in the same
+    /// transaction (ASVS 7.4.2) and returns their ids, so the caller can tell open WebSockets.
+    /// [`Error::LastOwner`] if it would leave `org` without an active owner.
+    fn set_user_status(
+        &self,
+        org: OrgId,
+        id: UserId,
+        status: UserStatus,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<Vec<SessionId>, Error>;
+
+    /// Replaces a user's password hash (a re-hash with stronger parameters after a successful
+    /// login, or a password change).
+    fn set_password_hash(
+        &self,
+        org: OrgId,
+        id: UserId,
+        hash: &PasswordHash,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<(), Error>;
+
+    /// Stores a TOTP secret being enrolled (sealed), replacing any earlier pending one. The
+    /// confirmed factor, if any, stays in force until [`UserStore::confirm_totp`].
+    fn set_pending_totp(
+        &self,
+        org: OrgId,
+        id: UserId,
+        secret: &[u8],
+        now: i64,
+        keys: &OrgKeyring,
+        audit: &AuditEntry,
+    ) -> Result<(), Error>;
+
+    /// The pending (unconfirmed) TOTP secret and when it was created, if any.
+    fn pending_totp(
+        &self,
+        org: OrgId,
+        id: UserId,
+        keys: &OrgKeyring,
+    ) -> Result<Option<PendingTotp>, Error>;
+
+    /// The confirmed TOTP secret, if the user has enrolled.
+    fn totp_secret(
+        &self,
+        org: OrgId,
+        id: UserId,
+        keys: &OrgKeyring,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, Error>;
+
+    /// Makes the pending TOTP secret the user's second factor: re-seals it into its own column,
+    /// records `step` as the last one used (the confirming code cannot be replayed), and replaces
+    /// the recovery codes with `recovery` (hashes), all in one transaction.
+    /// [`Error::NotFound`]`("pending second factor")` if nothing is pending.
+    fn confirm_totp(
+        &self,
+        org: OrgId,
+        id: UserId,
+        confirmation: &TotpConfirmation<'_>,
+        keys: &OrgKeyring,
+        audit: &AuditEntry,
+    ) -> Result<(), Error>;
+
+    /// Removes the user's second factor and recovery codes (an admin resetting a lost device).
+    fn remove_totp(
+        &self,
+        org: OrgId,
+        id: UserId,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<(), Error>;
+
+    /// Records `step` as the last TOTP step used, if it is later than the last one; returns
+    /// whether it was. One conditional `UPDATE`, so two requests racing with the same code
+    /// cannot both get `true` (ASVS 6.5.1: a code works once).
+    fn accept_totp_step(&self, org: OrgId, id: UserId, step: i64) -> Result<bool, Error>;
+
+    /// Uses up a recovery code; returns whether it existed and was unused (one conditional
+    /// `UPDATE`: a code works once, even under a race).
+    fn use_recovery_code(
+        &self,
+        org: OrgId,
+        id: UserId,
+        hash: &TokenHash,
+        now: i64,
+    ) -> Result<bool, Error>;
+
+    /// How many unused recovery codes the user has left.
+    fn recovery_codes_left(&self, org: OrgId, id: UserId) -> Result<u32, Error>;
+
+    /// Whether `org` requires every user (not only owners and admins) to enrol a second factor.
+    fn org_requires_mfa_for_all(&self, org: OrgId) -> Result<bool, Error>;
+
+    /// Sets whether `org` requires every user to enrol a second factor.
+    fn set_org_requires_mfa_for_all(
+        &self,
+        org: OrgId,
+        required: bool,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<(), Error>;
+}
+
+impl UserStore for Store {
+    fn user_by_email_index(&self, index: &EmailIndex) -> Result<Option<User>, Error> {
+        USERS.find(&self.conn(), "WHERE email_index = ?1", [index.0])
+    }
+
+    fn email_index_in_use(&self, index: &EmailIndex) -> Result<bool, Error> {
+        email_index_taken(&self.conn(), index)
+    }
+
+    fn user(&self, org: OrgId, id: UserId) -> Result<User, Error> {
         USERS.in_org(&self.conn(), org, id.as_bytes())
     }
 
-    /// One user of `org` with their personal data opened.
-    pub fn user_profile(
+    fn user_profile(
         &self,
         org: OrgId,
         id: UserId,
@@ -325,8 +457,7 @@ impl Store {
         profile(keys, user, &email, &name)
     }
 
-    /// Every user of `org`, oldest first, with their personal data opened.
-    pub fn users(&self, org: OrgId, keys: &OrgKeyring) -> Result<Vec<UserProfile>, Error> {
+    fn list(&self, org: OrgId, keys: &OrgKeyring) -> Result<Vec<UserProfile>, Error> {
         check_keys(keys, org)?;
         let conn = self.read();
         let mut stmt = conn
@@ -339,14 +470,11 @@ impl Store {
             .collect()
     }
 
-    /// How many active owners `org` has.
-    pub fn active_owner_count(&self, org: OrgId) -> Result<u32, Error> {
+    fn active_owner_count(&self, org: OrgId) -> Result<u32, Error> {
         active_owners(&self.conn(), org)
     }
 
-    /// Changes a user's role. [`Error::LastOwner`] if that would leave `org` without an active
-    /// owner (checked in the same transaction as the write).
-    pub fn set_user_role(
+    fn set_user_role(
         &self,
         org: OrgId,
         id: UserId,
@@ -367,10 +495,7 @@ impl Store {
         })
     }
 
-    /// Enables or disables a user. Disabling ends every session of the user in the same
-    /// transaction (ASVS 7.4.2) and returns their ids, so the caller can tell open WebSockets.
-    /// [`Error::LastOwner`] if it would leave `org` without an active owner.
-    pub fn set_user_status(
+    fn set_user_status(
         &self,
         org: OrgId,
         id: UserId,
@@ -395,9 +520,7 @@ impl Store {
         })
     }
 
-    /// Replaces a user's password hash (a re-hash with stronger parameters after a successful
-    /// login, or a password change).
-    pub fn set_password_hash(
+    fn set_password_hash(
         &self,
         org: OrgId,
         id: UserId,
@@ -415,9 +538,7 @@ impl Store {
         })
     }
 
-    /// Stores a TOTP secret being enrolled (sealed), replacing any earlier pending one. The
-    /// confirmed factor, if any, stays in force until [`Store::confirm_totp`].
-    pub fn set_pending_totp(
+    fn set_pending_totp(
         &self,
         org: OrgId,
         id: UserId,
@@ -439,8 +560,7 @@ impl Store {
         })
     }
 
-    /// The pending (unconfirmed) TOTP secret and when it was created, if any.
-    pub fn pending_totp(
+    fn pending_totp(
         &self,
         org: OrgId,
         id: UserId,
@@ -463,8 +583,7 @@ impl Store {
         }
     }
 
-    /// The confirmed TOTP secret, if the user has enrolled.
-    pub fn totp_secret(
+    fn totp_secret(
         &self,
         org: OrgId,
         id: UserId,
@@ -483,11 +602,7 @@ impl Store {
             .transpose()
     }
 
-    /// Makes the pending TOTP secret the user's second factor: re-seals it into its own column,
-    /// records `step` as the last one used (the confirming code cannot be replayed), and replaces
-    /// the recovery codes with `recovery` (hashes), all in one transaction.
-    /// [`Error::NotFound`]`("pending second factor")` if nothing is pending.
-    pub fn confirm_totp(
+    fn confirm_totp(
         &self,
         org: OrgId,
         id: UserId,
@@ -525,8 +640,7 @@ impl Store {
         })
     }
 
-    /// Removes the user's second factor and recovery codes (an admin resetting a lost device).
-    pub fn remove_totp(
+    fn remove_totp(
         &self,
         org: OrgId,
         id: UserId,
@@ -549,10 +663,7 @@ impl Store {
         })
     }
 
-    /// Records `step` as the last TOTP step used, if it is later than the last one; returns
-    /// whether it was. One conditional `UPDATE`, so two requests racing with the same code
-    /// cannot both get `true` (ASVS 6.5.1: a code works once).
-    pub fn accept_totp_step(&self, org: OrgId, id: UserId, step: i64) -> Result<bool, Error> {
+    fn accept_totp_step(&self, org: OrgId, id: UserId, step: i64) -> Result<bool, Error> {
         let changed = self.conn().execute(
             "UPDATE users SET totp_last_step = ?3
              WHERE org_id = ?1 AND id = ?2 AND totp_enrolled_at IS NOT NULL
@@ -562,9 +673,7 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// Uses up a recovery code; returns whether it existed and was unused (one conditional
-    /// `UPDATE`: a code works once, even under a race).
-    pub fn use_recovery_code(
+    fn use_recovery_code(
         &self,
         org: OrgId,
         id: UserId,
@@ -580,8 +689,7 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// How many unused recovery codes the user has left.
-    pub fn recovery_codes_left(&self, org: OrgId, id: UserId) -> Result<u32, Error> {
+    fn recovery_codes_left(&self, org: OrgId, id: UserId) -> Result<u32, Error> {
         Ok(self.conn().query_row(
             "SELECT count(*) FROM recovery_codes r JOIN users u ON u.id = r.user_id
              WHERE u.org_id = ?1 AND r.user_id = ?2 AND r.used_at IS NULL",
@@ -590,8 +698,7 @@ impl Store {
         )?)
     }
 
-    /// Whether `org` requires every user (not only owners and admins) to enrol a second factor.
-    pub fn org_requires_mfa_for_all(&self, org: OrgId) -> Result<bool, Error> {
+    fn org_requires_mfa_for_all(&self, org: OrgId) -> Result<bool, Error> {
         Ok(self
             .conn()
             .query_row(
@@ -603,8 +710,7 @@ impl Store {
             .is_some_and(|v| v == 1))
     }
 
-    /// Sets whether `org` requires every user to enrol a second factor.
-    pub fn set_org_requires_mfa_for_all(
+    fn set_org_requires_mfa_for_all(
         &self,
         org: OrgId,
         required: bool,

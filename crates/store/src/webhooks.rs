@@ -34,7 +34,7 @@ pub struct InboundEvent<'a> {
     pub received_at: i64,
 }
 
-/// What [`Store::accept_webhook_event`] did.
+/// What [`InboxStore::accept_webhook_event`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Accepted {
     /// First sighting: logged and put in the inbox.
@@ -51,9 +51,63 @@ pub fn event_hash(integration: IntegrationId, event_id: &str) -> [u8; 32] {
     hash.finalize().into()
 }
 
-impl Store {
+/// The webhook inbox: deduplicated acceptance of provider events, and their outcomes.
+pub trait InboxStore {
     /// Deduplicates `event` and, the first time, puts it sealed in the inbox: one transaction.
-    pub fn accept_webhook_event(
+    fn accept_webhook_event(
+        &self,
+        event: &InboundEvent<'_>,
+        keys: &OrgKeyring,
+    ) -> Result<Accepted, Error>;
+
+    /// Deduplicates a call event and, the first time, applies it to its call (state machine,
+    /// pops, stream events): one transaction, so the provider's 2xx means the pops are on disk,
+    /// and a crash before the commit leaves no trace for the provider's retry to trip over.
+    /// `Ok(None)`: a duplicate, counted and otherwise ignored.
+    fn accept_call_event(
+        &self,
+        event: &InboundEvent<'_>,
+        update: &CallUpdate<'_>,
+        keys: &OrgKeyring,
+    ) -> Result<Option<CallOutcome>, Error>;
+
+    /// Deduplicates a text message and, the first time, keeps it sealed in the inbox (for the
+    /// AMS sync) and queues an `sms` stream event for each of `targets`: one transaction.
+    /// `Ok(None)`: a duplicate.
+    fn accept_sms_event(
+        &self,
+        event: &InboundEvent<'_>,
+        sms: &NewSms<'_>,
+        targets: &[UserId],
+        keys: &OrgKeyring,
+    ) -> Result<Option<Vec<Event>>, Error>;
+
+    /// Logs a webhook that was not accepted as an event (`ignored`, or a refusal's code): no id.
+    fn record_webhook_outcome(
+        &self,
+        integration: IntegrationId,
+        outcome: &str,
+        at: i64,
+    ) -> Result<(), Error>;
+
+    /// Deletes webhook log rows older than `keep` (the hygiene pass, with
+    /// `retention.webhook_log_days`, which is at least one day: the dedupe window). The inbox is
+    /// not touched: the pipeline consumes it. Answers how many rows went.
+    fn prune_webhook_events(&self, keep: std::time::Duration) -> Result<u64, Error>;
+
+    /// How many distinct events of `integration` were accepted (duplicates not counted) and are
+    /// still in the webhook log.
+    fn accepted_events(&self, integration: IntegrationId) -> Result<u64, Error>;
+
+    /// How many events of `integration` wait in the inbox.
+    fn inbox_len(&self, integration: IntegrationId) -> Result<u64, Error>;
+
+    /// The sealed events of `org` in the inbox, oldest first, opened with its keyring.
+    fn inbox_events(&self, org: OrgId, keys: &OrgKeyring) -> Result<Vec<Vec<u8>>, Error>;
+}
+
+impl InboxStore for Store {
+    fn accept_webhook_event(
         &self,
         event: &InboundEvent<'_>,
         keys: &OrgKeyring,
@@ -70,11 +124,7 @@ impl Store {
         })
     }
 
-    /// Deduplicates a call event and, the first time, applies it to its call (state machine,
-    /// pops, stream events): one transaction, so the provider's 2xx means the pops are on disk,
-    /// and a crash before the commit leaves no trace for the provider's retry to trip over.
-    /// `Ok(None)`: a duplicate, counted and otherwise ignored.
-    pub fn accept_call_event(
+    fn accept_call_event(
         &self,
         event: &InboundEvent<'_>,
         update: &CallUpdate<'_>,
@@ -97,10 +147,7 @@ impl Store {
         )
     }
 
-    /// Deduplicates a text message and, the first time, keeps it sealed in the inbox (for the
-    /// AMS sync) and queues an `sms` stream event for each of `targets`: one transaction.
-    /// `Ok(None)`: a duplicate.
-    pub fn accept_sms_event(
+    fn accept_sms_event(
         &self,
         event: &InboundEvent<'_>,
         sms: &NewSms<'_>,
@@ -129,8 +176,7 @@ impl Store {
         )
     }
 
-    /// Logs a webhook that was not accepted as an event (`ignored`, or a refusal's code): no id.
-    pub fn record_webhook_outcome(
+    fn record_webhook_outcome(
         &self,
         integration: IntegrationId,
         outcome: &str,
@@ -146,10 +192,7 @@ impl Store {
         })
     }
 
-    /// Deletes webhook log rows older than `keep` (the hygiene pass, with
-    /// `retention.webhook_log_days`, which is at least one day: the dedupe window). The inbox is
-    /// not touched: the pipeline consumes it. Answers how many rows went.
-    pub fn prune_webhook_events(&self, keep: std::time::Duration) -> Result<u64, Error> {
+    fn prune_webhook_events(&self, keep: std::time::Duration) -> Result<u64, Error> {
         let keep = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX);
         let before = self.now().saturating_sub(keep);
         self.write(|tx| {
@@ -160,9 +203,7 @@ impl Store {
         })
     }
 
-    /// How many distinct events of `integration` were accepted (duplicates not counted) and are
-    /// still in the webhook log.
-    pub fn accepted_events(&self, integration: IntegrationId) -> Result<u64, Error> {
+    fn accepted_events(&self, integration: IntegrationId) -> Result<u64, Error> {
         Ok(self.conn().query_row(
             "SELECT count(*) FROM webhook_events WHERE integration_id = ?1 AND outcome = 'accepted'",
             [integration.as_bytes()],
@@ -170,8 +211,7 @@ impl Store {
         )?)
     }
 
-    /// How many events of `integration` wait in the inbox.
-    pub fn inbox_len(&self, integration: IntegrationId) -> Result<u64, Error> {
+    fn inbox_len(&self, integration: IntegrationId) -> Result<u64, Error> {
         Ok(self.conn().query_row(
             "SELECT count(*) FROM inbox WHERE integration_id = ?1",
             [integration.as_bytes()],
@@ -179,8 +219,7 @@ impl Store {
         )?)
     }
 
-    /// The sealed events of `org` in the inbox, oldest first, opened with its keyring.
-    pub fn inbox_events(&self, org: OrgId, keys: &OrgKeyring) -> Result<Vec<Vec<u8>>, Error> {
+    fn inbox_events(&self, org: OrgId, keys: &OrgKeyring) -> Result<Vec<Vec<u8>>, Error> {
         check_keys(keys, org)?;
         let conn = self.conn();
         let mut stmt = conn.prepare(

@@ -61,7 +61,7 @@ impl AuthService {
             Ok(())
         };
         if let Err(err) = &result {
-            self.store().record_audit(
+            self.store().audit().record_audit(
                 &entry_by(p, "authz.check", "permission", permission)
                     .denied()
                     .detail("reason", err.code()),
@@ -81,7 +81,7 @@ impl AuthService {
         if user.mfa_enrolled_at.is_some() {
             return Ok(MfaScope::Nothing);
         }
-        if self.store().org_requires_mfa_for_all(user.org)? {
+        if self.store().users().org_requires_mfa_for_all(user.org)? {
             return Ok(MfaScope::Everything);
         }
         Ok(if matches!(user.role, Role::Owner | Role::Admin) {
@@ -95,7 +95,11 @@ impl AuthService {
     /// and may manage `target`'s role. A user of another org is "not found".
     pub(super) fn manageable_user(&self, p: &Principal, target: UserId) -> Result<User, AuthError> {
         self.authorize(p, Permission::ManageTeam)?;
-        let user = self.store().user(p.org, target).map_err(store_err)?;
+        let user = self
+            .store()
+            .users()
+            .user(p.org, target)
+            .map_err(store_err)?;
         check_can_manage(p, user.role)?;
         Ok(user)
     }

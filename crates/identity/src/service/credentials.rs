@@ -36,6 +36,7 @@ impl AuthService {
         let keys = self.keys(p.org)?;
         let audit = entry_by(p, "user.mfa_enroll_start", "user", p.user);
         self.store()
+            .users()
             .set_pending_totp(p.org, p.user, &secret, self.now(), &keys, &audit)
             .map_err(store_err)?;
         Ok(provisioning)
@@ -48,6 +49,7 @@ impl AuthService {
         let keys = self.keys(p.org)?;
         let pending = self
             .store()
+            .users()
             .pending_totp(p.org, p.user, &keys)
             .map_err(store_err)?
             .ok_or(AuthError::NoPendingEnrollment)?;
@@ -60,6 +62,7 @@ impl AuthService {
         let (codes, hashes) = totp::new_recovery_codes();
         let audit = entry_by(p, "user.mfa_enroll", "user", p.user);
         self.store()
+            .users()
             .confirm_totp(
                 p.org,
                 p.user,
@@ -77,6 +80,7 @@ impl AuthService {
             })?;
         let audit = entry_by(p, "auth.step_up", "session", p.session);
         self.store()
+            .sessions()
             .mark_session_mfa_verified(p.org, p.session, now, &audit)
             .map_err(store_err)?;
         Ok(RecoveryCodes(codes))
@@ -87,7 +91,11 @@ impl AuthService {
     /// a bucket of this device's own.
     pub fn verify_step_up(&self, p: &Principal, code: &str, ip: IpAddr) -> Result<(), AuthError> {
         let now = self.now();
-        let user = self.store().user(p.org, p.user).map_err(store_err)?;
+        let user = self
+            .store()
+            .users()
+            .user(p.org, p.user)
+            .map_err(store_err)?;
         if user.mfa_enrolled_at.is_none() {
             return Err(AuthError::MfaEnrollmentRequired);
         }
@@ -96,8 +104,9 @@ impl AuthService {
             self.record_failure(&key, now, attempt.failed())?;
             return Err(AuthError::InvalidSecondFactor);
         }
-        self.store().clear_throttle_bucket(&key)?;
+        self.store().throttle().clear_throttle_bucket(&key)?;
         self.store()
+            .sessions()
             .mark_session_mfa_verified(p.org, p.session, now, &attempt)
             .map_err(store_err)
     }
@@ -114,7 +123,11 @@ impl AuthService {
         ip: IpAddr,
     ) -> Result<usize, AuthError> {
         let now = self.now();
-        let user = self.store().user(p.org, p.user).map_err(store_err)?;
+        let user = self
+            .store()
+            .users()
+            .user(p.org, p.user)
+            .map_err(store_err)?;
         let (key, attempt) = self.session_attempt(&user, p, "user.password_change", ip, now)?;
         if !self.0.hasher.verify(&user.password_hash, current) {
             self.record_failure(&key, now, attempt.failed())?;
@@ -123,8 +136,9 @@ impl AuthService {
         let profile = self.own_profile(p)?;
         check_password(new, &profile.email).map_err(AuthError::WeakPassword)?;
         let hash = self.0.hasher.hash(new)?;
-        self.store().clear_throttle_bucket(&key)?;
+        self.store().throttle().clear_throttle_bucket(&key)?;
         self.store()
+            .users()
             .set_password_hash(p.org, p.user, &hash, now, &attempt)
             .map_err(store_err)?;
         let reason = RevokeReason::CredentialsChanged;
@@ -165,11 +179,14 @@ impl AuthService {
         let trimmed: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         if trimmed.len() == totp::DIGITS && trimmed.bytes().all(|b| b.is_ascii_digit()) {
             let keys = self.keys(user.org)?;
-            let Some(secret) = self.store().totp_secret(user.org, user.id, &keys)? else {
+            let Some(secret) = self.store().users().totp_secret(user.org, user.id, &keys)? else {
                 return Ok(false);
             };
             return match totp::matching_step(&secret, &trimmed, now)? {
-                Some(step) => Ok(self.store().accept_totp_step(user.org, user.id, step)?),
+                Some(step) => Ok(self
+                    .store()
+                    .users()
+                    .accept_totp_step(user.org, user.id, step)?),
                 None => Ok(false),
             };
         }
@@ -178,10 +195,14 @@ impl AuthService {
         };
         let used = self
             .store()
+            .users()
             .use_recovery_code(user.org, user.id, &hash, now)?;
         if used {
-            let left = self.store().recovery_codes_left(user.org, user.id)?;
-            self.store().record_audit(
+            let left = self
+                .store()
+                .users()
+                .recovery_codes_left(user.org, user.id)?;
+            self.store().audit().record_audit(
                 &self
                     .audit_for(Some(user), "user.recovery_code_use", ip)
                     .count("codes_left", u64::from(left)),

@@ -43,7 +43,7 @@ impl AuthService {
         email: &str,
         role: Role,
     ) -> Result<CreatedInvitation, AuthError> {
-        self.store().org(org).map_err(store_err)?;
+        self.store().orgs().org(org).map_err(store_err)?;
         self.invite(org, email, role, None, Actor::system("cli"))
     }
 
@@ -65,6 +65,7 @@ impl AuthService {
         let audit =
             entry(Some(org), actor, "invitation.create", "invitation", id).detail("role", role);
         self.store()
+            .invitations()
             .create_invitation(
                 &NewInvitation {
                     id,
@@ -95,6 +96,7 @@ impl AuthService {
         let email = normalize_email(email)?;
         Ok(self
             .store()
+            .users()
             .email_index_in_use(&self.0.email_key.index(&email))?)
     }
 
@@ -104,6 +106,7 @@ impl AuthService {
         let keys = self.keys(p.org)?;
         Ok(self
             .store()
+            .invitations()
             .pending_invitations(p.org, self.now(), &keys)?
             .into_iter()
             .map(|i| InvitationView {
@@ -119,10 +122,15 @@ impl AuthService {
     /// Revokes a pending invitation of the caller's org.
     pub fn revoke_invitation(&self, p: &Principal, id: InvitationId) -> Result<(), AuthError> {
         self.authorize(p, Permission::ManageTeam)?;
-        let invitation = self.store().invitation(p.org, id).map_err(store_err)?;
+        let invitation = self
+            .store()
+            .invitations()
+            .invitation(p.org, id)
+            .map_err(store_err)?;
         check_can_manage(p, invitation.role)?;
         let audit = entry_by(p, "invitation.revoke", "invitation", id);
         self.store()
+            .invitations()
             .revoke_invitation(p.org, id, self.now(), &audit)
             .map_err(store_err)
     }
@@ -151,18 +159,18 @@ impl AuthService {
         .failed();
         let hash = hash_presented(TokenKind::Invitation, code);
         let invitation = match hash {
-            Some(h) => self.store().invitation_by_code(&h)?,
+            Some(h) => self.store().invitations().invitation_by_code(&h)?,
             None => None,
         };
         let (Some(hash), Some(invitation)) = (hash, invitation) else {
-            self.store().record_audit(&anonymous)?;
+            self.store().audit().record_audit(&anonymous)?;
             return Err(AuthError::InvitationInvalid);
         };
         if !invitation.is_usable(now) {
             let mut audit = anonymous;
             audit.org = Some(invitation.org);
             audit.resource_id = Some(invitation.id.to_string());
-            self.store().record_audit(&audit)?;
+            self.store().audit().record_audit(&audit)?;
             return Err(AuthError::InvitationInvalid);
         }
         let name = display_name.trim();
@@ -175,6 +183,7 @@ impl AuthService {
         let keys = self.keys(invitation.org)?;
         let email = self
             .store()
+            .invitations()
             .invitation_email(invitation.org, invitation.id, &keys)
             .map_err(store_err)?;
         check_password(password, &email).map_err(AuthError::WeakPassword)?;
@@ -192,6 +201,7 @@ impl AuthService {
         .detail("role", invitation.role);
         let created = self
             .store()
+            .invitations()
             .accept_invitation(
                 &hash,
                 now,
@@ -233,6 +243,7 @@ impl AuthService {
         let accepted = self.accept_invitation(code, display_name, password, ip)?;
         let user = self
             .store()
+            .users()
             .user(accepted.org, accepted.user)
             .map_err(store_err)?;
         self.open_session(&user, None, device_name, false, self.now(), ip)

@@ -16,7 +16,7 @@
 //! One `impl AuthService` per area, so a reviewer reads one concern at a time:
 //! - this file: the service's state, its constructors, hygiene and the helpers every area uses
 //!   (time, the org keys, the revocation channel, back-off of credential checks);
-//! - [`types`]: what the methods take and return;
+//! - `types`: what the methods take and return;
 //! - `authorize`: the permission matrix, the second-factor rules, who may manage whom;
 //! - `signin`: password sign-in, the second-factor challenge, refresh, authenticating a token;
 //! - `sessions`: listing and ending sessions;
@@ -210,12 +210,12 @@ impl AuthService {
     pub fn purge_expired(&self) -> Result<IdentityPurge, AuthError> {
         let now = self.now();
         let day = 24 * 3600;
-        let purge = self.store().purge_identity(
+        let purge = self.store().sessions().purge_identity(
             now - day,
             now - secs(self.0.config.device_ttl),
             now - day,
         )?;
-        self.store().prune_login_throttle(
+        self.store().throttle().prune_login_throttle(
             now - secs(CEILING_WINDOW),
             now - secs(self.0.config.lockout.forget_after),
         )?;
@@ -246,6 +246,7 @@ impl AuthService {
     fn own_profile(&self, p: &Principal) -> Result<UserProfile, AuthError> {
         let keys = self.keys(p.org)?;
         self.store()
+            .users()
             .user_profile(p.org, p.user, &keys)
             .map_err(store_err)
     }
@@ -271,12 +272,14 @@ impl AuthService {
         now: i64,
         attempt: &AuditEntry,
     ) -> Result<(), AuthError> {
-        let state = self.store().throttle_state(key)?;
+        let state = self.store().throttle().throttle_state(key)?;
         let window = self
             .store()
+            .throttle()
             .failures_since(&key.subject, now - secs(CEILING_WINDOW))?;
         if let Err(retry_after) = self.0.config.lockout.check(state, window, now) {
             self.store()
+                .audit()
                 .record_audit(&attempt.clone().denied().detail("reason", "back_off"))?;
             return Err(AuthError::Locked { retry_after });
         }
@@ -290,11 +293,11 @@ impl AuthService {
         audit: AuditEntry,
     ) -> Result<(), AuthError> {
         let policy = self.0.config.lockout;
-        self.store().record_login_failure(
+        self.store().throttle().record_login_failure(
             key,
             now,
             now - secs(CEILING_WINDOW),
-            |previous| policy.after_failure(previous, now),
+            &|previous| policy.after_failure(previous, now),
             &audit,
         )?;
         Ok(())

@@ -29,7 +29,7 @@ impl AuthService {
         user: UserId,
     ) -> Result<Vec<SessionView>, AuthError> {
         self.authorize_read(p, Permission::ManageTeam)?;
-        let target = self.store().user(p.org, user).map_err(store_err)?;
+        let target = self.store().users().user(p.org, user).map_err(store_err)?;
         if target.id != p.user {
             check_can_manage(p, target.role)?;
         }
@@ -40,6 +40,7 @@ impl AuthService {
         let keys = self.keys(p.org)?;
         let sessions = self
             .store()
+            .sessions()
             .sessions_of_user(p.org, user, self.now(), &keys)
             .map_err(store_err)?;
         Ok(sessions
@@ -59,7 +60,11 @@ impl AuthService {
     /// Ends one session: the caller's own, or (with `manage_team` over its user) anyone's in the
     /// org. Another org's session is "not found".
     pub fn revoke_session(&self, p: &Principal, session: SessionId) -> Result<(), AuthError> {
-        let target = self.store().session(p.org, session).map_err(store_err)?;
+        let target = self
+            .store()
+            .sessions()
+            .session(p.org, session)
+            .map_err(store_err)?;
         let reason = if target.user == p.user {
             RevokeReason::RevokedByUser
         } else {
@@ -104,6 +109,7 @@ impl AuthService {
     ) -> Result<bool, AuthError> {
         let user = self
             .store()
+            .sessions()
             .revoke_session(org, session, reason, now, audit)
             .map_err(store_err)?;
         if let Some(user) = user {
@@ -121,7 +127,7 @@ impl AuthService {
         now: i64,
         audit: &AuditEntry,
     ) -> Result<usize, AuthError> {
-        let ended = self.store().revoke_user_sessions(
+        let ended = self.store().sessions().revoke_user_sessions(
             p.org,
             p.user,
             reason,
@@ -147,6 +153,7 @@ impl AuthService {
     ) -> Result<usize, AuthError> {
         let ended = self
             .store()
+            .sessions()
             .revoke_user_sessions(org, user, reason, now, None, audit)?;
         self.publish(org, user, RevocationScope::AllSessions);
         Ok(ended.len())

@@ -56,7 +56,7 @@ impl AuthService {
             return Err(AuthError::InvalidCredentials);
         };
         let subject = self.0.email_key.index(&email);
-        let user = self.store().user_by_email_index(&subject)?;
+        let user = self.store().users().user_by_email_index(&subject)?;
         let device = match (
             &user,
             req.device
@@ -65,6 +65,7 @@ impl AuthService {
         ) {
             (Some(u), Some(hash)) => self
                 .store()
+                .sessions()
                 .known_device(u.org, u.id, &hash)?
                 .map(|id| (id, hash)),
             _ => None,
@@ -97,6 +98,7 @@ impl AuthService {
                 user.id,
             );
             self.store()
+                .users()
                 .set_password_hash(user.org, user.id, &fresh, now, &audit)?;
         }
 
@@ -116,7 +118,7 @@ impl AuthService {
                 None => return Ok(self.new_challenge(&user, key, device, req.device.name, now)),
             }
         }
-        self.store().clear_throttle_bucket(&key)?;
+        self.store().throttle().clear_throttle_bucket(&key)?;
         let tokens =
             self.open_session(&user, device, req.device.name, mfa_verified, now, req.ip)?;
         Ok(LoginOutcome::SignedIn(Box::new(tokens)))
@@ -144,7 +146,7 @@ impl AuthService {
             c.attempts += 1;
             (c.user, c.org, c.key, c.device, c.device_name.clone())
         };
-        let user = self.store().user(org, user_id).map_err(store_err)?;
+        let user = self.store().users().user(org, user_id).map_err(store_err)?;
         let attempt = self.audit_for(Some(&user), "auth.second_factor", ip);
         self.check_throttle(&key, now, &attempt)?;
         if user.status != UserStatus::Active {
@@ -163,7 +165,7 @@ impl AuthService {
             return Err(AuthError::InvalidSecondFactor);
         }
         lock(&self.0.challenges).remove(&hash);
-        self.store().clear_throttle_bucket(&key)?;
+        self.store().throttle().clear_throttle_bucket(&key)?;
         self.open_session(&user, device, device_name.expose(), true, now, ip)
     }
 
@@ -222,14 +224,20 @@ impl AuthService {
         let (device_id, device_token) = match device {
             Some((id, hash)) => {
                 self.store()
+                    .sessions()
                     .remember_device(user.org, user.id, id, &hash, now)?;
                 (id, None)
             }
             None => {
                 let token = SecretToken::generate(TokenKind::Device);
                 let id = DeviceId::random();
-                self.store()
-                    .remember_device(user.org, user.id, id, &token.hash(), now)?;
+                self.store().sessions().remember_device(
+                    user.org,
+                    user.id,
+                    id,
+                    &token.hash(),
+                    now,
+                )?;
                 (id, Some(token))
             }
         };
@@ -241,6 +249,7 @@ impl AuthService {
             .detail("session", id)
             .flag("second_factor", mfa_verified);
         self.store()
+            .sessions()
             .create_session(
                 &NewSession {
                     id,
@@ -305,7 +314,7 @@ impl AuthService {
         let now = self.now();
         let hash =
             hash_presented(TokenKind::Refresh, refresh_token).ok_or(AuthError::Unauthenticated)?;
-        let session = match self.store().session_by_refresh_hash(&hash)? {
+        let session = match self.store().sessions().session_by_refresh_hash(&hash)? {
             RefreshLookup::Unknown => return Err(AuthError::Unauthenticated),
             RefreshLookup::Retired(session) => {
                 self.revoke_family_for_reuse(&session, now, ip)?;
@@ -324,7 +333,7 @@ impl AuthService {
             session.id,
         )
         .from_ip(Some(ip));
-        let rotated = self.store().rotate_session(
+        let rotated = self.store().sessions().rotate_session(
             session.org,
             session.id,
             &hash,
@@ -379,6 +388,7 @@ impl AuthService {
     fn session_user(&self, session: &Session) -> Result<User, AuthError> {
         let user = self
             .store()
+            .users()
             .user(session.org, session.user)
             .map_err(store_err)?;
         if user.status != UserStatus::Active {
@@ -409,6 +419,7 @@ impl AuthService {
             hash_presented(TokenKind::Access, access_token).ok_or(AuthError::Unauthenticated)?;
         let session = self
             .store()
+            .sessions()
             .session_by_access_hash(&hash)?
             .ok_or(AuthError::Unauthenticated)?;
         self.check_live(&session, now)?;
@@ -417,7 +428,7 @@ impl AuthService {
         }
         let user = self.session_user(&session)?;
         if now - session.last_seen_at >= secs(self.0.config.touch_interval) {
-            self.store().touch_session(session.id, now)?;
+            self.store().sessions().touch_session(session.id, now)?;
         }
         Ok(Principal {
             user: user.id,

@@ -18,6 +18,7 @@ impl AuthService {
         let audit = entry_by(p, "user.disable", "user", user);
         let ended = self
             .store()
+            .users()
             .set_user_status(p.org, user, UserStatus::Disabled, self.now(), &audit)
             .map_err(store_err)?;
         tracing::info!(%user, sessions = ended.len(), "user disabled; sessions ended");
@@ -30,6 +31,7 @@ impl AuthService {
         self.manageable_user(p, user)?;
         let audit = entry_by(p, "user.enable", "user", user);
         self.store()
+            .users()
             .set_user_status(p.org, user, UserStatus::Active, self.now(), &audit)
             .map_err(store_err)?;
         Ok(())
@@ -40,6 +42,7 @@ impl AuthService {
         let target = self.manageable_user(p, user)?;
         let audit = entry_by(p, "user.unlock", "user", user);
         self.store()
+            .throttle()
             .clear_login_throttle(&target.email_index, &audit)?;
         Ok(())
     }
@@ -54,6 +57,7 @@ impl AuthService {
             .detail("from", target.role)
             .detail("to", role);
         self.store()
+            .users()
             .set_user_role(p.org, user, role, self.now(), &audit)
             .map_err(store_err)
     }
@@ -65,6 +69,7 @@ impl AuthService {
         let now = self.now();
         let audit = entry_by(p, "user.mfa_reset", "user", user);
         self.store()
+            .users()
             .remove_totp(p.org, user, now, &audit)
             .map_err(store_err)?;
         let reason = RevokeReason::CredentialsChanged;
@@ -83,8 +88,12 @@ impl AuthService {
         self.authorize(p, Permission::ManageTeam)?;
         let audit =
             entry_by(p, "org.mfa_policy", "org", p.org).flag("require_for_all", require_for_all);
-        self.store()
-            .set_org_requires_mfa_for_all(p.org, require_for_all, self.now(), &audit)?;
+        self.store().users().set_org_requires_mfa_for_all(
+            p.org,
+            require_for_all,
+            self.now(),
+            &audit,
+        )?;
         Ok(())
     }
 
@@ -97,8 +106,8 @@ impl AuthService {
     pub fn list_users(&self, p: &Principal) -> Result<Vec<UserView>, AuthError> {
         self.authorize_read(p, Permission::ManageTeam)?;
         let keys = self.keys(p.org)?;
-        let users = self.store().users(p.org, &keys)?;
-        self.store().record_audit(
+        let users = self.store().users().list(p.org, &keys)?;
+        self.store().audit().record_audit(
             &entry_by(p, "user.list", "org", p.org)
                 .count("count", u64::try_from(users.len()).unwrap_or(u64::MAX)),
         )?;

@@ -89,7 +89,7 @@ pub enum LoginOutcome {
     /// Signed in.
     SignedIn(Box<Tokens>),
     /// The password was right and the account has a second factor: send a code with the
-    /// challenge to [`AuthService::verify_second_factor`].
+    /// challenge to [`AuthService::verify_second_factor`](crate::AuthService::verify_second_factor).
     NeedsSecondFactor {
         /// Single use; expires at `expires_at`.
         challenge: SecretToken,
@@ -119,7 +119,8 @@ pub enum MfaScope {
     Everything,
 }
 
-/// The authenticated caller of a request. Only [`AuthService::authenticate`] makes one.
+/// The authenticated caller of a request. Only
+/// [`AuthService::authenticate`](crate::AuthService::authenticate) makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Principal {

@@ -87,6 +87,7 @@ impl World {
 
     pub(crate) fn org(&self, name: &str) -> OrgId {
         self.store
+            .orgs()
             .create_org(name, &self.masters, &AuditContext::system("test"))
             .unwrap()
             .id

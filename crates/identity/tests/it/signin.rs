@@ -259,7 +259,7 @@ fn a_successful_sign_in_rehashes_a_password_made_with_weaker_parameters() {
         },
     )
     .unwrap();
-    let before = w.store.user(org, user).unwrap().password_hash;
+    let before = w.store.users().user(org, user).unwrap().password_hash;
     assert!(before.as_str().contains("m=64,t=1"));
     let outcome = auth
         .login(&ringside_identity::LoginRequest {
@@ -274,7 +274,7 @@ fn a_successful_sign_in_rehashes_a_password_made_with_weaker_parameters() {
         })
         .unwrap();
     assert_eq!(outcome.code(), "signed_in");
-    let after = w.store.user(org, user).unwrap().password_hash;
+    let after = w.store.users().user(org, user).unwrap().password_hash;
     assert!(
         after.as_str().contains("m=128,t=2,p=1"),
         "re-hashed with the current parameters"

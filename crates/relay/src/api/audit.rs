@@ -121,12 +121,14 @@ pub(crate) async fn query(
     let store = std::sync::Arc::clone(state.store());
     let p = caller.principal;
     let entries = blocking(move || {
-        let entries = store.query_audit(p.org, &search.filter, search.page)?;
+        let entries = store
+            .audit()
+            .query_audit(p.org, &search.filter, search.page)?;
         let read = AuditEntry::new(Actor::user(p.user), "audit.query", "audit_log")
             .in_org(p.org)
             .from_ip(Some(caller.ip))
             .count("count", u64::try_from(entries.len()).unwrap_or(u64::MAX));
-        store.record_audit(&read)?;
+        store.audit().record_audit(&read)?;
         Ok::<_, AuthError>((entries, search.page.limit))
     })
     .await?;

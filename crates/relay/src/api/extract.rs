@@ -225,7 +225,7 @@ impl FromRequestParts<AppState> for OwnSession {
             .map_err(|_| ApiError::not_found().detail("no such session"))?;
         let store = std::sync::Arc::clone(state.store());
         let (org, user) = (caller.principal.org, caller.principal.user);
-        let owner = blocking(move || match store.session(org, session) {
+        let owner = blocking(move || match store.sessions().session(org, session) {
             Ok(found) => Ok(Some(found.user)),
             Err(ringside_store::Error::NotFound(_)) => Ok(None),
             Err(other) => Err(AuthError::from(other)),

@@ -57,8 +57,13 @@ pub(crate) async fn receive(
         Some(org) => org,
         None => {
             let store = Arc::clone(state.store());
-            let found =
-                blocking(move || store.integration_for_webhook(id).map_err(store_error)).await?;
+            let found = blocking(move || {
+                store
+                    .integrations()
+                    .integration_for_webhook(id)
+                    .map_err(store_error)
+            })
+            .await?;
             let Some((integration, _)) = found else {
                 return Err(unknown(&state));
             };

@@ -57,7 +57,7 @@ pub(crate) async fn list(
 ) -> Result<Json<RouteList>, ApiError> {
     let store = std::sync::Arc::clone(state.store());
     let org = caller.principal.org;
-    let routes = blocking(move || store.list_routes(org).map_err(refused)).await?;
+    let routes = blocking(move || store.routing().list_routes(org).map_err(refused)).await?;
     Ok(Json(RouteList {
         routes: routes.into_iter().map(Route::info).collect(),
     }))
@@ -85,6 +85,7 @@ pub(crate) async fn create(
     let route = blocking(move || {
         let ctx = caller_context(&caller.principal);
         store
+            .routing()
             .add_route(caller.principal.org, &new, &ctx)
             .map_err(refused)
     })
@@ -107,6 +108,7 @@ pub(crate) async fn delete(
     blocking(move || {
         let ctx = caller_context(&caller.principal);
         store
+            .routing()
             .delete_route(caller.principal.org, route_id, &ctx)
             .map_err(refused)
     })
@@ -126,7 +128,7 @@ pub(crate) async fn fallback(
     let store = std::sync::Arc::clone(state.store());
     let org = caller.principal.org;
     Ok(Json(
-        blocking(move || store.fallback(org).map_err(refused)).await?,
+        blocking(move || store.routing().fallback(org).map_err(refused)).await?,
     ))
 }
 
@@ -145,8 +147,11 @@ pub(crate) async fn set_fallback(
     let stored = blocking(move || {
         let ctx = caller_context(&caller.principal);
         let org = caller.principal.org;
-        store.set_fallback(org, &body, &ctx).map_err(refused)?;
-        store.fallback(org).map_err(refused)
+        store
+            .routing()
+            .set_fallback(org, &body, &ctx)
+            .map_err(refused)?;
+        store.routing().fallback(org).map_err(refused)
     })
     .await?;
     Ok(Json(stored))

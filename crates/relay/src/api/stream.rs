@@ -86,14 +86,16 @@ pub(crate) async fn open(
     };
     let store = Arc::clone(state.store());
     let now = state.now().unix_timestamp();
-    let session = blocking(move || match store.session(ticket.org, ticket.session) {
-        Ok(session) => Ok(Some(session)),
-        Err(ringside_store::Error::NotFound(_)) => Ok(None),
-        Err(err) => {
-            tracing::error!(error = %err, "reading the stream's session failed");
-            Err(ApiError::internal())
-        }
-    })
+    let session = blocking(
+        move || match store.sessions().session(ticket.org, ticket.session) {
+            Ok(session) => Ok(Some(session)),
+            Err(ringside_store::Error::NotFound(_)) => Ok(None),
+            Err(err) => {
+                tracing::error!(error = %err, "reading the stream's session failed");
+                Err(ApiError::internal())
+            }
+        },
+    )
     .await?;
     let Some(session) = session
         .filter(|s| s.user == ticket.user && s.revoked_at.is_none() && s.absolute_expires_at > now)

@@ -80,7 +80,7 @@ pub(crate) fn apply_call(
         targets: &targets,
         match_state,
     };
-    let Some(outcome) = store.accept_call_event(&inbound, &update, keys)? else {
+    let Some(outcome) = store.inbox().accept_call_event(&inbound, &update, keys)? else {
         return Ok(Applied::Again);
     };
     if let Some(number) = number
@@ -118,7 +118,7 @@ fn targets(
         extension: routing.extension.as_deref(),
         dialed_number: dialed.as_ref(),
     };
-    Ok(store.route_targets(org, &query)?.users)
+    Ok(store.routing().route_targets(org, &query)?.users)
 }
 
 /// Routes one text message and stores it (sealed, in the inbox for the AMS sync) with an `sms`
@@ -157,7 +157,10 @@ pub(crate) fn apply_sms(
         text: sms.text.as_ref(),
     };
     Ok(
-        match store.accept_sms_event(&inbound, &new, &targets, keys)? {
+        match store
+            .inbox()
+            .accept_sms_event(&inbound, &new, &targets, keys)?
+        {
             Some(_) => Applied::First,
             None => Applied::Again,
         },
@@ -177,7 +180,7 @@ async fn look_up(calls: Calls, job: LookupJob) {
     let store = Arc::clone(&calls.store);
     let stored = on_blocking_pool("an AMS match", move || {
         for pop in pops {
-            store.update_pop_match(org, pop, &found, &keys)?;
+            store.stream().update_pop_match(org, pop, &found, &keys)?;
         }
         Ok(())
     })

@@ -68,7 +68,7 @@ impl Calls {
 fn run(calls: &Calls, delivery: &Delivery) -> Result<Answer, Error> {
     let id = delivery.integration;
     let store = &calls.store;
-    let Some((integration, sealed)) = store.integration_for_webhook(id)? else {
+    let Some((integration, sealed)) = store.integrations().integration_for_webhook(id)? else {
         return Ok(answer(Ingested::Unknown, None));
     };
     let keys = calls.keys.get(integration.org)?;
@@ -79,7 +79,9 @@ fn run(calls: &Calls, delivery: &Delivery) -> Result<Answer, Error> {
     let kind = ProviderKind::from_str(&integration.provider).map_err(|_| unusable("provider"))?;
     let settings: ProviderSettings =
         serde_json::from_str(&integration.settings).map_err(|_| unusable("settings"))?;
-    let opened = store.open_integration_secret(integration, &sealed, &keys)?;
+    let opened = store
+        .integrations()
+        .open_integration_secret(integration, &sealed, &keys)?;
     let secret = ProviderSecret::new(opened.secret.as_str()).map_err(|_| unusable("secret"))?;
 
     let headers: Vec<(&str, &str)> = delivery
@@ -100,7 +102,7 @@ fn run(calls: &Calls, delivery: &Delivery) -> Result<Answer, Error> {
     let at = delivery.received.unix_timestamp();
     let ingested = match outcome {
         Err(err) => {
-            if let Err(failed) = store.record_webhook_outcome(id, err.code(), at) {
+            if let Err(failed) = store.inbox().record_webhook_outcome(id, err.code(), at) {
                 tracing::warn!(integration = %id, error = %failed, "logging a refused webhook failed");
             }
             Ingested::Refused(err)
@@ -113,7 +115,7 @@ fn run(calls: &Calls, delivery: &Delivery) -> Result<Answer, Error> {
             applied(apply::apply_sms(calls, id, &keys, &sms, at)?)
         }
         Ok(_) => {
-            store.record_webhook_outcome(id, "ignored", at)?;
+            store.inbox().record_webhook_outcome(id, "ignored", at)?;
             Ingested::Ignored
         }
     };

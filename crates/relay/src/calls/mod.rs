@@ -1,15 +1,15 @@
 //! The call pipeline: a webhook delivery in, its call moved and its pops made, the caller looked
 //! up in the AMS. One way through, no return trips:
 //!
-//! 1. [`ingest`]: the integration, its keys and secret, the provider's signature check and
+//! 1. `ingest`: the integration, its keys and secret, the provider's signature check and
 //!    parsing (`ringside-providers`), on one blocking thread;
-//! 2. [`apply`]: routing, then the store's one transaction — dedupe record, call and legs moved
+//! 2. `apply`: routing, then the store's one transaction — dedupe record, call and legs moved
 //!    by `ringside_core::calls`, pops and their stream events; the store pushes those to the hub
 //!    as it commits (wired once, in `server.rs`);
 //! 3. [`lookup`]: for a call's new pops, the AMS lookup on the runtime, bounded by
 //!    `ams.timeout_ms`; its answer is stored and pushed (`pop_update`) the same way.
 //!
-//! [`Calls`] holds exactly what that needs — the store, the org keys, the lookup — not the
+//! `Calls` holds exactly what that needs — the store, the org keys, the lookup — not the
 //! relay's whole state, and calls nothing back along the way.
 
 mod apply;

@@ -83,7 +83,7 @@ impl fmt::Display for VerifyOutcome {
 pub fn verify(config: &Config) -> Result<VerifyOutcome, Error> {
     let (store, masters) = crate::open::open_store(config, Arc::new(SystemClock))?;
     let entry = cli().entry("audit.verify", "audit_log");
-    let report = match store.verify_audit(&masters) {
+    let report = match store.audit().verify_audit(&masters) {
         Ok(report) => report,
         Err(ringside_store::Error::AuditViolation(violation)) => {
             record_failure(&store, entry, violation);
@@ -91,9 +91,11 @@ pub fn verify(config: &Config) -> Result<VerifyOutcome, Error> {
         }
         Err(other) => return Err(other.into()),
     };
-    let entry = store.record_audit(&entry.count("entries", report.entries))?;
-    let checkpoint = store.audit_checkpoint(&masters)?;
-    let public_key = store.audit_public_key(&masters)?;
+    let entry = store
+        .audit()
+        .record_audit(&entry.count("entries", report.entries))?;
+    let checkpoint = store.audit().audit_checkpoint(&masters)?;
+    let public_key = store.audit().audit_public_key(&masters)?;
     tracing::info!(entries = report.entries, head = %entry, "audit log verified and head signed");
     Ok(VerifyOutcome {
         report: VerifyReport {
@@ -112,7 +114,7 @@ fn record_failure(store: &Store, entry: ringside_store::AuditEntry, violation: A
         .failed()
         .count("first_bad_seq", violation.seq.0)
         .detail("violation", violation.kind.code());
-    if let Err(err) = store.record_audit(&entry) {
+    if let Err(err) = store.audit().record_audit(&entry) {
         tracing::error!("the failed verification could not be recorded: {err}");
     }
     tracing::error!(
@@ -126,7 +128,7 @@ fn record_failure(store: &Store, entry: ringside_store::AuditEntry, violation: A
 pub fn prune(config: &Config, actor: &AuditContext) -> Result<PruneReport, Error> {
     let (store, masters) = crate::open::open_store(config, Arc::new(SystemClock))?;
     let days = u64::from(config.retention.audit_days);
-    Ok(store.prune_audit(
+    Ok(store.audit().prune_audit(
         std::time::Duration::from_secs(days * 86_400),
         &masters,
         actor,
@@ -167,13 +169,15 @@ pub fn export(
     if format == ExportFormat::Csv {
         writeln!(out, "{CSV_HEADER}").map_err(Error::io("writing the export"))?;
     }
-    let report = store.export_audit(&cli(), since, format.code(), |record| match format {
-        ExportFormat::Jsonl => {
-            serde_json::to_writer(&mut *out, record).map_err(std::io::Error::other)?;
-            out.write_all(b"\n")
-        }
-        ExportFormat::Csv => writeln!(out, "{}", csv_row(record)),
-    })?;
+    let report = store
+        .audit()
+        .export_audit(&cli(), since, format.code(), &mut |record| match format {
+            ExportFormat::Jsonl => {
+                serde_json::to_writer(&mut *out, record).map_err(std::io::Error::other)?;
+                out.write_all(b"\n")
+            }
+            ExportFormat::Csv => writeln!(out, "{}", csv_row(record)),
+        })?;
     out.flush().map_err(Error::io("writing the export"))?;
     Ok(report)
 }

@@ -247,7 +247,7 @@ fn set_up(config: &Config) -> Result<Setup, crate::Error> {
     let folder = DataFolder::open(config, Arc::new(SystemClock))?;
     let (store, masters, auth) = (&folder.store, &folder.masters, &folder.auth);
     let ctx = AuditContext::system("demo");
-    let org = store.create_org(ORG_NAME, masters, &ctx)?.id;
+    let org = store.orgs().create_org(ORG_NAME, masters, &ctx)?.id;
     let owner = auth.invite_as_operator(org, OWNER_EMAIL, Role::Owner)?;
     let agent = auth.invite_as_operator(org, AGENT_EMAIL, Role::Agent)?;
     let integration = folder.integrations().create(
@@ -257,7 +257,7 @@ fn set_up(config: &Config) -> Result<Setup, crate::Error> {
         "demo",
     )?;
     // Demo only: every agent gets every unmapped call. Real orgs start with `nobody`.
-    store.set_fallback(org, &Fallback::All, &ctx)?;
+    store.routing().set_fallback(org, &Fallback::All, &ctx)?;
     let signer = Signer::load(store, masters, integration.id)?;
     Ok(Setup {
         org,

@@ -65,8 +65,10 @@ pub fn rotate(config: &Config) -> Result<RotationReport, Error> {
     let target = ring
         .get(plan.target)
         .ok_or(ringside_vault::Error::UnknownMasterVersion(plan.target))?;
-    let rewrapped = store.rewrap_all(&ring, target, &AuditContext::system("cli"))?;
-    let in_use = store.master_versions_in_use()?;
+    let rewrapped = store
+        .orgs()
+        .rewrap_all(&ring, target, &AuditContext::system("cli"))?;
+    let in_use = store.orgs().master_versions_in_use()?;
     debug_assert!(
         in_use.iter().all(|v| *v == plan.target),
         "every org key is on the target now"

@@ -1,5 +1,5 @@
 //! The operator's commands, one file per command family. Each opens the data folder through
-//! [`crate::open`] (one rule for the store and the master keys), does its work through the same
+//! `crate::open` (one rule for the store and the master keys), does its work through the same
 //! services `serve` uses, and returns what the CLI layer (`crate::cli`) prints.
 //!
 //! - [`org`]: `org create`, `invite`, `integration create|list|delete`;

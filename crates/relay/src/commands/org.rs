@@ -51,9 +51,11 @@ pub fn create_org(config: &Config, name: &str, owner_email: &str) -> Result<OrgC
     if folder.auth.email_in_use(owner_email)? {
         return Err(AuthError::EmailUnavailable.into());
     }
-    let org = folder
-        .store
-        .create_org(name, &folder.masters, &AuditContext::system("cli"))?;
+    let org =
+        folder
+            .store
+            .orgs()
+            .create_org(name, &folder.masters, &AuditContext::system("cli"))?;
     let invitation = folder
         .auth
         .invite_as_operator(org.id, owner_email, Role::Owner)?;

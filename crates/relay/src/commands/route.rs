@@ -1,7 +1,7 @@
 //! The operator's `ringside-relay route …` commands (docs/routing.md); the HTTP API's twin is
 //! `api/routing.rs` (`/v1/admin/routes`, `/v1/admin/routing/fallback`).
 //!
-//! The rules live in the store (`ringside_store::Store::add_route` and friends): only active
+//! The rules live in the store (`ringside_store::RoutingStore::add_route` and friends): only active
 //! users of the org whose role receives pops, only the org's own active integrations, values
 //! normalized (numbers in E.164), every change audited in its own transaction. This module gives
 //! the command line its parser and printer.
@@ -24,7 +24,7 @@ fn operator() -> AuditContext {
 /// The store of the configured data folder, for one command; refuses an unknown org.
 fn open(config: &Config, org: OrgId) -> Result<Store, Error> {
     let store = Store::open(&config.data_dir, Arc::new(SystemClock))?;
-    store.org(org)?;
+    store.orgs().org(org)?;
     Ok(store)
 }
 
@@ -37,10 +37,11 @@ fn resolve_user(config: &Config, org: OrgId, who: &str) -> Result<(Store, UserId
     }
     let email = ringside_identity::normalize_email(who)?;
     let (store, masters) = crate::open::open_store(config, Arc::new(SystemClock))?;
-    store.org(org)?;
-    let keys = store.org_keyring(org, &masters)?;
+    store.orgs().org(org)?;
+    let keys = store.orgs().org_keyring(org, &masters)?;
     let user = store
-        .users(org, &keys)?
+        .users()
+        .list(org, &keys)?
         .into_iter()
         .find(|u| u.email.expose() == email.expose())
         .map(|u| u.user.id)
@@ -139,7 +140,7 @@ pub fn run(config: &Config, command: RouteCommand) -> Result<(), Error> {
                 matcher: RouteMatch { kind, value },
                 user,
             };
-            let route = store.add_route(org, &new, &operator())?.info();
+            let route = store.routing().add_route(org, &new, &operator())?.info();
             if json {
                 println!("{}", serde_json::to_string(&route).unwrap_or_default());
             } else {
@@ -150,11 +151,12 @@ pub fn run(config: &Config, command: RouteCommand) -> Result<(), Error> {
         RouteCommand::List { org, json } => {
             let store = open(config, org)?;
             let routes: Vec<RouteInfo> = store
+                .routing()
                 .list_routes(org)?
                 .into_iter()
                 .map(Route::info)
                 .collect();
-            let fallback = store.fallback(org)?;
+            let fallback = store.routing().fallback(org)?;
             if json {
                 let out = serde_json::json!({ "routes": routes, "fallback": fallback });
                 println!("{out}");
@@ -166,7 +168,9 @@ pub fn run(config: &Config, command: RouteCommand) -> Result<(), Error> {
             }
         }
         RouteCommand::Delete { org, id } => {
-            open(config, org)?.delete_route(org, id, &operator())?;
+            open(config, org)?
+                .routing()
+                .delete_route(org, id, &operator())?;
             println!("route {id} deleted");
         }
         RouteCommand::Fallback {
@@ -181,8 +185,11 @@ pub fn run(config: &Config, command: RouteCommand) -> Result<(), Error> {
                 (false, None) => Fallback::Nobody,
             };
             let store = open(config, org)?;
-            store.set_fallback(org, &fallback, &operator())?;
-            println!("fallback {}", fallback_text(&store.fallback(org)?));
+            store.routing().set_fallback(org, &fallback, &operator())?;
+            println!(
+                "fallback {}",
+                fallback_text(&store.routing().fallback(org)?)
+            );
         }
     }
     Ok(())

@@ -80,6 +80,7 @@ impl Signer {
     ) -> Result<Self, SimulateError> {
         let store_err = |e: ringside_store::Error| SimulateError::Relay(e.into());
         let (integration, sealed) = store
+            .integrations()
             .integration_for_webhook(id)
             .map_err(store_err)?
             .ok_or(SimulateError::UnknownIntegration(id))?;
@@ -88,9 +89,11 @@ impl Signer {
         let settings: ProviderSettings = serde_json::from_str(&integration.settings)
             .map_err(|_| SimulateError::BadIntegration(id, "unreadable provider settings"))?;
         let keys = store
+            .orgs()
             .org_keyring(integration.org, masters)
             .map_err(store_err)?;
         let opened = store
+            .integrations()
             .open_integration_secret(integration, &sealed, &keys)
             .map_err(store_err)?;
         let secret = ProviderSecret::new(opened.secret.as_str())

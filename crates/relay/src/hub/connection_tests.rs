@@ -83,6 +83,7 @@ impl Desk {
         )
         .unwrap();
         let org = store
+            .orgs()
             .create_org("Acme", &masters, &AuditContext::system("test"))
             .unwrap()
             .id;

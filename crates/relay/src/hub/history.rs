@@ -36,14 +36,19 @@ impl History {
     /// The highest `seq` the user has been given (for `hello`).
     pub(crate) async fn last_seq(&self, user: UserId) -> Result<u64, Error> {
         let store = Arc::clone(&self.store);
-        on_blocking_pool("a stream task", move || Ok(store.stream_last_seq(user)?)).await
+        on_blocking_pool("a stream task", move || {
+            Ok(store.stream().stream_last_seq(user)?)
+        })
+        .await
     }
 
     /// Whether the session is still live (not revoked; unknown counts as revoked).
     pub(crate) async fn session_live(&self, org: OrgId, session: SessionId) -> bool {
         let store = Arc::clone(&self.store);
-        let live =
-            on_blocking_pool("a stream task", move || Ok(store.session(org, session)?)).await;
+        let live = on_blocking_pool("a stream task", move || {
+            Ok(store.sessions().session(org, session)?)
+        })
+        .await;
         matches!(live, Ok(session) if session.revoked_at.is_none())
     }
 
@@ -52,7 +57,9 @@ impl History {
         let (store, keys) = (Arc::clone(&self.store), self.keys.clone());
         let replayed = on_blocking_pool("a stream task", move || {
             let keys = keys.get(who.org)?;
-            Ok(store.stream_replay(who.org, who.user, after_seq, &keys)?)
+            Ok(store
+                .stream()
+                .stream_replay(who.org, who.user, after_seq, &keys)?)
         })
         .await;
         replayed.unwrap_or_else(|err| {
@@ -66,7 +73,7 @@ impl History {
         let (store, keys) = (Arc::clone(&self.store), self.keys.clone());
         let dismissed = on_blocking_pool("a stream task", move || {
             let keys = keys.get(who.org)?;
-            Ok(store.dismiss_pop(who.org, who.user, pop, &keys)?)
+            Ok(store.stream().dismiss_pop(who.org, who.user, pop, &keys)?)
         })
         .await;
         if let Err(err) = dismissed {
@@ -96,5 +103,5 @@ impl History {
 /// Deletes the pops past their 5 minutes (blocking: SQLite); the `pop_expired` events made. The
 /// sweeper runs it twice a second, the hourly hygiene pass once more.
 pub(crate) fn expire_pops(store: &Store, keys: &OrgKeys) -> Result<Expired, Error> {
-    Ok(store.expire_stream(|org: OrgId| keys.get(org))?)
+    Ok(store.stream().expire_stream(&|org: OrgId| keys.get(org))?)
 }

@@ -61,7 +61,7 @@ fn record(store: &Store, n: usize) {
         let entry = AuditContext::system("test")
             .entry("test.event", "thing")
             .count("i", i as u64);
-        store.record_audit(&entry).unwrap();
+        store.audit().record_audit(&entry).unwrap();
     }
 }
 

@@ -44,6 +44,7 @@ impl Setup {
         let store = Arc::new(Store::open(&relay.config.data_dir, Arc::clone(&clock)).unwrap());
         let masters = Arc::new(relay.config.master_key_source.load().unwrap());
         let org: OrgId = store
+            .orgs()
             .create_org(
                 "Client Crate Agency",
                 &masters,

@@ -49,6 +49,7 @@ impl Desk {
         let org = operator.create_org("Client Stream Agency");
         operator
             .store
+            .routing()
             .set_fallback(org, &Fallback::All, &AuditContext::system("test"))
             .unwrap();
         let (integration, secret) = operator.integration(org, ProviderKind::Standard, None);

@@ -42,7 +42,7 @@ impl Hooks {
     /// Distinct events accepted (a call event is applied, not inboxed: the log is the record).
     fn accepted(&self, id: &str) -> u64 {
         let id: IntegrationId = id.parse().unwrap();
-        self.operator.store.accepted_events(id).unwrap()
+        self.operator.store.inbox().accepted_events(id).unwrap()
     }
 
     async fn post(&self, id: &str, headers: &[(&str, String)], body: Vec<u8>) -> reqwest::Response {

@@ -27,13 +27,16 @@ fn keys_rotate_rewraps_every_org_and_retires_the_old_version() {
         let store = Store::open(&data, Arc::new(SystemClock)).unwrap();
         let masters = source.load_or_create().unwrap();
         let org = store
+            .orgs()
             .create_org("Acme Insurance", &masters, &AuditContext::system("test"))
             .unwrap();
         store
+            .orgs()
             .create_org("Other Agency", &masters, &AuditContext::system("test"))
             .unwrap();
         let ctx = SealContext::new(org.id, "calls", "note", b"42");
         let sealed = store
+            .orgs()
             .org_keyring(org.id, &masters)
             .unwrap()
             .seal(&ctx, b"sealed before rotation")
@@ -60,7 +63,7 @@ fn keys_rotate_rewraps_every_org_and_retires_the_old_version() {
         "version 1 is gone from the key file"
     );
     let store = Store::open(&data, Arc::new(SystemClock)).unwrap();
-    let keys = store.org_keyring(org.id, &masters).unwrap();
+    let keys = store.orgs().org_keyring(org.id, &masters).unwrap();
     let ctx = SealContext::new(org.id, "calls", "note", ctx_row);
     assert_eq!(
         &keys.open(&ctx, &sealed).unwrap()[..],
@@ -85,6 +88,7 @@ fn an_interrupted_rotation_is_completed_by_running_it_again() {
         let store = Store::open(&data, Arc::new(SystemClock)).unwrap();
         let mut masters = source.load_or_create().unwrap();
         store
+            .orgs()
             .create_org("Acme", &masters, &AuditContext::system("test"))
             .unwrap();
         // Crash after step 1: the new version is in the source, nothing re-wrapped yet.
@@ -109,6 +113,7 @@ async fn a_missing_master_key_is_never_replaced_when_the_database_has_data() {
         let store = Store::open(&data, Arc::new(SystemClock)).unwrap();
         let masters = config.master_key_source.load_or_create().unwrap();
         store
+            .orgs()
             .create_org("Acme", &masters, &AuditContext::system("test"))
             .unwrap();
     }

@@ -157,7 +157,7 @@ fn refused_input_exits_1_without_echoing_the_address_or_creating_anything() {
     );
     let store = Store::open(&data, Arc::new(SystemClock)).unwrap();
     assert_eq!(
-        store.orgs().unwrap().len(),
+        store.orgs().list().unwrap().len(),
         1,
         "no org without an owner was left behind"
     );

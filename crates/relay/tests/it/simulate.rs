@@ -41,6 +41,7 @@ async fn create_integration(home: &Path, org: &str, provider: &str) -> String {
 fn accepted(home: &Path, id: &str) -> u64 {
     let store = Store::open(&home.join("data"), Arc::new(SystemClock)).unwrap();
     store
+        .inbox()
         .accepted_events(id.parse::<IntegrationId>().unwrap())
         .unwrap()
 }
@@ -216,7 +217,7 @@ async fn place_call_drives_an_in_process_relay_and_every_provider_is_accepted() 
             "{provider}: every webhook accepted: {deliveries:?}"
         );
         assert_eq!(
-            store.accepted_events(created.id).unwrap(),
+            store.inbox().accepted_events(created.id).unwrap(),
             3,
             "{provider}: three events accepted"
         );

@@ -112,6 +112,7 @@ impl Office {
         };
         self.operator
             .store
+            .routing()
             .add_route(self.org, &new, &AuditContext::system("test"))
             .unwrap();
     }
@@ -119,6 +120,7 @@ impl Office {
     fn fallback_all(&self, org: OrgId) {
         self.operator
             .store
+            .routing()
             .set_fallback(org, &Fallback::All, &AuditContext::system("test"))
             .unwrap();
     }

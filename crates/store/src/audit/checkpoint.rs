@@ -168,75 +168,74 @@ pub(super) fn sign_checkpoint(
     })
 }
 
-impl Store {
-    /// Signs the chain's head now (a `head` checkpoint), after checking that every entry since
-    /// the newest checkpoint links up to it — so tampering is never signed over. Returns `None`
-    /// when there is nothing new to sign. Creates the signing key on first use.
-    pub fn audit_checkpoint(&self, masters: &MasterKeyring) -> Result<Option<Checkpoint>, Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let all = checkpoints(&tx)?;
-        let anchor = all.iter().max_by_key(|c| c.seq);
-        let (anchor_seq, anchor_hash) = match anchor {
-            None => (0, GENESIS_HASH.to_vec()),
-            Some(anchor) => {
-                let Some(key) = signing_key(&tx, masters)? else {
-                    return Err(Error::AuditViolation(AuditViolation::new(
-                        anchor.seq,
-                        ViolationKind::SigningKeyMissing,
-                    )));
-                };
-                if !anchor.signature_is_valid(&key.verifying_key()) {
-                    return Err(Error::AuditViolation(AuditViolation::new(
-                        anchor.seq,
-                        ViolationKind::CheckpointForged,
-                    )));
-                }
-                if !anchor.is_prune() {
-                    let stored: Option<Vec<u8>> = tx
-                        .query_row(
-                            "SELECT hash FROM audit_log WHERE seq = ?1",
-                            [anchor.seq],
-                            |r| r.get(0),
-                        )
-                        .optional()?;
-                    let kind = match stored {
-                        None => Some(ViolationKind::Deleted { missing: 1 }),
-                        Some(hash) if hash != anchor.hash => {
-                            let before = all.iter().map(|c| c.seq).filter(|s| *s < anchor.seq);
-                            Some(ViolationKind::CheckpointMismatch {
-                                verified_through: AuditSeq::from_db(before.max().unwrap_or(0)),
-                            })
-                        }
-                        Some(_) => None,
-                    };
-                    if let Some(kind) = kind {
-                        return Err(Error::AuditViolation(AuditViolation::new(anchor.seq, kind)));
-                    }
-                }
-                (anchor.seq, anchor.hash.clone())
+pub(super) fn audit_checkpoint(
+    store: &Store,
+    masters: &MasterKeyring,
+) -> Result<Option<Checkpoint>, Error> {
+    let mut conn = store.conn();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let all = checkpoints(&tx)?;
+    let anchor = all.iter().max_by_key(|c| c.seq);
+    let (anchor_seq, anchor_hash) = match anchor {
+        None => (0, GENESIS_HASH.to_vec()),
+        Some(anchor) => {
+            let Some(key) = signing_key(&tx, masters)? else {
+                return Err(Error::AuditViolation(AuditViolation::new(
+                    anchor.seq,
+                    ViolationKind::SigningKeyMissing,
+                )));
+            };
+            if !anchor.signature_is_valid(&key.verifying_key()) {
+                return Err(Error::AuditViolation(AuditViolation::new(
+                    anchor.seq,
+                    ViolationKind::CheckpointForged,
+                )));
             }
-        };
-        let end =
-            walk(&tx, anchor_seq, &anchor_hash, &[], false)?.map_err(Error::AuditViolation)?;
-        if end.head_seq == anchor_seq {
-            return Ok(None);
+            if !anchor.is_prune() {
+                let stored: Option<Vec<u8>> = tx
+                    .query_row(
+                        "SELECT hash FROM audit_log WHERE seq = ?1",
+                        [anchor.seq],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                let kind = match stored {
+                    None => Some(ViolationKind::Deleted { missing: 1 }),
+                    Some(hash) if hash != anchor.hash => {
+                        let before = all.iter().map(|c| c.seq).filter(|s| *s < anchor.seq);
+                        Some(ViolationKind::CheckpointMismatch {
+                            verified_through: AuditSeq::from_db(before.max().unwrap_or(0)),
+                        })
+                    }
+                    Some(_) => None,
+                };
+                if let Some(kind) = kind {
+                    return Err(Error::AuditViolation(AuditViolation::new(anchor.seq, kind)));
+                }
+            }
+            (anchor.seq, anchor.hash.clone())
         }
-        let checkpoint = sign_checkpoint(
-            &tx,
-            masters,
-            CheckpointKind::Head,
-            end.head_seq,
-            &end.head_hash,
-            self.now_ms(),
-            self.now(),
-        )?;
-        tx.commit()?;
-        Ok(Some(checkpoint))
+    };
+    let end = walk(&tx, anchor_seq, &anchor_hash, &[], false)?.map_err(Error::AuditViolation)?;
+    if end.head_seq == anchor_seq {
+        return Ok(None);
     }
+    let checkpoint = sign_checkpoint(
+        &tx,
+        masters,
+        CheckpointKind::Head,
+        end.head_seq,
+        &end.head_hash,
+        store.now_ms(),
+        store.now(),
+    )?;
+    tx.commit()?;
+    Ok(Some(checkpoint))
+}
 
-    /// The public half of the checkpoint signing key, if it was ever created.
-    pub fn audit_public_key(&self, masters: &MasterKeyring) -> Result<Option<[u8; 32]>, Error> {
-        Ok(signing_key(&self.conn(), masters)?.map(|k| k.verifying_key().to_bytes()))
-    }
+pub(super) fn audit_public_key(
+    store: &Store,
+    masters: &MasterKeyring,
+) -> Result<Option<[u8; 32]>, Error> {
+    Ok(signing_key(&store.conn(), masters)?.map(|k| k.verifying_key().to_bytes()))
 }

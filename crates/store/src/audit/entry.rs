@@ -49,7 +49,7 @@ impl AuditContext {
 }
 
 /// One audit entry to write. Built from code-chosen names plus ids, counts, flags and short
-/// lowercase codes; [`append`](super::append) refuses anything else, so an email address, a
+/// lowercase codes; the store's `append` refuses anything else, so an email address, a
 /// phone number or a name cannot end up in the log by accident.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {

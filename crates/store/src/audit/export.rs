@@ -20,42 +20,37 @@ pub struct ExportReport {
     pub entry: AuditSeq,
 }
 
-impl Store {
-    /// Exports every entry from `since` on (all when `None`) to `write`, oldest first, after
-    /// recording the export itself as `audit.export` (committed first: an export that cannot be
-    /// audited does not happen). `format` is a code for the record (`jsonl`, `csv`).
-    pub fn export_audit(
-        &self,
-        ctx: &AuditContext,
-        since: Option<OffsetDateTime>,
-        format: &'static str,
-        mut write: impl FnMut(&AuditRecord) -> std::io::Result<()>,
-    ) -> Result<ExportReport, Error> {
-        let since_ms = since.map(unix_ms);
-        let mut entry = ctx
-            .entry("audit.export", "audit_log")
-            .detail("format", format);
-        if let Some(since_ms) = since_ms {
-            entry = entry.count("since_ms", u64::try_from(since_ms).unwrap_or(0));
-        }
-        let seq = self.record_audit(&entry)?;
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let mut stmt = tx.prepare(&format!(
-            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq <= ?1 AND time_ms >= ?2 ORDER BY seq"
-        ))?;
-        let mut rows = stmt.query_map(
-            params![seq.to_db(), since_ms.unwrap_or(i64::MIN)],
-            stored_entry,
-        )?;
-        let mut records = 0;
-        for row in &mut rows {
-            write(&row?.into_record()?).map_err(Error::Export)?;
-            records += 1;
-        }
-        Ok(ExportReport {
-            records,
-            entry: seq,
-        })
+pub(super) fn export_audit(
+    store: &Store,
+    ctx: &AuditContext,
+    since: Option<OffsetDateTime>,
+    format: &'static str,
+    mut write: impl FnMut(&AuditRecord) -> std::io::Result<()>,
+) -> Result<ExportReport, Error> {
+    let since_ms = since.map(unix_ms);
+    let mut entry = ctx
+        .entry("audit.export", "audit_log")
+        .detail("format", format);
+    if let Some(since_ms) = since_ms {
+        entry = entry.count("since_ms", u64::try_from(since_ms).unwrap_or(0));
     }
+    let seq = store.audit().record_audit(&entry)?;
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    let mut stmt = tx.prepare(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq <= ?1 AND time_ms >= ?2 ORDER BY seq"
+    ))?;
+    let mut rows = stmt.query_map(
+        params![seq.to_db(), since_ms.unwrap_or(i64::MIN)],
+        stored_entry,
+    )?;
+    let mut records = 0;
+    for row in &mut rows {
+        write(&row?.into_record()?).map_err(Error::Export)?;
+        records += 1;
+    }
+    Ok(ExportReport {
+        records,
+        entry: seq,
+    })
 }

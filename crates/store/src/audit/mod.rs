@@ -3,7 +3,7 @@
 //! **No audit, no change.** Every mutating repository method writes its entry with [`append`]
 //! inside its own transaction, so the change and its record commit together or not at all — as
 //! HashiCorp Vault refuses a request it cannot log. Events with no other change (a failed login, a
-//! read of sensitive data, an export) go through [`Store::record_audit`].
+//! read of sensitive data, an export) go through [`AuditStore::record_audit`].
 //!
 //! **Why a hash chain and signed checkpoints, not just triggers.** The table refuses `UPDATE` and
 //! `DELETE` through triggers, but those only stop accidents and application bugs: anyone who can
@@ -41,7 +41,11 @@ mod violation;
 
 use std::fmt;
 
+use ringside_core::OrgId;
+use ringside_core::wire::AuditRecord;
+use ringside_vault::MasterKeyring;
 use rusqlite::{Transaction, TransactionBehavior};
+use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::{Error, Store};
@@ -112,21 +116,120 @@ pub(crate) fn append(
     Ok(AuditSeq::from_db(row.seq))
 }
 
+/// The audit log: append, query, export, verify, sign and prune (`docs/audit.md`).
+pub trait AuditStore {
+    /// Records an event that changes nothing else (a failed login, a read of sensitive data),
+    /// in its own transaction. Returns its entry number.
+    fn record_audit(&self, entry: &AuditEntry) -> Result<AuditSeq, Error>;
+
+    /// One page of an org's audit entries for its admins: only entries of `org` (never another
+    /// org's, never installation-level ones), narrowed by `filter`, oldest first.
+    fn query_audit(
+        &self,
+        org: OrgId,
+        filter: &AuditFilter,
+        page: AuditPage,
+    ) -> Result<Vec<AuditRecord>, Error>;
+
+    /// Exports every entry from `since` on (all when `None`) to `write`, oldest first, after
+    /// recording the export itself as `audit.export` (committed first: an export that cannot be
+    /// audited does not happen). `format` is a code for the record (`jsonl`, `csv`).
+    fn export_audit(
+        &self,
+        ctx: &AuditContext,
+        since: Option<OffsetDateTime>,
+        format: &'static str,
+        write: &mut dyn FnMut(&AuditRecord) -> std::io::Result<()>,
+    ) -> Result<ExportReport, Error>;
+
+    /// Verifies the whole retained chain: every checkpoint's signature, then from the newest
+    /// pruning checkpoint (or genesis) every entry's number, link and hash, and that every
+    /// checkpoint matches the recomputed chain. A violation is [`Error::AuditViolation`] naming
+    /// the first bad entry number.
+    fn verify_audit(&self, masters: &MasterKeyring) -> Result<VerifyReport, Error>;
+
+    /// Signs the chain's head now (a `head` checkpoint), after checking that every entry since
+    /// the newest checkpoint links up to it — so tampering is never signed over. Returns `None`
+    /// when there is nothing new to sign. Creates the signing key on first use.
+    fn audit_checkpoint(&self, masters: &MasterKeyring) -> Result<Option<Checkpoint>, Error>;
+
+    /// The public half of the checkpoint signing key, if it was ever created.
+    fn audit_public_key(&self, masters: &MasterKeyring) -> Result<Option<[u8; 32]>, Error>;
+
+    /// The retention pruner: removes, in ONE transaction, the oldest entries up to the last one
+    /// older than `older_than` (a prefix of the chain: an entry is kept while any entry before
+    /// it is still within retention), leaves a signed `prune` checkpoint of the last removed
+    /// entry, drops the checkpoints it supersedes, and records an `audit.prune` entry.
+    ///
+    /// The whole chain is verified first; a violation is returned and nothing is pruned, so the
+    /// pruner can never sign over tampering or erase its evidence.
+    fn prune_audit(
+        &self,
+        older_than: Duration,
+        masters: &MasterKeyring,
+        ctx: &AuditContext,
+    ) -> Result<PruneReport, Error>;
+}
+
+impl AuditStore for Store {
+    fn record_audit(&self, entry: &AuditEntry) -> Result<AuditSeq, Error> {
+        record_audit(self, entry)
+    }
+
+    fn query_audit(
+        &self,
+        org: OrgId,
+        filter: &AuditFilter,
+        page: AuditPage,
+    ) -> Result<Vec<AuditRecord>, Error> {
+        query::query_audit(self, org, filter, page)
+    }
+
+    fn export_audit(
+        &self,
+        ctx: &AuditContext,
+        since: Option<OffsetDateTime>,
+        format: &'static str,
+        write: &mut dyn FnMut(&AuditRecord) -> std::io::Result<()>,
+    ) -> Result<ExportReport, Error> {
+        export::export_audit(self, ctx, since, format, write)
+    }
+
+    fn verify_audit(&self, masters: &MasterKeyring) -> Result<VerifyReport, Error> {
+        verify::verify_audit(self, masters)
+    }
+
+    fn audit_checkpoint(&self, masters: &MasterKeyring) -> Result<Option<Checkpoint>, Error> {
+        checkpoint::audit_checkpoint(self, masters)
+    }
+
+    fn audit_public_key(&self, masters: &MasterKeyring) -> Result<Option<[u8; 32]>, Error> {
+        checkpoint::audit_public_key(self, masters)
+    }
+
+    fn prune_audit(
+        &self,
+        older_than: Duration,
+        masters: &MasterKeyring,
+        ctx: &AuditContext,
+    ) -> Result<PruneReport, Error> {
+        prune::prune_audit(self, older_than, masters, ctx)
+    }
+}
+
 impl Store {
     /// Unix milliseconds now, from the store's clock: the time of every audit entry.
     pub(crate) fn now_ms(&self) -> i64 {
         unix_ms(self.clock.now())
     }
+}
 
-    /// Records an event that changes nothing else (a failed login, a read of sensitive data),
-    /// in its own transaction. Returns its entry number.
-    pub fn record_audit(&self, entry: &AuditEntry) -> Result<AuditSeq, Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let seq = append(&tx, entry, self.now_ms())?;
-        tx.commit()?;
-        Ok(seq)
-    }
+fn record_audit(store: &Store, entry: &AuditEntry) -> Result<AuditSeq, Error> {
+    let mut conn = store.conn();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let seq = append(&tx, entry, store.now_ms())?;
+    tx.commit()?;
+    Ok(seq)
 }
 
 #[cfg(test)]

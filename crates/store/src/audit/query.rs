@@ -11,7 +11,7 @@ use super::chain::{ENTRY_COLUMNS, StoredEntry, stored_entry};
 use super::{AuditSeq, unix_ms};
 use crate::{Error, Store};
 
-/// The most entries one [`Store::query_audit`] page returns.
+/// The most entries one [`AuditStore::query_audit`](super::AuditStore::query_audit) page returns.
 pub const MAX_PAGE_SIZE: u32 = 500;
 
 /// Which entries an admin query returns. Every field narrows; `Default` is everything.
@@ -48,55 +48,51 @@ impl Default for AuditPage {
     }
 }
 
-impl Store {
-    /// One page of an org's audit entries for its admins: only entries of `org` (never another
-    /// org's, never installation-level ones), narrowed by `filter`, oldest first.
-    pub fn query_audit(
-        &self,
-        org: OrgId,
-        filter: &AuditFilter,
-        page: AuditPage,
-    ) -> Result<Vec<AuditRecord>, Error> {
-        let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE org = ?1 AND seq > ?2");
-        let mut values: Vec<rusqlite::types::Value> = vec![
-            org.to_string().into(),
-            page.after_seq.map_or(0, AuditSeq::to_db).into(),
-        ];
-        let mut condition = |sql_part: &str, value: rusqlite::types::Value| {
-            values.push(value);
-            sql.push_str(&format!(" AND {sql_part} ?{}", values.len()));
-        };
-        if let Some(actor) = &filter.actor {
-            condition("actor_kind =", actor.kind.as_str().to_owned().into());
-            condition("actor_id =", actor.id.clone().into());
-        }
-        if let Some(action) = &filter.action {
-            match action.strip_suffix('*') {
-                Some(prefix) => {
-                    let len = i64::try_from(prefix.len()).unwrap_or(i64::MAX);
-                    condition(
-                        &format!("substr(action, 1, {len}) ="),
-                        prefix.to_owned().into(),
-                    );
-                }
-                None => condition("action =", action.clone().into()),
-            }
-        }
-        if let Some(resource_type) = &filter.resource_type {
-            condition("resource_type =", resource_type.clone().into());
-        }
-        if let Some(from) = filter.from {
-            condition("time_ms >=", unix_ms(from).into());
-        }
-        if let Some(to) = filter.to {
-            condition("time_ms <", unix_ms(to).into());
-        }
-        let limit = page.limit.clamp(1, MAX_PAGE_SIZE);
-        sql.push_str(&format!(" ORDER BY seq LIMIT {limit}"));
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(values), stored_entry)?;
-        rows.map(|row| row.map_err(Error::from).and_then(StoredEntry::into_record))
-            .collect()
+pub(super) fn query_audit(
+    store: &Store,
+    org: OrgId,
+    filter: &AuditFilter,
+    page: AuditPage,
+) -> Result<Vec<AuditRecord>, Error> {
+    let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE org = ?1 AND seq > ?2");
+    let mut values: Vec<rusqlite::types::Value> = vec![
+        org.to_string().into(),
+        page.after_seq.map_or(0, AuditSeq::to_db).into(),
+    ];
+    let mut condition = |sql_part: &str, value: rusqlite::types::Value| {
+        values.push(value);
+        sql.push_str(&format!(" AND {sql_part} ?{}", values.len()));
+    };
+    if let Some(actor) = &filter.actor {
+        condition("actor_kind =", actor.kind.as_str().to_owned().into());
+        condition("actor_id =", actor.id.clone().into());
     }
+    if let Some(action) = &filter.action {
+        match action.strip_suffix('*') {
+            Some(prefix) => {
+                let len = i64::try_from(prefix.len()).unwrap_or(i64::MAX);
+                condition(
+                    &format!("substr(action, 1, {len}) ="),
+                    prefix.to_owned().into(),
+                );
+            }
+            None => condition("action =", action.clone().into()),
+        }
+    }
+    if let Some(resource_type) = &filter.resource_type {
+        condition("resource_type =", resource_type.clone().into());
+    }
+    if let Some(from) = filter.from {
+        condition("time_ms >=", unix_ms(from).into());
+    }
+    if let Some(to) = filter.to {
+        condition("time_ms <", unix_ms(to).into());
+    }
+    let limit = page.limit.clamp(1, MAX_PAGE_SIZE);
+    sql.push_str(&format!(" ORDER BY seq LIMIT {limit}"));
+    let conn = store.conn();
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), stored_entry)?;
+    rows.map(|row| row.map_err(Error::from).and_then(StoredEntry::into_record))
+        .collect()
 }

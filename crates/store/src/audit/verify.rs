@@ -207,15 +207,9 @@ pub(super) fn verify_in(
     }))
 }
 
-impl Store {
-    /// Verifies the whole retained chain: every checkpoint's signature, then from the newest
-    /// pruning checkpoint (or genesis) every entry's number, link and hash, and that every
-    /// checkpoint matches the recomputed chain. A violation is [`Error::AuditViolation`] naming
-    /// the first bad entry number.
-    pub fn verify_audit(&self, masters: &MasterKeyring) -> Result<VerifyReport, Error> {
-        let mut conn = self.conn();
-        // A read transaction: one consistent snapshot even while a relay keeps appending.
-        let tx = conn.transaction()?;
-        verify_in(&tx, masters)?.map_err(Error::AuditViolation)
-    }
+pub(super) fn verify_audit(store: &Store, masters: &MasterKeyring) -> Result<VerifyReport, Error> {
+    let mut conn = store.conn();
+    // A read transaction: one consistent snapshot even while a relay keeps appending.
+    let tx = conn.transaction()?;
+    verify_in(&tx, masters)?.map_err(Error::AuditViolation)
 }

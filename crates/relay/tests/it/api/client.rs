@@ -190,6 +190,7 @@ impl Operator {
 
     pub(crate) fn create_org(&self, name: &str) -> OrgId {
         self.store
+            .orgs()
             .create_org(name, &self.masters, &AuditContext::system("test"))
             .unwrap()
             .id

@@ -381,6 +381,7 @@ impl World {
                 let added = self
                     .operator
                     .store
+                    .routing()
                     .add_route(self.org, &new, &AuditContext::system("test"))
                     .unwrap();
                 prepared.path = route.path.replace("{route_id}", &added.id.to_string());

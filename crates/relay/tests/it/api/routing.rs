@@ -86,6 +86,7 @@ async fn an_admin_routes_calls_and_sets_the_fallback_and_an_agent_cannot() {
     let targets = office
         .operator
         .store
+        .routing()
         .route_targets(
             office.org,
             &RouteQuery {

@@ -8,18 +8,24 @@ fn every_org_change_writes_its_entry_and_never_the_org_name() {
     let user = UserId::random();
     let by_user = AuditContext::new(Actor::user(user), Some("203.0.113.7".parse().unwrap()));
     let org = store
+        .orgs()
         .create_org("Zebulon Quartermaine Agency", &masters, &by_user)
         .unwrap();
-    let mut keys = store.org_keyring(org.id, &masters).unwrap();
+    let mut keys = store.orgs().org_keyring(org.id, &masters).unwrap();
     store
+        .orgs()
         .add_org_key_generation(&mut keys, &masters, &by_user)
         .unwrap();
-    store.system_secret("test-secret", &masters).unwrap();
+    store
+        .secrets()
+        .system_secret("test-secret", &masters)
+        .unwrap();
     let plan = masters.rotate_target(&source).unwrap();
     store
+        .orgs()
         .rewrap_all(&masters, masters.get(plan.target).unwrap(), &ctx())
         .unwrap();
-    store.delete_org(org.id, &by_user).unwrap();
+    store.orgs().delete_org(org.id, &by_user).unwrap();
 
     let conn = attacker(&store);
     let all = rows(&conn);
@@ -64,13 +70,17 @@ fn every_org_change_writes_its_entry_and_never_the_org_name() {
             );
         }
     }
-    store.verify_audit(&masters).unwrap();
+    store.audit().verify_audit(&masters).unwrap();
 }
 
 #[test]
 fn an_audit_write_that_fails_rolls_the_change_back() {
     let f = fixture();
-    let kept = f.store.create_org("Kept", &f.masters, &ctx()).unwrap();
+    let kept = f
+        .store
+        .orgs()
+        .create_org("Kept", &f.masters, &ctx())
+        .unwrap();
     Connection::open(f.store.path())
         .unwrap()
         .execute_batch(
@@ -81,31 +91,36 @@ fn an_audit_write_that_fails_rolls_the_change_back() {
 
     let err = f
         .store
+        .orgs()
         .create_org("Never", &f.masters, &ctx())
         .expect_err("no audit, no change");
     assert!(
         err.to_string().contains("audit device unavailable"),
         "the audit failure is the error: {err}"
     );
-    let orgs = f.store.orgs().unwrap();
+    let orgs = f.store.orgs().list().unwrap();
     assert_eq!(orgs.len(), 1, "the org was not created");
     let keys = count_rows(&f.store, "org_keys");
     assert_eq!(keys, 1, "nor its key");
 
     assert!(
-        f.store.delete_org(kept.id, &ctx()).is_err(),
+        f.store.orgs().delete_org(kept.id, &ctx()).is_err(),
         "the delete fails with its audit entry"
     );
-    assert!(f.store.org(kept.id).is_ok(), "and the org is still there");
+    assert!(
+        f.store.orgs().org(kept.id).is_ok(),
+        "and the org is still there"
+    );
 
-    let mut keyring = f.store.org_keyring(kept.id, &f.masters).unwrap();
+    let mut keyring = f.store.orgs().org_keyring(kept.id, &f.masters).unwrap();
     assert!(
         f.store
+            .orgs()
             .add_org_key_generation(&mut keyring, &f.masters, &ctx())
             .is_err()
     );
     assert_eq!(
-        f.store.org_key_rows(kept.id).unwrap().len(),
+        f.store.orgs().org_key_rows(kept.id).unwrap().len(),
         1,
         "no new generation was stored"
     );
@@ -116,11 +131,12 @@ fn an_audit_write_that_fails_rolls_the_change_back() {
         .unwrap();
     assert!(
         f.store
+            .orgs()
             .rewrap_all(&masters, masters.current(), &ctx())
             .is_err()
     );
     assert_eq!(
-        f.store.master_versions_in_use().unwrap(),
+        f.store.orgs().master_versions_in_use().unwrap(),
         vec![MasterKeyVersion(1)],
         "nothing was re-wrapped"
     );

@@ -34,7 +34,7 @@ fn entries_are_numbered_from_one_and_each_links_to_the_one_before() {
         "the time is the store clock's, in unix milliseconds"
     );
     assert_eq!(all[1].details, r#"{"i":1,"kind":"odd"}"#);
-    let report = f.store.verify_audit(&f.masters).unwrap();
+    let report = f.store.audit().verify_audit(&f.masters).unwrap();
     assert_eq!(report.entries, 3, "all three verified");
     assert_eq!(report.range, Some((AuditSeq(1), AuditSeq(3))));
     assert_eq!(report.pruned_through, None, "from genesis");
@@ -82,7 +82,11 @@ fn the_canonical_encoding_separates_every_field() {
 fn the_database_refuses_to_update_delete_or_misnumber_entries() {
     let f = fixture();
     fill(&f, 2);
-    f.store.audit_checkpoint(&f.masters).unwrap().unwrap();
+    f.store
+        .audit()
+        .audit_checkpoint(&f.masters)
+        .unwrap()
+        .unwrap();
     let conn = Connection::open(f.store.path()).unwrap();
     for (sql, expect) in [
         (
@@ -105,5 +109,5 @@ fn the_database_refuses_to_update_delete_or_misnumber_entries() {
             "{sql} is refused with {expect:?}: {err}"
         );
     }
-    f.store.verify_audit(&f.masters).unwrap();
+    f.store.audit().verify_audit(&f.masters).unwrap();
 }

@@ -9,7 +9,11 @@ use crate::audit::checkpoint::checkpoint_message;
 fn a_forged_or_altered_checkpoint_is_caught() {
     let f = fixture();
     fill(&f, 3);
-    f.store.audit_checkpoint(&f.masters).unwrap().unwrap();
+    f.store
+        .audit()
+        .audit_checkpoint(&f.masters)
+        .unwrap()
+        .unwrap();
     fill(&f, 2);
     let conn = attacker(&f.store);
 
@@ -49,7 +53,11 @@ fn a_forged_or_altered_checkpoint_is_caught() {
 fn removing_the_signing_key_is_reported() {
     let f = fixture();
     fill(&f, 2);
-    f.store.audit_checkpoint(&f.masters).unwrap().unwrap();
+    f.store
+        .audit()
+        .audit_checkpoint(&f.masters)
+        .unwrap()
+        .unwrap();
     tamper(&f, "DELETE FROM system_secrets");
     assert_eq!(violation(&f), at(2, ViolationKind::SigningKeyMissing));
 }
@@ -58,9 +66,13 @@ fn removing_the_signing_key_is_reported() {
 fn the_signing_key_cannot_be_used_without_the_master_key() {
     let f = fixture();
     fill(&f, 2);
-    f.store.audit_checkpoint(&f.masters).unwrap().unwrap();
+    f.store
+        .audit()
+        .audit_checkpoint(&f.masters)
+        .unwrap()
+        .unwrap();
     let other = MasterKeyring::single(MasterKey::generate(MasterKeyVersion::FIRST));
-    let err = f.store.verify_audit(&other).unwrap_err();
+    let err = f.store.audit().verify_audit(&other).unwrap_err();
     assert!(
         matches!(
             err,
@@ -74,27 +86,37 @@ fn the_signing_key_cannot_be_used_without_the_master_key() {
 fn a_checkpoint_signs_only_a_chain_that_links_up_to_the_last_one() {
     let f = fixture();
     assert_eq!(
-        f.store.audit_checkpoint(&f.masters).unwrap(),
+        f.store.audit().audit_checkpoint(&f.masters).unwrap(),
         None,
         "an empty log has nothing to sign"
     );
     fill(&f, 3);
-    let first = f.store.audit_checkpoint(&f.masters).unwrap().unwrap();
+    let first = f
+        .store
+        .audit()
+        .audit_checkpoint(&f.masters)
+        .unwrap()
+        .unwrap();
     assert_eq!(
-        f.store.audit_checkpoint(&f.masters).unwrap(),
+        f.store.audit().audit_checkpoint(&f.masters).unwrap(),
         None,
         "nothing new since the last checkpoint"
     );
     fill(&f, 2);
     tamper(&f, "UPDATE audit_log SET outcome = 'denied' WHERE seq = 5");
-    let err = f.store.audit_checkpoint(&f.masters).unwrap_err();
+    let err = f.store.audit().audit_checkpoint(&f.masters).unwrap_err();
     assert!(
         matches!(err, Error::AuditViolation(v) if v == at(5, ViolationKind::Edited)),
         "tampering is never signed over: {err}"
     );
     let count = count_rows(&f.store, "audit_checkpoints");
     assert_eq!(count, 1, "only the first checkpoint exists");
-    let public = f.store.audit_public_key(&f.masters).unwrap().unwrap();
+    let public = f
+        .store
+        .audit()
+        .audit_public_key(&f.masters)
+        .unwrap()
+        .unwrap();
     let message = checkpoint_message("head", 3, &first.hash, first.time_ms);
     VerifyingKey::from_bytes(&public)
         .unwrap()
@@ -106,29 +128,32 @@ fn a_checkpoint_signs_only_a_chain_that_links_up_to_the_last_one() {
 fn a_master_key_rotation_keeps_the_signing_key() {
     let (_dir, store, source, mut masters) = with_key_file();
     store
+        .audit()
         .record_audit(&ctx().entry("test.event", "thing"))
         .unwrap();
-    store.audit_checkpoint(&masters).unwrap().unwrap();
-    let before = store.audit_public_key(&masters).unwrap();
+    store.audit().audit_checkpoint(&masters).unwrap().unwrap();
+    let before = store.audit().audit_public_key(&masters).unwrap();
     assert_eq!(
-        store.master_versions_in_use().unwrap(),
+        store.orgs().master_versions_in_use().unwrap(),
         vec![MasterKeyVersion(1)],
         "the wrapped signing key counts as a use of the master key"
     );
 
     let plan = masters.rotate_target(&source).unwrap();
     store
+        .orgs()
         .rewrap_all(&masters, masters.get(plan.target).unwrap(), &ctx())
         .unwrap();
     masters.finish_rotation(&source, &plan).unwrap();
     let reloaded = source.load().unwrap();
     assert_eq!(reloaded.versions(), vec![MasterKeyVersion(2)]);
     assert_eq!(
-        store.audit_public_key(&reloaded).unwrap(),
+        store.audit().audit_public_key(&reloaded).unwrap(),
         before,
         "the same signing key, now under v2"
     );
     store
+        .audit()
         .verify_audit(&reloaded)
         .expect("old checkpoints verify after the rotation");
 }
@@ -136,10 +161,22 @@ fn a_master_key_rotation_keeps_the_signing_key() {
 #[test]
 fn a_system_secret_is_created_once_and_stored_only_wrapped() {
     let f = fixture();
-    let first = f.store.system_secret("blind-index", &f.masters).unwrap();
-    let again = f.store.system_secret("blind-index", &f.masters).unwrap();
+    let first = f
+        .store
+        .secrets()
+        .system_secret("blind-index", &f.masters)
+        .unwrap();
+    let again = f
+        .store
+        .secrets()
+        .system_secret("blind-index", &f.masters)
+        .unwrap();
     assert_eq!(*first, *again, "the same secret every time");
-    let other = f.store.system_secret("other", &f.masters).unwrap();
+    let other = f
+        .store
+        .secrets()
+        .system_secret("other", &f.masters)
+        .unwrap();
     assert_ne!(*first, *other, "each purpose has its own");
     let wrapped: Vec<u8> = f
         .store

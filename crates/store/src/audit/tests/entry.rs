@@ -70,6 +70,7 @@ fn an_entry_carrying_personal_data_is_refused_and_nothing_is_written() {
     let f = fixture();
     let err = f
         .store
+        .audit()
         .record_audit(
             &ctx()
                 .entry("auth.login", "user")

@@ -11,7 +11,8 @@ fn an_export_is_audited_first_and_includes_its_own_entry() {
     let mut records = Vec::new();
     let report = f
         .store
-        .export_audit(&ctx(), Some(cutoff), "jsonl", |r| {
+        .audit()
+        .export_audit(&ctx(), Some(cutoff), "jsonl", &mut |r| {
             records.push(r.clone());
             Ok(())
         })
@@ -35,7 +36,8 @@ fn an_export_is_audited_first_and_includes_its_own_entry() {
 
     let err = f
         .store
-        .export_audit(&ctx(), None, "csv", |_| {
+        .audit()
+        .export_audit(&ctx(), None, "csv", &mut |_| {
             Err(std::io::Error::other("stdout closed"))
         })
         .unwrap_err();

@@ -71,7 +71,7 @@ fn fill(f: &Fixture, n: usize) -> Vec<AuditSeq> {
                 .entry("test.event", "thing")
                 .count("i", i as u64)
                 .detail("kind", if i % 2 == 0 { "even" } else { "odd" });
-            f.store.record_audit(&entry).unwrap()
+            f.store.audit().record_audit(&entry).unwrap()
         })
         .collect()
 }
@@ -151,7 +151,7 @@ fn rewrite_and_rehash(conn: &Connection, seq: i64) {
 }
 
 fn violation(f: &Fixture) -> AuditViolation {
-    match f.store.verify_audit(&f.masters) {
+    match f.store.audit().verify_audit(&f.masters) {
         Err(Error::AuditViolation(v)) => v,
         other => panic!("verification should have failed, got {other:?}"),
     }

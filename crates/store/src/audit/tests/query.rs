@@ -8,7 +8,7 @@ fn org_event(f: &Fixture, org: OrgId, actor: &Actor, action: &'static str, outco
         .in_org(org)
         .resource(UserId::random())
         .outcome(outcome);
-    f.store.record_audit(&entry).unwrap();
+    f.store.audit().record_audit(&entry).unwrap();
 }
 
 #[test]
@@ -29,6 +29,7 @@ fn an_org_admin_sees_only_that_orgs_entries_filtered_and_paged() {
 
     let query = |filter: AuditFilter| {
         f.store
+            .audit()
             .query_audit(a, &filter, AuditPage::default())
             .unwrap()
     };
@@ -92,6 +93,7 @@ fn an_org_admin_sees_only_that_orgs_entries_filtered_and_paged() {
 
     let page = |after_seq: Option<AuditSeq>, limit: u32| {
         f.store
+            .audit()
             .query_audit(a, &AuditFilter::default(), AuditPage { after_seq, limit })
             .unwrap()
     };
@@ -111,6 +113,7 @@ fn an_org_admin_sees_only_that_orgs_entries_filtered_and_paged() {
     assert_eq!(huge.len(), 8, "a limit above 500 is clamped, not an error");
     assert!(
         f.store
+            .audit()
             .query_audit(
                 OrgId::random(),
                 &AuditFilter::default(),

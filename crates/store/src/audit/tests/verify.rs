@@ -58,7 +58,11 @@ fn deleting_entries_and_renumbering_the_rest_is_reported_as_a_deletion() {
 fn deleting_the_newest_entries_is_caught_by_the_checkpoint_that_covered_them() {
     let f = fixture();
     fill(&f, 5);
-    f.store.audit_checkpoint(&f.masters).unwrap().unwrap();
+    f.store
+        .audit()
+        .audit_checkpoint(&f.masters)
+        .unwrap()
+        .unwrap();
     tamper(&f, "DELETE FROM audit_log WHERE seq >= 4");
     assert_eq!(violation(&f), at(4, ViolationKind::Deleted { missing: 2 }));
 }
@@ -90,7 +94,11 @@ fn a_new_entry_numbered_inside_the_pruned_range_is_reported_as_inserted() {
     fill(&f, 4);
     f.clock.advance(400 * DAY);
     fill(&f, 2);
-    let report = f.store.prune_audit(365 * DAY, &f.masters, &ctx()).unwrap();
+    let report = f
+        .store
+        .audit()
+        .prune_audit(365 * DAY, &f.masters, &ctx())
+        .unwrap();
     assert_eq!(report.pruned, 4);
     let conn = attacker(&f.store);
     let mut forged = row(&conn, 5);
@@ -130,10 +138,20 @@ fn an_entry_rewritten_with_its_own_hash_breaks_the_next_link() {
 fn rewriting_an_entry_and_rehashing_every_later_one_is_caught_by_a_signed_checkpoint() {
     let f = fixture();
     fill(&f, 3);
-    let first = f.store.audit_checkpoint(&f.masters).unwrap().unwrap();
+    let first = f
+        .store
+        .audit()
+        .audit_checkpoint(&f.masters)
+        .unwrap()
+        .unwrap();
     assert_eq!(first.seq, AuditSeq(3));
     fill(&f, 4);
-    let second = f.store.audit_checkpoint(&f.masters).unwrap().unwrap();
+    let second = f
+        .store
+        .audit()
+        .audit_checkpoint(&f.masters)
+        .unwrap()
+        .unwrap();
     assert_eq!(second.seq, AuditSeq(7));
     fill(&f, 2);
 
@@ -160,7 +178,7 @@ fn rewriting_an_entry_and_rehashing_every_later_one_is_caught_by_a_signed_checkp
         v.to_string().contains("after 3 and up to 7"),
         "the message narrows it down: {v}"
     );
-    let err = f.store.audit_checkpoint(&f.masters).unwrap_err();
+    let err = f.store.audit().audit_checkpoint(&f.masters).unwrap_err();
     assert!(
         matches!(
             err,
@@ -180,7 +198,7 @@ fn without_a_checkpoint_a_full_rehash_is_not_detectable_which_is_why_heads_are_s
     fill(&f, 4);
     rewrite_and_rehash(&attacker(&f.store), 2);
     assert!(
-        f.store.verify_audit(&f.masters).is_ok(),
+        f.store.audit().verify_audit(&f.masters).is_ok(),
         "nothing signed covers entries 1 to 4"
     );
 }
