@@ -5,7 +5,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export RINGSIDE_DESKTOP_BIN ?= $(TARGET_DIR)/debug/ringside-desktop
 
-.PHONY: test fmt fmt-check ui-deps ui clippy build test-rust test-ui generated-check run
+.PHONY: test fmt fmt-check ui-deps ui prism-deps clippy build test-rust test-ui generated-check run
 
 ## test: everything CI checks — format, lints, Rust tests (real keychain, real desktop app under Xvfb), UI tests
 test: fmt-check clippy build test-rust test-ui generated-check
@@ -22,6 +22,13 @@ ui-deps: ui/node_modules/.package-lock.json
 ui/node_modules/.package-lock.json: ui/package-lock.json ui/package.json
 	npm --prefix ui ci --no-audit --no-fund
 
+# Stoplight Prism (tools/prism): the mock server the AMS connector contract tests run against the
+# vendors' OpenAPI files in ../shared/specs, validating every request the connectors send.
+prism-deps: tools/prism/node_modules/.package-lock.json
+
+tools/prism/node_modules/.package-lock.json: tools/prism/package-lock.json tools/prism/package.json
+	npm --prefix tools/prism ci --no-audit --no-fund
+
 ## ui: build the desktop frontend into ui/dist (the Tauri build embeds it)
 ui: ui-deps
 	npm --prefix ui run build
@@ -33,8 +40,8 @@ build: ui
 	$(CARGO) build --workspace --all-targets --locked
 
 # The keychain tests need a Secret Service (.ci/with-keyring starts a private one); the desktop
-# end-to-end test needs an X display (xvfb-run provides one).
-test-rust: build
+# end-to-end test needs an X display (xvfb-run provides one); the AMS contract tests need Prism.
+test-rust: build prism-deps
 	xvfb-run -a -s "-screen 0 1280x800x24" .ci/with-keyring $(CARGO) test --workspace --locked --no-fail-fast
 
 test-ui: ui-deps

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 mod admin;
+mod ams;
 mod audit;
 mod auth;
 mod routing;
@@ -15,6 +16,7 @@ pub use admin::{
     IntegrationCreated, IntegrationInfo, IntegrationList, InvitationCreated, InvitationInfo,
     InvitationList, MfaPolicyRequest, SetRoleRequest, UserList,
 };
+pub use ams::{AmsCredentials, AmsStatus, AmsStatusResponse, AmsTestResult, ConnectAmsRequest};
 pub use audit::{Actor, ActorKind, AuditOutcome, AuditRecord};
 pub use auth::{
     AcceptInvitationRequest, ChangePasswordRequest, CodeRequest, LoginRequest, LoginResponse, Me,
@@ -24,7 +26,7 @@ pub use auth::{
 pub use routing::{CreateRouteRequest, Fallback, RouteInfo, RouteKind, RouteList, RouteMatch};
 pub use stream::{
     CallState, CallStateChange, ClientMessage, Contact, Direction, Hello, MatchState, Notice, Pop,
-    PopGone, PopUpdate, ServerMessage, SessionRevoked, Sms, StreamTicket, close,
+    PopGone, PopUpdate, RecordKind, ServerMessage, SessionRevoked, Sms, StreamTicket, close,
 };
 
 /// The version of the relay <-> client protocol (HTTP API and WebSocket messages). A client and a

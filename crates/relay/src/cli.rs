@@ -63,6 +63,13 @@ enum Command {
         #[command(subcommand)]
         command: IntegrationCommand,
     },
+    /// Connect an organisation to its AMS, show, test or disconnect it (docs/ams.md).
+    Ams {
+        #[command(subcommand)]
+        command: crate::commands::ams::AmsCommand,
+    },
+    /// Run the sandbox AMS (fictional clients, Applied Epic's API subset) until Ctrl-C.
+    SandboxAms(crate::commands::sandbox::SandboxArgs),
     /// Call routing: which users a call pops for, and the fallback (docs/routing.md).
     Route {
         #[command(subcommand)]
@@ -204,7 +211,7 @@ pub fn main() -> ExitCode {
         Err(err) => {
             tracing::error!("{err}");
             eprintln!("ringside-relay: {err}");
-            ExitCode::FAILURE
+            ExitCode::from(err.exit_code())
         }
     }
 }
@@ -237,6 +244,8 @@ fn dispatch(command: Command, config: Config) -> Result<(), Error> {
             Ok(())
         }
         Command::Route { command } => crate::commands::route::run(&config, command),
+        Command::Ams { command } => crate::commands::ams::run(&config, command),
+        Command::SandboxAms(args) => crate::commands::sandbox::run(&args),
         Command::Integration { command } => integration(&config, command),
         Command::Listen(args) => Ok(crate::commands::listen::run(&args)?),
         Command::Simulate { command } => {

@@ -17,6 +17,12 @@ pub enum Error {
     /// An identity operation was refused (bad address, address already a user, ...).
     #[error("{0}")]
     Auth(ringside_identity::AuthError),
+    /// An AMS connection was refused or failed (the kind, URL or credentials; a test's failure).
+    #[error("AMS: {0}")]
+    Ams(#[from] ringside_ams::AmsError),
+    /// The command line asked for something that cannot be done as given (exit 2).
+    #[error("{0}")]
+    Usage(String),
     /// The TLS certificate or key could not be used.
     #[error("TLS: {0}")]
     Tls(String),
@@ -69,6 +75,19 @@ impl From<ringside_identity::AuthError> for Error {
             ringside_identity::AuthError::Internal(Internal::Store(e)) => Self::Store(e),
             ringside_identity::AuthError::Internal(Internal::Vault(e)) => Self::Vault(e),
             other => Self::Auth(other),
+        }
+    }
+}
+
+impl Error {
+    /// The process exit code for this error: 2 for input the operator must change (as a bad
+    /// flag or configuration key), 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Config(_) | Self::Usage(_) | Self::Ams(ringside_ams::AmsError::Config { .. }) => {
+                2
+            }
+            _ => 1,
         }
     }
 }

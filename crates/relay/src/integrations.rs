@@ -11,11 +11,13 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
-use ringside_core::wire::Actor;
-use ringside_core::{Clock, IntegrationId, OrgId, Permission, random_bytes};
-use ringside_identity::{AuthError, AuthService, Principal};
+use ringside_core::{Clock, IntegrationId, Permission, random_bytes};
+use ringside_identity::{AuthError, AuthService};
 use ringside_providers::{ProviderKind, ProviderSecret, ProviderSettings};
-use ringside_store::{AuditEntry, Integration, NewIntegration, OrgKeys, Store};
+use ringside_store::{Integration, NewIntegration, OrgKeys, Store};
+
+pub use crate::caller::Caller;
+use crate::caller::store_err;
 use zeroize::Zeroizing;
 
 /// Longest integration label, in characters (the database refuses longer).
@@ -60,35 +62,6 @@ pub fn generate_secret(provider: ProviderKind) -> Zeroizing<String> {
         ),
         _ => hex::encode(bytes.as_slice()),
     })
-}
-
-/// Who is asking: a signed-in member (checked against the permission matrix) or the operator.
-#[derive(Debug, Clone, Copy)]
-pub enum Caller<'a> {
-    /// A member of the org, through the API.
-    Member(&'a Principal),
-    /// The operator on the relay's command line (`system:cli`), for `org`.
-    Operator(OrgId),
-}
-
-impl Caller<'_> {
-    fn org(&self) -> OrgId {
-        match self {
-            Self::Member(p) => p.org,
-            Self::Operator(org) => *org,
-        }
-    }
-
-    fn audit(&self, action: &'static str, id: IntegrationId) -> AuditEntry {
-        let (actor, ip) = match self {
-            Self::Member(p) => (Actor::user(p.user), p.source_ip),
-            Self::Operator(_) => (Actor::system("cli"), None),
-        };
-        AuditEntry::new(actor, action, "integration")
-            .resource(id)
-            .in_org(self.org())
-            .from_ip(ip)
-    }
 }
 
 /// Creating, listing and revoking integrations. Cheap to clone.
@@ -150,7 +123,8 @@ impl Integrations {
         };
         let keys = self.keys.get(org).map_err(store_err)?;
         let audit = caller
-            .audit("integration.create", new.id)
+            .entry("integration.create", "integration")
+            .resource(new.id)
             .detail("provider", provider.as_str());
         self.store
             .integrations()
@@ -181,27 +155,21 @@ impl Integrations {
         if let Caller::Member(p) = caller {
             self.auth.authorize(p, Permission::ManageCredentials)?;
         }
-        let audit = caller.audit("integration.delete", id);
+        let audit = caller
+            .entry("integration.delete", "integration")
+            .resource(id);
         self.store
             .integrations()
             .delete_integration(caller.org(), id, self.clock.now().unix_timestamp(), &audit)
             .map_err(store_err)
     }
 
-    /// A member must hold `ManageCredentials` (with step-up for a change); the operator's org
-    /// must exist.
     fn admit(&self, caller: Caller<'_>, change: bool) -> Result<(), AuthError> {
-        match caller {
-            Caller::Member(p) if change => self.auth.authorize(p, Permission::ManageCredentials),
-            Caller::Member(p) => self.auth.authorize_read(p, Permission::ManageCredentials),
-            Caller::Operator(org) => self.store.orgs().org(org).map(drop).map_err(store_err),
-        }
-    }
-}
-
-fn store_err(err: ringside_store::Error) -> AuthError {
-    match err {
-        ringside_store::Error::NotFound(what) => AuthError::NotFound(what),
-        other => AuthError::from(other),
+        caller.admit(
+            &self.auth,
+            &self.store,
+            Permission::ManageCredentials,
+            change,
+        )
     }
 }

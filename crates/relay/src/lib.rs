@@ -8,7 +8,9 @@
 //! [`commands`]. `main.rs` only calls [`cli::main`]; everything — including [`run`], which
 //! tests start on `127.0.0.1:0` — lives here so it can be tested without spawning processes.
 
+pub mod ams;
 mod api;
+mod caller;
 pub mod calls;
 pub mod cli;
 pub mod commands;

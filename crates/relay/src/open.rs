@@ -47,6 +47,25 @@ impl DataFolder {
         })
     }
 
+    /// The orgs' AMS connections, each request to an AMS bounded by `timeout`.
+    pub(crate) fn ams_connections(
+        &self,
+        timeout: std::time::Duration,
+    ) -> Result<crate::ams::AmsConnections, Error> {
+        let limits = ringside_ams::Limits {
+            timeout,
+            ..ringside_ams::Limits::default()
+        };
+        let ams = ringside_ams::Ams::new(limits, Arc::clone(&self.clock))?;
+        Ok(crate::ams::AmsConnections::new(
+            Arc::clone(&self.store),
+            self.keys.clone(),
+            self.auth.clone(),
+            Arc::clone(&self.clock),
+            ams,
+        ))
+    }
+
     /// Creating, listing and revoking the folder's integrations.
     pub(crate) fn integrations(&self) -> Integrations {
         Integrations::new(

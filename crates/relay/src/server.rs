@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use ringside_core::{Clock, SystemClock};
 
-use crate::calls::lookup::{Lookup, NoAms};
+use crate::calls::lookup::{AmsLookup, Lookup};
 use crate::hub::StreamSettings;
 use crate::open::DataFolder;
 use crate::state::{AppState, Settings, WebhookBase};
@@ -40,7 +40,7 @@ pub async fn run_with_clock(
 ) -> Result<(), Error> {
     let seams = Seams {
         clock,
-        lookup: Arc::new(NoAms),
+        lookup: None,
     };
     run_with(config, listener, shutdown, seams).await
 }
@@ -50,8 +50,9 @@ pub async fn run_with_clock(
 pub struct Seams {
     /// Where every reading of the time comes from.
     pub clock: Arc<dyn Clock>,
-    /// The AMS lookup ([`NoAms`] until an AMS connector is configured).
-    pub lookup: Arc<dyn Lookup>,
+    /// The AMS lookup; `None`: each org's own connection ([`AmsLookup`], the production path).
+    /// [`NoAms`](crate::calls::lookup::NoAms) keeps every AMS out of a run.
+    pub lookup: Option<Arc<dyn Lookup>>,
 }
 
 /// Origins of the desktop app's web view, always allowed to open the stream.
@@ -187,7 +188,11 @@ fn open(config: &Config, seams: Seams) -> Result<AppState, Error> {
         webhooks_per_org_per_minute: NonZeroU32::new(config.webhooks_per_org_per_minute)
             .unwrap_or(NonZeroU32::MIN),
     };
-    let state = AppState::new(folder, settings, seams.lookup);
+    let ams = folder.ams_connections(config.ams_timeout)?;
+    let lookup = seams
+        .lookup
+        .unwrap_or_else(|| Arc::new(AmsLookup::new(ams.clone())));
+    let state = AppState::new(folder, settings, ams, lookup);
     // The store pushes each commit's stream events to the hub while it still holds its
     // connection, so every user's events reach the hub in `seq` order whichever task made them:
     // a webhook, an AMS answer, a dismissal, the sweeper, the hourly hygiene pass.

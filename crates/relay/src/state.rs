@@ -14,6 +14,7 @@ use ringside_identity::AuthService;
 use ringside_store::{OrgKeys, Store};
 use ringside_vault::MasterKeyring;
 
+use crate::ams::AmsConnections;
 use crate::api::rate_limit::{KeyedLimit, PER_CLIENT_PER_MINUTE, PER_USER_PER_MINUTE};
 use crate::calls::Calls;
 use crate::calls::lookup::Lookup;
@@ -32,6 +33,7 @@ struct Inner {
     keys: OrgKeys,
     auth: AuthService,
     integrations: Integrations,
+    ams: AmsConnections,
     build: BuildInfo,
     limits: Limits,
     webhook_base: WebhookBase,
@@ -80,7 +82,12 @@ pub(crate) struct Limits {
 }
 
 impl AppState {
-    pub(crate) fn new(folder: DataFolder, settings: Settings, lookup: Arc<dyn Lookup>) -> Self {
+    pub(crate) fn new(
+        folder: DataFolder,
+        settings: Settings,
+        ams: AmsConnections,
+        lookup: Arc<dyn Lookup>,
+    ) -> Self {
         let integrations = folder.integrations();
         let calls = Calls::new(
             Arc::clone(&folder.store),
@@ -105,6 +112,7 @@ impl AppState {
             keys: folder.keys.clone(),
             auth: folder.auth.clone(),
             integrations,
+            ams,
             build,
             limits,
             webhook_base: settings.webhook_base,
@@ -132,6 +140,11 @@ impl AppState {
     /// Creating, listing and revoking integrations.
     pub(crate) fn integrations(&self) -> &Integrations {
         &self.0.integrations
+    }
+
+    /// The orgs' AMS connections.
+    pub(crate) fn ams(&self) -> &AmsConnections {
+        &self.0.ams
     }
 
     /// The identity service (clone it into `spawn_blocking`: it is an `Arc`).

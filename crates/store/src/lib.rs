@@ -18,6 +18,7 @@
 //! Every repository method that touches org data takes the [`OrgId`](ringside_core::OrgId), so
 //! one organisation's query can never see another's rows.
 
+mod ams;
 mod audit;
 mod calls;
 mod error;
@@ -45,6 +46,7 @@ use std::time::Duration;
 use ringside_core::Clock;
 use rusqlite::Connection;
 
+pub use ams::{AmsConnection, AmsStore, NewAmsConnection, OpenedAmsConnection};
 pub use audit::{
     AuditContext, AuditDetails, AuditEntry, AuditFilter, AuditPage, AuditSeq, AuditStore,
     AuditViolation, CHECKPOINT_DOMAIN, CHECKPOINT_KEY_PURPOSE, Checkpoint, CheckpointKind,
@@ -66,7 +68,7 @@ pub use sessions::{
     IdentityPurge, NewSession, RefreshLookup, RevokeReason, Rotation, Session, SessionInfo,
     SessionStore,
 };
-pub use stream::{Event, Expired, NewSms, POP_TTL_SECS, StreamStore};
+pub use stream::{Event, Expired, NOTICE_TTL_SECS, NewSms, POP_TTL_SECS, StreamStore};
 pub use throttle::{
     FailureWindow, ThrottleKey, ThrottleState, ThrottleStore, UNKNOWN_DEVICE_BUCKET,
 };
@@ -274,6 +276,11 @@ impl Store {
 
     /// The audit: [`AuditStore`].
     pub fn audit(&self) -> &dyn AuditStore {
+        self
+    }
+
+    /// The AMS connections: [`AmsStore`].
+    pub fn ams(&self) -> &dyn AmsStore {
         self
     }
 }

@@ -42,6 +42,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_webhook_events"),
     migration!(6, "0006_routing"),
     migration!(7, "0007_calls_and_stream"),
+    migration!(8, "0008_ams_connections"),
 ];
 
 /// The schema version this build writes.

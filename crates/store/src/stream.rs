@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use ringside_core::wire::{
-    CallState, CallStateChange, Direction, MatchState, Pop, PopGone, PopUpdate, ServerMessage, Sms,
+    CallState, CallStateChange, Direction, MatchState, Notice, Pop, PopGone, PopUpdate,
+    ServerMessage, Sms,
 };
 use ringside_core::{CallId, OrgId, PhoneNumber, Pii, PopId, UserId};
 use ringside_vault::OrgKeyring;
@@ -24,6 +25,9 @@ use crate::{Error, Store};
 
 /// How long a pop lives (docs/architecture.md#data-lifecycle), and how long the events saying a pop is gone are kept.
 pub const POP_TTL_SECS: i64 = 5 * 60;
+
+/// How long a `notice` waits for its user to connect (a day: an admin reads it next morning).
+pub const NOTICE_TTL_SECS: i64 = 24 * 60 * 60;
 
 /// The stored copy of an event, sealed and bound to (user, seq).
 const MESSAGE: SealedColumn = SealedColumn::new("stream_events", "message");
@@ -239,6 +243,17 @@ pub trait StreamStore {
         keys: &OrgKeyring,
     ) -> Result<Option<Event>, Error>;
 
+    /// Queues a `notice` (`code`, `message`) for each of `users` of `org`, kept for
+    /// [`NOTICE_TTL_SECS`] so someone who connects later still gets it; pushed as committed.
+    fn push_notice(
+        &self,
+        org: OrgId,
+        users: &[UserId],
+        code: &str,
+        message: &str,
+        keys: &OrgKeyring,
+    ) -> Result<Vec<Event>, Error>;
+
     /// Deletes every pop past its 5 minutes (with the events that carried it) and queues
     /// `pop_expired` for those that were not dismissed; deletes other stream events past their
     /// time. `keyring` gives an org's keys (the events are sealed with them). Every pass marks the
@@ -322,6 +337,35 @@ impl StreamStore for Store {
                 Ok(Some(event))
             },
             Option::as_slice,
+        )
+    }
+
+    fn push_notice(
+        &self,
+        org: OrgId,
+        users: &[UserId],
+        code: &str,
+        message: &str,
+        keys: &OrgKeyring,
+    ) -> Result<Vec<Event>, Error> {
+        check_keys(keys, org)?;
+        let expires_at = self.now() + NOTICE_TTL_SECS;
+        self.write_publishing(
+            |tx| {
+                let mut events = Vec::with_capacity(users.len());
+                for &user in users {
+                    events.push(append(tx, keys, org, user, None, expires_at, |seq| {
+                        ServerMessage::Notice(Notice {
+                            seq,
+                            code: code.to_owned(),
+                            message: message.to_owned(),
+                        })
+                    })?);
+                }
+                persist_seal_counts(tx, keys)?;
+                Ok(events)
+            },
+            Vec::as_slice,
         )
     }
 

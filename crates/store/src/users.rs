@@ -315,6 +315,10 @@ pub trait UserStore {
     /// How many active owners `org` has.
     fn active_owner_count(&self, org: OrgId) -> Result<u32, Error>;
 
+    /// The active users of `org` whose role is one of `roles`, oldest first (no personal data:
+    /// for choosing who gets a notice).
+    fn active_users_with_roles(&self, org: OrgId, roles: &[Role]) -> Result<Vec<UserId>, Error>;
+
     /// Changes a user's role. [`Error::LastOwner`] if that would leave `org` without an active
     /// owner (checked in the same transaction as the write).
     fn set_user_role(
@@ -472,6 +476,28 @@ impl UserStore for Store {
 
     fn active_owner_count(&self, org: OrgId) -> Result<u32, Error> {
         active_owners(&self.conn(), org)
+    }
+
+    fn active_users_with_roles(&self, org: OrgId, roles: &[Role]) -> Result<Vec<UserId>, Error> {
+        let conn = self.read();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, role FROM users WHERE org_id = ?1 AND status = 'active'
+             ORDER BY created_at, id",
+        )?;
+        let rows = stmt.query_map([org.as_bytes()], |r| {
+            Ok((
+                crate::rows::id(r, 0, UserId::from_bytes)?,
+                crate::rows::role_from(r.get(1)?)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, role) = row?;
+            if roles.contains(&role) {
+                out.push(id);
+            }
+        }
+        Ok(out)
     }
 
     fn set_user_role(

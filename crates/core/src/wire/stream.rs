@@ -117,18 +117,37 @@ pub struct StreamTicket {
     pub expires_in: u32,
 }
 
+/// What kind of AMS record a match is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum RecordKind {
+    /// A client (an insured, a customer account).
+    Client,
+    /// A prospect: a lead not yet insured.
+    Prospect,
+    /// A contact person on an account (a spouse, a business's office manager).
+    Contact,
+}
+
 /// A contact the AMS lookup found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct Contact {
     /// The AMS's id of the record (client, prospect, contact).
     pub id: String,
+    /// What kind of record it is.
+    pub kind: RecordKind,
     /// The name the AMS holds.
     pub name: Pii<String>,
     /// A short description to tell several matches apart (account, policy type, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub detail: Option<Pii<String>>,
+    /// A link that opens the record in the AMS, where the AMS has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub open_url: Option<String>,
 }
 
 /// Where the AMS lookup for a pop stands.

@@ -13,6 +13,7 @@
 //! error, panic catching, and the body-size limit. Rate limits are part of the access
 //! extractors (`rate_limit`).
 
+mod ams;
 mod audit;
 mod auth;
 mod dto;
@@ -80,6 +81,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(invitations::revoke))
         .routes(routes!(integrations::list, integrations::create))
         .routes(routes!(integrations::revoke))
+        .routes(routes!(ams::show, ams::connect, ams::disconnect))
+        .routes(routes!(ams::test))
         .routes(routes!(routing::list, routing::create))
         .routes(routes!(routing::delete))
         .routes(routes!(routing::fallback, routing::set_fallback))

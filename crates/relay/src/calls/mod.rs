@@ -13,6 +13,7 @@
 //! relay's whole state, and calls nothing back along the way.
 
 mod apply;
+pub(crate) mod breaker;
 mod ingest;
 pub mod lookup;
 

@@ -32,7 +32,6 @@ use ringside_providers::{CallState, ProviderKind};
 use ringside_store::AuditContext;
 use tokio::sync::watch;
 
-use crate::calls::lookup::NoAms;
 use crate::commands::simulate::{CallPlan, Signer, Target, place_call};
 use crate::config::{Config, Sources};
 use crate::integrations::Caller;
@@ -292,7 +291,7 @@ async fn serve(config: Config, dir: &DataDir, args: &DemoArgs) -> Result<(), Fai
     let (stop, stopped) = watch::channel(false);
     let seams = Seams {
         clock: Arc::new(SystemClock),
-        lookup: Arc::new(NoAms),
+        lookup: None,
     };
     let mut relay = tokio::spawn(crate::run_with(
         config,

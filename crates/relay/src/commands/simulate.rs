@@ -180,6 +180,9 @@ impl Target {
 /// One call to place: the same call id through each state in order.
 #[derive(Debug, Clone)]
 pub struct CallPlan {
+    /// The call's id; a fresh one in the provider's form when `None` (naming one sends further
+    /// events of a call already placed).
+    pub call_id: Option<String>,
     /// The calling number.
     pub from: PhoneNumber,
     /// The called number.
@@ -202,6 +205,7 @@ impl CallPlan {
     /// An inbound call from `from` to `to` that rings, is answered and ends, 500 ms apart.
     pub fn inbound(from: PhoneNumber, to: Option<PhoneNumber>) -> Self {
         Self {
+            call_id: None,
             from,
             to,
             direction: Direction::Inbound,
@@ -223,6 +227,8 @@ pub struct Delivery {
     pub status: u16,
     /// The event identity it carried (what the relay deduplicates on).
     pub event_id: String,
+    /// The request, byte for byte: [`send`] it again and that is a provider's retry.
+    pub request: SignedRequest,
 }
 
 impl Delivery {
@@ -324,7 +330,7 @@ pub async fn send(
     Ok(response.status().as_u16())
 }
 
-/// Places one call: a fresh call id in the provider's form, each state of `plan` signed at
+/// Places one call: `plan.call_id` or a fresh id in the provider's form, each state of `plan` signed at
 /// `clock`'s time and POSTed in order, `plan.gap` apart. `on_delivery` sees each answer as it
 /// comes. Returns the call id and the deliveries; a refused webhook does not stop the call (the
 /// caller decides what a non-2xx means).
@@ -341,7 +347,10 @@ pub async fn place_call(
     mut on_delivery: impl FnMut(&Delivery),
 ) -> Result<(String, Vec<Delivery>), SimulateError> {
     check_states(signer.provider, &plan.states)?;
-    let call_id = simulate::new_call_id(signer.provider);
+    let call_id = plan
+        .call_id
+        .clone()
+        .unwrap_or_else(|| simulate::new_call_id(signer.provider));
     let mut deliveries = Vec::with_capacity(plan.states.len());
     for (at, &state) in plan.states.iter().enumerate() {
         if at > 0 && !plan.gap.is_zero() {
@@ -352,7 +361,8 @@ pub async fn place_call(
         let delivery = Delivery {
             state,
             status,
-            event_id: request.event_id,
+            event_id: request.event_id.clone(),
+            request,
         };
         on_delivery(&delivery);
         deliveries.push(delivery);
@@ -449,6 +459,7 @@ pub fn run_command(config: &Config, command: SimulateCommand) -> Result<(), Simu
         );
     }
     let plan = CallPlan {
+        call_id: None,
         from: args.from,
         to: args.to,
         direction: args.direction,

@@ -14,84 +14,31 @@ use ringside_client::stream::{
     BackoffPolicy, CloseReason, ConnectionState, Jitter, StreamEvent, StreamHandle, StreamOptions,
 };
 use ringside_client::{Client, LoginStep, Session};
-use ringside_core::wire::{
-    CallState, ClientMessage, Direction, Fallback, LoginRequest, MatchState, ServerMessage,
-};
-use ringside_core::{Clock, OrgId, PhoneNumber, Pii, Role};
-use ringside_providers::ProviderKind;
-use ringside_providers::simulate::SimulatedCall;
-use ringside_store::AuditContext;
+use ringside_core::wire::{CallState, ClientMessage, LoginRequest, MatchState, ServerMessage};
+use ringside_core::{Clock, Pii};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::api::client::{Api, Operator, PASSWORD, invited, pace};
+use crate::api::client::PASSWORD;
 use crate::bin;
-use crate::utils::{TestRelay, config_for, post_call};
-
-/// The caller's number: the agent sees it whole; `listen` shows its last four digits only.
-const CALLER: &str = "+16172430734";
+use crate::office::{CALLER, Office, Restart};
 
 /// An agency whose calls all go to every agent (fallback `all`), on a real relay.
-struct Desk {
-    relay: Option<TestRelay>,
-    operator: Operator,
-    org: OrgId,
-    integration: String,
-    secret: String,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
+async fn desk() -> Office {
+    let office = Office::open().await;
+    office.fallback_all(office.org);
+    office
 }
 
-impl Desk {
-    async fn open() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let relay = TestRelay::start_with(config_for(dir.path(), "")).await;
-        let operator = Operator::open(&relay);
-        let org = operator.create_org("Client Stream Agency");
-        operator
-            .store
-            .routing()
-            .set_fallback(org, &Fallback::All, &AuditContext::system("test"))
-            .unwrap();
-        let (integration, secret) = operator.integration(org, ProviderKind::Standard, None);
-        Self {
-            relay: Some(relay),
-            operator,
-            org,
-            integration,
-            secret,
-            http: reqwest::Client::new(),
-            _dir: dir,
-        }
-    }
-
-    fn relay(&self) -> &TestRelay {
-        self.relay.as_ref().unwrap()
-    }
-
+impl Office {
     /// A client on the relay's clock (so token expiry is judged as the relay judges it).
     fn client(&self) -> Client {
-        let clock: Arc<dyn Clock> = Arc::new(self.relay().clock.clone());
-        Client::with_clock(&format!("http://{}", self.relay().addr), clock).unwrap()
-    }
-
-    /// Invites `email` as an agent (who joins over HTTP), then answers the address.
-    async fn agent(&self, email: &str) -> String {
-        let api = Api::new(self.relay());
-        invited(
-            self.relay(),
-            &api,
-            &self.operator,
-            self.org,
-            email,
-            Role::Agent,
-        )
-        .await;
-        email.to_owned()
+        let clock: Arc<dyn Clock> = Arc::new(self.relay.clock.clone());
+        Client::with_clock(&format!("http://{}", self.relay.addr), clock).unwrap()
     }
 
     /// Signs `email` in through the client crate on device `device`.
-    async fn sign_in(&self, email: &str, device: &str) -> Session {
-        pace(self.relay());
+    async fn session(&self, email: &str, device: &str) -> Session {
+        self.pace();
         let step = self
             .client()
             .login(&LoginRequest {
@@ -109,24 +56,11 @@ impl Desk {
         }
     }
 
-    /// Sends one signed Standard Webhooks event of `call` in `state`; asserts it is accepted.
-    async fn ring(&self, call: &str, state: CallState) {
-        let simulated = SimulatedCall::new(
-            call,
-            Direction::Inbound,
-            state,
-            PhoneNumber::parse(CALLER).unwrap(),
-        );
-        let relay = self.relay();
-        let (status, _) = post_call(
-            &self.http,
-            relay.addr,
-            (&self.integration, &self.secret),
-            &simulated,
-            Clock::now(&relay.clock),
-        )
-        .await;
-        assert_eq!(status, 200, "the webhook is accepted");
+    /// Rings `call` in `state` for no one in particular (the fallback takes it); asserts the
+    /// webhook is accepted.
+    async fn ring_desk(&self, call: &str, state: CallState) {
+        let sent = self.ring(call, state, None).await;
+        assert_eq!(sent.status, 200, "the webhook is accepted");
     }
 }
 
@@ -178,9 +112,9 @@ async fn quiet(stream: &mut StreamHandle, what: &str) {
 
 #[tokio::test]
 async fn the_client_crate_gets_hello_then_each_event_once_across_a_relay_restart() {
-    let mut desk = Desk::open().await;
-    let email = desk.agent("pat@acme.example").await;
-    let session = desk.sign_in(&email, "Front desk PC").await;
+    let desk = desk().await;
+    let email = desk.agent("pat@acme.example").await.email;
+    let session = desk.session(&email, "Front desk PC").await;
     let user = session.tokens().await.user_id;
     let mut stream = session.stream(options());
 
@@ -194,7 +128,7 @@ async fn the_client_crate_gets_hello_then_each_event_once_across_a_relay_restart
         other => panic!("expected hello, got {other:?}"),
     }
 
-    desk.ring("call-1", CallState::Ringing).await;
+    desk.ring_desk("call-1", CallState::Ringing).await;
     let pop = match message(&mut stream).await {
         ServerMessage::Pop(pop) => pop,
         other => panic!("expected a pop, got {other:?}"),
@@ -203,7 +137,7 @@ async fn the_client_crate_gets_hello_then_each_event_once_across_a_relay_restart
     assert_eq!(pop.number.as_ref().unwrap().expose(), CALLER);
     assert_eq!(pop.state, CallState::Ringing);
     assert_eq!(pop.match_state, MatchState::Unavailable, "no AMS connected");
-    desk.ring("call-1", CallState::Answered).await;
+    desk.ring_desk("call-1", CallState::Answered).await;
     match message(&mut stream).await {
         ServerMessage::CallState(change) => {
             assert_eq!((change.seq, change.state), (2, CallState::Answered));
@@ -212,8 +146,7 @@ async fn the_client_crate_gets_hello_then_each_event_once_across_a_relay_restart
         other => panic!("expected the call's state, got {other:?}"),
     }
 
-    let relay = desk.relay.take().unwrap();
-    desk.relay = Some(relay.restart().await);
+    let desk = desk.restarted(Restart::Graceful).await;
     assert_eq!(
         connected(&mut stream).await,
         2,
@@ -225,7 +158,7 @@ async fn the_client_crate_gets_hello_then_each_event_once_across_a_relay_restart
     )
     .await;
 
-    desk.ring("call-2", CallState::Ringing).await;
+    desk.ring_desk("call-2", CallState::Ringing).await;
     assert_eq!(
         message(&mut stream).await.seq(),
         Some(3),
@@ -237,16 +170,16 @@ async fn the_client_crate_gets_hello_then_each_event_once_across_a_relay_restart
 
 #[tokio::test]
 async fn a_dismissal_through_the_client_crate_clears_the_pop_on_the_users_other_device() {
-    let desk = Desk::open().await;
-    let email = desk.agent("sam@acme.example").await;
-    let laptop = desk.sign_in(&email, "Laptop").await;
-    let desktop = desk.sign_in(&email, "Desktop").await;
+    let desk = desk().await;
+    let email = desk.agent("sam@acme.example").await.email;
+    let laptop = desk.session(&email, "Laptop").await;
+    let desktop = desk.session(&email, "Desktop").await;
     let mut on_laptop = laptop.stream(options());
     let mut on_desktop = desktop.stream(options());
     connected(&mut on_laptop).await;
     connected(&mut on_desktop).await;
 
-    desk.ring("call-9", CallState::Ringing).await;
+    desk.ring_desk("call-9", CallState::Ringing).await;
     let ServerMessage::Pop(pop) = message(&mut on_laptop).await else {
         panic!("a pop on the laptop");
     };
@@ -276,9 +209,9 @@ async fn a_dismissal_through_the_client_crate_clears_the_pop_on_the_users_other_
 
 #[tokio::test]
 async fn signing_out_ends_the_stream_as_revoked_without_reconnecting() {
-    let desk = Desk::open().await;
-    let email = desk.agent("lee@acme.example").await;
-    let session = desk.sign_in(&email, "Front desk PC").await;
+    let desk = desk().await;
+    let email = desk.agent("lee@acme.example").await.email;
+    let session = desk.session(&email, "Front desk PC").await;
     let mut stream = session.stream(options());
     connected(&mut stream).await;
 
@@ -303,16 +236,16 @@ async fn signing_out_ends_the_stream_as_revoked_without_reconnecting() {
 
 #[tokio::test]
 async fn listen_prints_each_pop_with_the_number_masked_until_interrupted() {
-    let desk = Desk::open().await;
-    let email = desk.agent("kim@acme.example").await;
-    pace(desk.relay());
+    let desk = desk().await;
+    let email = desk.agent("kim@acme.example").await.email;
+    desk.pace();
     let home = tempfile::tempdir().unwrap();
     let mut child = bin::command(home.path())
         .env("RINGSIDE_PASSWORD", PASSWORD)
         .args(["--data-dir"])
         .arg(home.path().join("unused"))
         .args(["listen", "--relay"])
-        .arg(format!("http://{}", desk.relay().addr))
+        .arg(format!("http://{}", desk.relay.addr))
         .args(["--email", &email, "--device-name", "Ops check"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -334,7 +267,7 @@ async fn listen_prints_each_pop_with_the_number_masked_until_interrupted() {
     .await
     .unwrap_or_else(|_| panic!("listen connects: {seen:?}"));
 
-    desk.ring("call-7", CallState::Ringing).await;
+    desk.ring_desk("call-7", CallState::Ringing).await;
     let line = tokio::time::timeout(Duration::from_secs(10), stdout.next_line())
         .await
         .expect("a line for the pop")

@@ -5,36 +5,13 @@
 use ringside_core::{IntegrationId, OrgId};
 use ringside_providers::{ProviderKind, ProviderSecret, standard, twilio};
 
-use crate::api::client::Operator;
-use crate::utils::{TestRelay, assert_not_on_disk};
+use crate::office::{Office, Setup};
+use crate::utils::assert_not_on_disk;
 
 /// A phone number that must never appear in clear in the database files.
 const MARKER: &str = "15550100199";
 
-struct Hooks {
-    relay: TestRelay,
-    operator: Operator,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-}
-
-impl Hooks {
-    async fn new() -> Self {
-        Self::with("").await
-    }
-
-    async fn with(extra_toml: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let relay = TestRelay::start(dir.path(), extra_toml).await;
-        let operator = Operator::open(&relay);
-        Self {
-            relay,
-            operator,
-            http: reqwest::Client::new(),
-            _dir: dir,
-        }
-    }
-
+impl Office {
     fn url(&self, id: &str) -> String {
         format!("http://{}/v1/hooks/{id}", self.relay.addr)
     }
@@ -75,31 +52,31 @@ impl Hooks {
     }
 }
 
-fn org(hooks: &Hooks, name: &str) -> OrgId {
-    hooks.operator.create_org(name)
+fn org(office: &Office, name: &str) -> OrgId {
+    office.operator.create_org(name)
 }
 
 #[tokio::test]
 async fn a_signed_standard_webhook_is_accepted_once_sealed_and_a_tampered_one_stores_nothing() {
-    let hooks = Hooks::new().await;
-    let org = org(&hooks, "Acme Insurance");
-    let (id, secret) = hooks
+    let office = Office::open().await;
+    let org = org(&office, "Acme Insurance");
+    let (id, secret) = office
         .operator
         .integration(org, ProviderKind::Standard, None);
-    let (headers, body) = hooks.standard_event(&secret, &format!("msg_{MARKER}"));
+    let (headers, body) = office.standard_event(&secret, &format!("msg_{MARKER}"));
 
-    let first = hooks.post(&id, &headers, body.clone()).await;
+    let first = office.post(&id, &headers, body.clone()).await;
     assert_eq!(first.status(), 200, "a signed event is accepted");
-    assert_eq!(hooks.accepted(&id), 1, "the event is accepted");
+    assert_eq!(office.accepted(&id), 1, "the event is accepted");
 
-    let again = hooks.post(&id, &headers, body.clone()).await;
+    let again = office.post(&id, &headers, body.clone()).await;
     assert_eq!(again.status(), 200, "a duplicate is answered 200");
-    assert_eq!(hooks.accepted(&id), 1, "a duplicate is not accepted again");
+    assert_eq!(office.accepted(&id), 1, "a duplicate is not accepted again");
 
-    let (headers, mut tampered) = hooks.standard_event(&secret, "msg_tampered");
+    let (headers, mut tampered) = office.standard_event(&secret, "msg_tampered");
     let last = tampered.len() - 3;
     tampered[last] ^= 1;
-    let refused = hooks.post(&id, &headers, tampered).await;
+    let refused = office.post(&id, &headers, tampered).await;
     assert_eq!(
         refused.status(),
         401,
@@ -110,29 +87,29 @@ async fn a_signed_standard_webhook_is_accepted_once_sealed_and_a_tampered_one_st
         "a webhook 401 does not offer the bearer scheme"
     );
     assert_eq!(
-        hooks.accepted(&id),
+        office.accepted(&id),
         1,
         "nothing of the tampered event is stored"
     );
 
     // Neither the number nor the event id (which embeds it) is stored in clear.
-    assert_not_on_disk(&hooks.relay.config.data_dir, &[MARKER]);
+    assert_not_on_disk(&office.relay.config.data_dir, &[MARKER]);
 }
 
 #[tokio::test]
 async fn unknown_or_malformed_integration_ids_get_the_same_404_and_oversize_bodies_get_413() {
-    let hooks = Hooks::new().await;
-    let org = org(&hooks, "Acme Insurance");
-    let (id, _) = hooks
+    let office = Office::open().await;
+    let org = org(&office, "Acme Insurance");
+    let (id, _) = office
         .operator
         .integration(org, ProviderKind::Standard, None);
 
-    let unknown = hooks
+    let unknown = office
         .post(&IntegrationId::random().to_string(), &[], b"{}".to_vec())
         .await;
     assert_eq!(unknown.status(), 404, "an unknown integration is 404");
     let unknown_body = unknown.text().await.unwrap();
-    let malformed = hooks.post("not-an-id", &[], b"{}".to_vec()).await;
+    let malformed = office.post("not-an-id", &[], b"{}".to_vec()).await;
     assert_eq!(malformed.status(), 404, "a malformed id is 404 too");
     assert_eq!(
         malformed.text().await.unwrap(),
@@ -140,46 +117,50 @@ async fn unknown_or_malformed_integration_ids_get_the_same_404_and_oversize_bodi
         "the two 404s cannot be told apart"
     );
 
-    let oversize = hooks.post(&id, &[], vec![b'a'; 1024 * 1024 + 1]).await;
+    let oversize = office.post(&id, &[], vec![b'a'; 1024 * 1024 + 1]).await;
     assert_eq!(oversize.status(), 413, "a body over 1 MiB is refused");
-    assert_eq!(hooks.accepted(&id), 0, "nothing is stored");
+    assert_eq!(office.accepted(&id), 0, "nothing is stored");
 }
 
 #[tokio::test]
 async fn a_revoked_integration_answers_404_even_to_a_correctly_signed_event() {
-    let hooks = Hooks::new().await;
-    let org = org(&hooks, "Acme Insurance");
-    let (id, secret) = hooks
+    let office = Office::open().await;
+    let org = org(&office, "Acme Insurance");
+    let (id, secret) = office
         .operator
         .integration(org, ProviderKind::Standard, None);
-    hooks.operator.revoke_integration(org, &id);
-    let (headers, body) = hooks.standard_event(&secret, "msg_revoked");
-    let reply = hooks.post(&id, &headers, body).await;
+    office.operator.revoke_integration(org, &id);
+    let (headers, body) = office.standard_event(&secret, "msg_revoked");
+    let reply = office.post(&id, &headers, body).await;
     assert_eq!(reply.status(), 404, "a revoked integration is not found");
-    assert_eq!(hooks.accepted(&id), 0, "nothing is stored");
+    assert_eq!(office.accepted(&id), 0, "nothing is stored");
 }
 
 #[tokio::test]
 async fn a_revoked_integrations_url_stops_using_its_orgs_quota_and_made_up_ids_are_limited() {
-    let hooks = Hooks::with("[webhooks]\nper_org_per_minute = 4\n").await;
-    let org = org(&hooks, "Acme Insurance");
-    let (old, old_secret) = hooks
+    let office = Office::with(Setup {
+        toml: "[webhooks]\nper_org_per_minute = 4\n",
+        ..Setup::default()
+    })
+    .await;
+    let org = org(&office, "Acme Insurance");
+    let (old, old_secret) = office
         .operator
         .integration(org, ProviderKind::Standard, None);
-    let (new, new_secret) = hooks
+    let (new, new_secret) = office
         .operator
         .integration(org, ProviderKind::Standard, None);
-    let (headers, body) = hooks.standard_event(&old_secret, "msg_before");
-    assert_eq!(hooks.post(&old, &headers, body).await.status(), 200);
-    hooks.operator.revoke_integration(org, &old);
+    let (headers, body) = office.standard_event(&old_secret, "msg_before");
+    assert_eq!(office.post(&old, &headers, body).await.status(), 200);
+    office.operator.revoke_integration(org, &old);
     for n in 0..5 {
-        let (headers, body) = hooks.standard_event(&old_secret, &format!("msg_leaked_{n}"));
-        assert_eq!(hooks.post(&old, &headers, body).await.status(), 404);
+        let (headers, body) = office.standard_event(&old_secret, &format!("msg_leaked_{n}"));
+        assert_eq!(office.post(&old, &headers, body).await.status(), 404);
     }
     for n in 0..2 {
-        let (headers, body) = hooks.standard_event(&new_secret, &format!("msg_new_{n}"));
+        let (headers, body) = office.standard_event(&new_secret, &format!("msg_new_{n}"));
         assert_eq!(
-            hooks.post(&new, &headers, body).await.status(),
+            office.post(&new, &headers, body).await.status(),
             200,
             "the leaked, revoked URL did not use up the org's quota"
         );
@@ -189,7 +170,7 @@ async fn a_revoked_integrations_url_stops_using_its_orgs_quota_and_made_up_ids_a
     for _ in 0..101 {
         let made_up = IntegrationId::random().to_string();
         statuses.push(
-            hooks
+            office
                 .post(&made_up, &[], b"{}".to_vec())
                 .await
                 .status()
@@ -206,10 +187,10 @@ async fn a_revoked_integrations_url_stops_using_its_orgs_quota_and_made_up_ids_a
 
 #[tokio::test]
 async fn a_signed_twilio_webhook_is_accepted_once_and_a_tampered_one_is_401() {
-    let hooks = Hooks::new().await;
-    let org = org(&hooks, "Acme Insurance");
+    let office = Office::open().await;
+    let org = org(&office, "Acme Insurance");
     let token = "twilio-auth-token-0123456789abcdef";
-    let (id, _) = hooks
+    let (id, _) = office
         .operator
         .integration(org, ProviderKind::Twilio, Some(token));
     let params = [
@@ -219,7 +200,7 @@ async fn a_signed_twilio_webhook_is_accepted_once_and_a_tampered_one_is_401() {
         ("From", "+15550100199"),
         ("To", "+15550100100"),
     ];
-    let signature = twilio::signature(token.as_bytes(), &hooks.url(&id), &params);
+    let signature = twilio::signature(token.as_bytes(), &office.url(&id), &params);
     let body = serde_urlencoded_form(&params);
     let headers = vec![
         ("x-twilio-signature", signature),
@@ -229,28 +210,32 @@ async fn a_signed_twilio_webhook_is_accepted_once_and_a_tampered_one_is_401() {
         ),
     ];
 
-    let first = hooks.post(&id, &headers, body.clone().into_bytes()).await;
+    let first = office.post(&id, &headers, body.clone().into_bytes()).await;
     assert_eq!(first.status(), 200, "a signed Twilio event is accepted");
-    let again = hooks.post(&id, &headers, body.clone().into_bytes()).await;
+    let again = office.post(&id, &headers, body.clone().into_bytes()).await;
     assert_eq!(again.status(), 200, "the duplicate is answered 200");
-    assert_eq!(hooks.accepted(&id), 1, "one event for the two deliveries");
+    assert_eq!(office.accepted(&id), 1, "one event for the two deliveries");
 
     let tampered = body.replace("ringing", "rinGing");
-    let refused = hooks.post(&id, &headers, tampered.into_bytes()).await;
+    let refused = office.post(&id, &headers, tampered.into_bytes()).await;
     assert_eq!(
         refused.status(),
         401,
         "a tampered form fails authentication"
     );
-    assert_eq!(hooks.accepted(&id), 1, "nothing more is stored");
+    assert_eq!(office.accepted(&id), 1, "nothing more is stored");
 }
 
 #[tokio::test]
 async fn behind_a_proxy_twilio_signatures_are_checked_against_the_configured_public_url() {
-    let hooks = Hooks::with("public_url = \"https://relay.example.com/\"\n").await;
-    let org = org(&hooks, "Acme Insurance");
+    let office = Office::with(Setup {
+        toml: "public_url = \"https://relay.example.com/\"\n",
+        ..Setup::default()
+    })
+    .await;
+    let org = org(&office, "Acme Insurance");
     let token = "twilio-auth-token-0123456789abcdef";
-    let (id, _) = hooks
+    let (id, _) = office
         .operator
         .integration(org, ProviderKind::Twilio, Some(token));
     let params = [("CallSid", "CA0002"), ("CallStatus", "ringing")];
@@ -262,7 +247,7 @@ async fn behind_a_proxy_twilio_signatures_are_checked_against_the_configured_pub
 
     let public = format!("https://relay.example.com/v1/hooks/{id}");
     let signed_public = twilio::signature(token.as_bytes(), &public, &params);
-    let reply = hooks
+    let reply = office
         .post(
             &id,
             &[("x-twilio-signature", signed_public), form.clone()],
@@ -275,8 +260,8 @@ async fn behind_a_proxy_twilio_signatures_are_checked_against_the_configured_pub
         "the URL Twilio called is the public one"
     );
 
-    let signed_local = twilio::signature(token.as_bytes(), &hooks.url(&id), &params);
-    let reply = hooks
+    let signed_local = twilio::signature(token.as_bytes(), &office.url(&id), &params);
+    let reply = office
         .post(&id, &[("x-twilio-signature", signed_local), form], body)
         .await;
     assert_eq!(
@@ -296,14 +281,14 @@ fn serde_urlencoded_form(params: &[(&str, &str)]) -> String {
 
 #[tokio::test]
 async fn a_ringcentral_handshake_echoes_the_validation_token_in_a_small_answer() {
-    let hooks = Hooks::new().await;
-    let org = org(&hooks, "Acme Insurance");
-    let (id, _) = hooks.operator.integration(
+    let office = Office::open().await;
+    let org = org(&office, "Acme Insurance");
+    let (id, _) = office.operator.integration(
         org,
         ProviderKind::Ringcentral,
         Some("rc-verification-token"),
     );
-    let reply = hooks
+    let reply = office
         .post(
             &id,
             &[("validation-token", "abc-123".to_owned())],
@@ -320,33 +305,33 @@ async fn a_ringcentral_handshake_echoes_the_validation_token_in_a_small_answer()
         reply.bytes().await.unwrap().len() < 1024,
         "the answer stays under 1 KB"
     );
-    assert_eq!(hooks.accepted(&id), 0, "a handshake stores no event");
+    assert_eq!(office.accepted(&id), 0, "a handshake stores no event");
 }
 
 #[tokio::test]
 async fn the_201st_webhook_in_a_minute_for_one_org_is_429_while_another_org_still_gets_200() {
-    let hooks = Hooks::new().await;
-    let flooding = org(&hooks, "Flooding Agency");
-    let quiet = org(&hooks, "Quiet Agency");
-    let (flood_id, _) = hooks
+    let office = Office::open().await;
+    let flooding = org(&office, "Flooding Agency");
+    let quiet = org(&office, "Quiet Agency");
+    let (flood_id, _) = office
         .operator
         .integration(flooding, ProviderKind::Standard, None);
-    let (quiet_id, quiet_secret) = hooks
+    let (quiet_id, quiet_secret) = office
         .operator
         .integration(quiet, ProviderKind::Standard, None);
 
     for n in 0..200 {
-        let reply = hooks.post(&flood_id, &[], b"{}".to_vec()).await;
+        let reply = office.post(&flood_id, &[], b"{}".to_vec()).await;
         assert_ne!(reply.status(), 429, "request {n} is within the quota");
     }
-    let limited = hooks.post(&flood_id, &[], b"{}".to_vec()).await;
+    let limited = office.post(&flood_id, &[], b"{}".to_vec()).await;
     assert_eq!(limited.status(), 429, "the 201st request is refused");
     assert!(
         limited.headers().contains_key("retry-after"),
         "the 429 says when to retry"
     );
 
-    let (headers, body) = hooks.standard_event(&quiet_secret, "msg_quiet");
-    let other = hooks.post(&quiet_id, &headers, body).await;
+    let (headers, body) = office.standard_event(&quiet_secret, "msg_quiet");
+    let other = office.post(&quiet_id, &headers, body).await;
     assert_eq!(other.status(), 200, "another org's webhook is not limited");
 }

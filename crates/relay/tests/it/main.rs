@@ -26,6 +26,8 @@ mod hooks;
 mod integrations;
 /// `keys rotate` against a real store and key file.
 mod keys;
+/// The one fixture: an org on a running relay, its members, and calls rung as a provider would.
+mod office;
 /// `org create` and `invite` through the real binary, the invitation accepted.
 mod org_cli;
 /// `route add|list|delete|fallback` through the real binary.

@@ -9,92 +9,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use ringside_core::wire::{
-    CallState, Contact, Direction, Fallback, MatchState, RouteKind, RouteMatch,
-};
-use ringside_core::{OrgId, PhoneNumber, Pii, Role, UserId};
-use ringside_providers::simulate::SimulatedCall;
-use ringside_providers::{ProviderKind, ProviderSecret, standard};
+use ringside_core::wire::{CallState, Contact, MatchState, RecordKind};
+use ringside_core::{OrgId, PhoneNumber, Pii, Role};
+use ringside_providers::{ProviderSecret, standard};
 use ringside_relay::calls::lookup::{Lookup, LookupFuture};
-use ringside_store::{AuditContext, NewRoute};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::api::client::{Api, Member, Operator, invited, sign_in};
-use crate::utils::{TestRelay, assert_not_on_disk, config_for, post_call};
-
-/// The caller's number: must reach the agent's screen and never the disk in clear.
-const CALLER: &str = "+16172430734";
-
-struct Office {
-    relay: TestRelay,
-    api: Api,
-    operator: Operator,
-    org: OrgId,
-    integration: String,
-    secret: String,
-    http: reqwest::Client,
-    dir: tempfile::TempDir,
-}
+use crate::api::client::Member;
+use crate::office::{CALLER, Office, Restart, Setup};
+use crate::utils::assert_not_on_disk;
 
 impl Office {
-    async fn open(extra_toml: &str) -> Self {
-        Self::open_with(extra_toml, None).await
-    }
-
-    async fn open_with(extra_toml: &str, lookup: Option<Arc<dyn Lookup>>) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let config = config_for(dir.path(), extra_toml);
-        let relay = match lookup {
-            Some(lookup) => TestRelay::start_with_lookup(config, lookup).await,
-            None => TestRelay::start_with(config).await,
-        };
-        let operator = Operator::open(&relay);
-        let org = operator.create_org("Acme Insurance");
-        let (integration, secret) = operator.integration(org, ProviderKind::Standard, None);
-        Self {
-            api: Api::new(&relay),
-            relay,
-            operator,
-            org,
-            integration,
-            secret,
-            http: reqwest::Client::new(),
-            dir,
-        }
-    }
-
-    /// The same office after its relay restarted. HTTP clients connect afresh: in-process, an
-    /// aborted server's open connections would live on with its old state, whereas after a
-    /// real kill they are gone.
-    async fn restarted(self, how: Restart) -> Self {
-        let relay = match how {
-            Restart::Graceful => self.relay.restart().await,
-            Restart::Kill => self.relay.crash_and_restart().await,
-        };
-        Self {
-            api: Api::new(&relay),
-            http: reqwest::Client::new(),
-            relay,
-            ..self
-        }
-    }
-
-    async fn agent(&self, email: &str) -> Member {
-        invited(
-            &self.relay,
-            &self.api,
-            &self.operator,
-            self.org,
-            email,
-            Role::Agent,
-        )
-        .await
-    }
-
     /// Alice, an agent with the route `u-alice`, connected and resumed from the start.
     async fn alice_on_her_route(&self) -> (Member, Socket) {
         let alice = self.agent("alice@acme.example").await;
@@ -102,68 +31,6 @@ impl Office {
         let mut socket = self.connect(&alice).await;
         socket.resume(0).await;
         (alice, socket)
-    }
-
-    fn route(&self, provider_user: &str, user: &Member) {
-        let new = NewRoute {
-            integration: None,
-            matcher: RouteMatch::new(RouteKind::ProviderUser, provider_user).unwrap(),
-            user: user.user.parse::<UserId>().unwrap(),
-        };
-        self.operator
-            .store
-            .routing()
-            .add_route(self.org, &new, &AuditContext::system("test"))
-            .unwrap();
-    }
-
-    fn fallback_all(&self, org: OrgId) {
-        self.operator
-            .store
-            .routing()
-            .set_fallback(org, &Fallback::All, &AuditContext::system("test"))
-            .unwrap();
-    }
-
-    /// Sends one signed event of `call` in `state` for provider user `user`; `event` repeats
-    /// an earlier delivery's id (a provider retry). Answers the status and the event id.
-    async fn ring(
-        &self,
-        call: &str,
-        state: CallState,
-        user: Option<&str>,
-        event: Option<&str>,
-    ) -> (u16, String) {
-        self.ring_via(&self.integration, &self.secret, call, state, user, event)
-            .await
-    }
-
-    async fn ring_via(
-        &self,
-        integration: &str,
-        secret: &str,
-        call: &str,
-        state: CallState,
-        user: Option<&str>,
-        event: Option<&str>,
-    ) -> (u16, String) {
-        let mut simulated = SimulatedCall::new(
-            call,
-            Direction::Inbound,
-            state,
-            PhoneNumber::parse(CALLER).unwrap(),
-        );
-        simulated.provider_user_id = user.map(str::to_owned);
-        simulated.event_id = event.map(str::to_owned);
-        let now = ringside_core::Clock::now(&self.relay.clock);
-        post_call(
-            &self.http,
-            self.relay.addr,
-            (integration, secret),
-            &simulated,
-            now,
-        )
-        .await
     }
 
     async fn ticket(&self, member: &Member) -> String {
@@ -203,14 +70,6 @@ impl Office {
             Err(other) => panic!("connecting: {other}"),
         }
     }
-}
-
-/// How the relay goes down before it comes back.
-enum Restart {
-    /// SIGTERM: sockets are told to reconnect (1001).
-    Graceful,
-    /// `kill -9`: nothing is told anything.
-    Kill,
 }
 
 /// A bare stream connection.
@@ -277,21 +136,15 @@ fn kinds(messages: &[Value]) -> Vec<&str> {
 
 #[tokio::test]
 async fn a_signed_ring_pops_for_the_routed_agent_only_and_never_for_another_org() {
-    let office = Office::open("").await;
+    let office = Office::open().await;
     let alice = office.agent("alice@acme.example").await;
     let bob = office.agent("bob@acme.example").await;
     office.route("u-alice", &alice);
     let other = office.operator.create_org("Other Agency");
     office.fallback_all(other);
-    let carol = invited(
-        &office.relay,
-        &office.api,
-        &office.operator,
-        other,
-        "carol@other.example",
-        Role::Agent,
-    )
-    .await;
+    let carol = office
+        .member_of(other, "carol@other.example", Role::Agent)
+        .await;
 
     let mut a = office.connect(&alice).await;
     let mut b = office.connect(&bob).await;
@@ -301,9 +154,9 @@ async fn a_signed_ring_pops_for_the_routed_agent_only_and_never_for_another_org(
     }
     assert_eq!(
         office
-            .ring("call-1", CallState::Ringing, Some("u-alice"), None)
+            .ring("call-1", CallState::Ringing, Some("u-alice"))
             .await
-            .0,
+            .status,
         200
     );
 
@@ -321,9 +174,9 @@ async fn a_signed_ring_pops_for_the_routed_agent_only_and_never_for_another_org(
     // Unrouted with the default fallback (nobody): no pop at all.
     assert_eq!(
         office
-            .ring("call-2", CallState::Ringing, Some("u-nobody"), None)
+            .ring("call-2", CallState::Ringing, Some("u-nobody"))
             .await
-            .0,
+            .status,
         200
     );
     a.quiet("unrouted call").await;
@@ -332,23 +185,16 @@ async fn a_signed_ring_pops_for_the_routed_agent_only_and_never_for_another_org(
 
 #[tokio::test]
 async fn duplicates_and_reordered_events_make_one_pop_and_the_right_final_state() {
-    let office = Office::open("").await;
+    let office = Office::open().await;
     let (_alice, mut a) = office.alice_on_her_route().await;
 
     let user = Some("u-alice");
-    let (_, first) = office.ring("call-9", CallState::Ringing, user, None).await;
-    assert_eq!(
-        office
-            .ring("call-9", CallState::Ringing, user, Some(&first))
-            .await
-            .0,
-        200,
-        "a retry"
-    );
-    office.ring("call-9", CallState::Answered, user, None).await;
-    office.ring("call-9", CallState::Ringing, user, None).await; // late
-    office.ring("call-9", CallState::Ended, user, None).await;
-    office.ring("call-9", CallState::Answered, user, None).await; // later still
+    let first = office.ring("call-9", CallState::Ringing, user).await;
+    assert_eq!(office.retry(&first).await, 200, "a retry");
+    office.ring("call-9", CallState::Answered, user).await;
+    office.ring("call-9", CallState::Ringing, user).await; // late
+    office.ring("call-9", CallState::Ended, user).await;
+    office.ring("call-9", CallState::Answered, user).await; // later still
 
     let mut got = Vec::new();
     while let Some(message) = a.within(Duration::from_millis(500)).await {
@@ -363,10 +209,10 @@ async fn duplicates_and_reordered_events_make_one_pop_and_the_right_final_state(
 
 #[tokio::test]
 async fn after_a_crash_and_restart_the_client_resumes_with_nothing_lost_and_nothing_twice() {
-    let office = Office::open("").await;
+    let office = Office::open().await;
     let (alice, mut a) = office.alice_on_her_route().await;
     office
-        .ring("call-1", CallState::Ringing, Some("u-alice"), None)
+        .ring("call-1", CallState::Ringing, Some("u-alice"))
         .await;
     let first = a.next().await.unwrap();
     assert_eq!(first["seq"], 1);
@@ -375,7 +221,7 @@ async fn after_a_crash_and_restart_the_client_resumes_with_nothing_lost_and_noth
 
     // While the agent is away the relay takes a call, then is killed and restarted.
     office
-        .ring("call-2", CallState::Ringing, Some("u-alice"), None)
+        .ring("call-2", CallState::Ringing, Some("u-alice"))
         .await;
     let office = office.restarted(Restart::Kill).await;
     let mut a = office.connect(&alice).await;
@@ -387,7 +233,7 @@ async fn after_a_crash_and_restart_the_client_resumes_with_nothing_lost_and_noth
     );
     a.quiet("nothing already handled comes again").await;
     office
-        .ring("call-3", CallState::Ringing, Some("u-alice"), None)
+        .ring("call-3", CallState::Ringing, Some("u-alice"))
         .await;
     assert_eq!(
         a.next().await.unwrap()["seq"],
@@ -398,14 +244,18 @@ async fn after_a_crash_and_restart_the_client_resumes_with_nothing_lost_and_noth
 
 #[tokio::test]
 async fn a_slow_consumer_is_closed_with_4408_and_resumes_everything() {
-    let office = Office::open("[websocket]\nmax_unacked = 8\n").await;
+    let office = Office::with(Setup {
+        toml: "[websocket]\nmax_unacked = 8\n",
+        ..Setup::default()
+    })
+    .await;
     let alice = office.agent("alice@acme.example").await;
     office.fallback_all(office.org);
     let mut a = office.connect(&alice).await;
     a.resume(0).await;
     for n in 0..12 {
         office
-            .ring(&format!("call-{n}"), CallState::Ringing, None, None)
+            .ring(&format!("call-{n}"), CallState::Ringing, None)
             .await;
     }
     assert_eq!(
@@ -425,7 +275,7 @@ async fn a_slow_consumer_is_closed_with_4408_and_resumes_everything() {
 
 #[tokio::test]
 async fn a_revoked_session_closes_its_socket_within_a_second() {
-    let office = Office::open("").await;
+    let office = Office::open().await;
     let alice = office.agent("alice@acme.example").await;
     let mut a = office.connect(&alice).await;
     a.resume(0).await;
@@ -441,8 +291,11 @@ async fn a_revoked_session_closes_its_socket_within_a_second() {
 
 #[tokio::test]
 async fn a_ticket_works_once_from_an_allowed_origin_only() {
-    let office =
-        Office::open("[websocket]\nallowed_origins = [\"https://admin.acme.example\"]\n").await;
+    let office = Office::with(Setup {
+        toml: "[websocket]\nallowed_origins = [\"https://admin.acme.example\"]\n",
+        ..Setup::default()
+    })
+    .await;
     let alice = office.agent("alice@acme.example").await;
     let ticket = office.ticket(&alice).await;
     let refused = office
@@ -483,18 +336,18 @@ async fn a_ticket_works_once_from_an_allowed_origin_only() {
 
 #[tokio::test]
 async fn a_pop_expires_after_five_minutes_and_a_dismissal_reaches_every_device() {
-    let office = Office::open("").await;
+    let office = Office::open().await;
     let alice = office.agent("alice@acme.example").await;
     office.route("u-alice", &alice);
     let mut laptop = alice.clone();
-    sign_in(&office.relay, &office.api, &mut laptop).await;
+    office.sign_in(&mut laptop).await;
     let mut desk = office.connect(&alice).await;
     let mut lap = office.connect(&laptop).await;
     desk.resume(0).await;
     lap.resume(0).await;
 
     office
-        .ring("call-1", CallState::Ringing, Some("u-alice"), None)
+        .ring("call-1", CallState::Ringing, Some("u-alice"))
         .await;
     let pop = desk.next().await.unwrap();
     assert_eq!(
@@ -513,7 +366,7 @@ async fn a_pop_expires_after_five_minutes_and_a_dismissal_reaches_every_device()
     }
 
     office
-        .ring("call-2", CallState::Ringing, Some("u-alice"), None)
+        .ring("call-2", CallState::Ringing, Some("u-alice"))
         .await;
     let second = desk.next().await.unwrap();
     lap.next().await.unwrap();
@@ -555,8 +408,10 @@ impl Lookup for OneCaller {
             MatchState::Found {
                 contacts: vec![Contact {
                     id: "client-7".to_owned(),
+                    kind: RecordKind::Client,
                     name: Pii::new("Pat Example".to_owned()),
                     detail: None,
+                    open_url: None,
                 }],
             }
         } else {
@@ -568,10 +423,14 @@ impl Lookup for OneCaller {
 
 #[tokio::test]
 async fn with_an_ams_the_pop_says_pending_then_an_update_carries_the_match() {
-    let office = Office::open_with("", Some(Arc::new(OneCaller))).await;
+    let office = Office::with(Setup {
+        lookup: Some(Arc::new(OneCaller)),
+        ..Setup::default()
+    })
+    .await;
     let (_alice, mut a) = office.alice_on_her_route().await;
     office
-        .ring("call-1", CallState::Ringing, Some("u-alice"), None)
+        .ring("call-1", CallState::Ringing, Some("u-alice"))
         .await;
     let pop = a.next().await.unwrap();
     assert_eq!(pop["match"]["status"], "pending");
@@ -589,7 +448,7 @@ async fn with_an_ams_the_pop_says_pending_then_an_update_carries_the_match() {
 
 #[tokio::test]
 async fn a_text_from_a_client_reaches_the_routed_agent_once_and_is_sealed_at_rest() {
-    let office = Office::open("").await;
+    let office = Office::open().await;
     let alice = office.agent("alice@acme.example").await;
     let bob = office.agent("bob@acme.example").await;
     office.route("u-alice", &alice);
@@ -608,16 +467,13 @@ async fn a_text_from_a_client_reaches_the_routed_agent_once_and_is_sealed_at_res
     .to_string();
     let now = office.relay.now_unix();
     let signature = standard::sign(
-        &ProviderSecret::new(&office.secret).unwrap(),
+        &ProviderSecret::new(&office.line().secret).unwrap(),
         "msg-sms-1",
         now,
         body.as_bytes(),
     )
     .unwrap();
-    let url = format!(
-        "http://{}/v1/hooks/{}",
-        office.relay.addr, office.integration
-    );
+    let url = format!("http://{}/v1/hooks/{}", office.relay.addr, office.line().id);
     for _ in 0..2 {
         let status = office
             .http
@@ -648,7 +504,11 @@ async fn a_text_from_a_client_reaches_the_routed_agent_once_and_is_sealed_at_res
 
 #[tokio::test]
 async fn a_client_that_stops_answering_is_dropped_after_two_heartbeats() {
-    let office = Office::open("[websocket]\nheartbeat_secs = 1\n").await;
+    let office = Office::with(Setup {
+        toml: "[websocket]\nheartbeat_secs = 1\n",
+        ..Setup::default()
+    })
+    .await;
     let alice = office.agent("alice@acme.example").await;
     let mut a = office.connect(&alice).await;
     a.resume(0).await;
@@ -659,14 +519,18 @@ async fn a_client_that_stops_answering_is_dropped_after_two_heartbeats() {
 
 #[tokio::test]
 async fn after_a_restart_a_long_acked_history_does_not_count_as_falling_behind() {
-    let office = Office::open("[websocket]\nmax_unacked = 8\n").await;
+    let office = Office::with(Setup {
+        toml: "[websocket]\nmax_unacked = 8\n",
+        ..Setup::default()
+    })
+    .await;
     let alice = office.agent("alice@acme.example").await;
     office.fallback_all(office.org);
     let mut a = office.connect(&alice).await;
     a.resume(0).await;
     for n in 1..=12u64 {
         office
-            .ring(&format!("call-{n}"), CallState::Ringing, None, None)
+            .ring(&format!("call-{n}"), CallState::Ringing, None)
             .await;
         assert_eq!(a.next().await.unwrap()["seq"], n);
         a.send(json!({"type": "ack", "seq": n})).await;
@@ -676,7 +540,7 @@ async fn after_a_restart_a_long_acked_history_does_not_count_as_falling_behind()
     // The new relay has no acks in memory: the client's resume says where it stands.
     let mut a = office.connect(&alice).await;
     a.resume(12).await;
-    office.ring("call-13", CallState::Ringing, None, None).await;
+    office.ring("call-13", CallState::Ringing, None).await;
     let next = a.next().await.expect("the next pop, not a 4408");
     assert_eq!(
         (next["type"].as_str(), next["seq"].as_u64()),
@@ -686,13 +550,13 @@ async fn after_a_restart_a_long_acked_history_does_not_count_as_falling_behind()
 
 #[tokio::test]
 async fn a_long_note_fits_through_the_small_read_buffer_but_an_oversized_message_closes() {
-    let office = Office::open("").await;
+    let office = Office::open().await;
     let (_alice, mut a) = office.alice_on_her_route().await;
     let call_id = ringside_core::CallId::random().to_string();
     a.send(json!({"type": "note", "call_id": call_id, "text": "n".repeat(20_000)}))
         .await;
     office
-        .ring("call-1", CallState::Ringing, Some("u-alice"), None)
+        .ring("call-1", CallState::Ringing, Some("u-alice"))
         .await;
     assert_eq!(a.next().await.expect("still connected")["type"], "pop");
 
@@ -707,7 +571,7 @@ async fn a_long_note_fits_through_the_small_read_buffer_but_an_oversized_message
 
 #[tokio::test]
 async fn a_second_resume_is_refused_with_4400() {
-    let office = Office::open("").await;
+    let office = Office::open().await;
     let (_alice, mut a) = office.alice_on_her_route().await;
     a.resume(0).await;
     assert_eq!(a.close_code(Duration::from_secs(2)).await, Some(4400));

@@ -3,7 +3,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use ringside_core::FakeClock;
-use ringside_relay::calls::lookup::{Lookup, NoAms};
+use ringside_relay::calls::lookup::Lookup;
 use ringside_relay::config::Sources;
 use ringside_relay::{Config, Seams};
 use tokio::sync::oneshot;
@@ -19,6 +19,8 @@ pub(crate) struct TestRelay {
     pub(crate) clock: FakeClock,
     /// The configuration it runs with.
     pub(crate) config: Config,
+    /// The AMS lookup swapped in, if any (kept across restarts).
+    lookup: Option<Arc<dyn Lookup>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), ringside_relay::Error>>>,
 }
@@ -30,21 +32,23 @@ impl TestRelay {
         Self::start_with(config).await
     }
 
+    /// Starts the relay on `config`, each org looked up in its own AMS connection.
     pub(crate) async fn start_with(config: Config) -> Self {
-        Self::start_with_lookup(config, Arc::new(NoAms)).await
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::launch(config, listener, FakeClock::new(START), None).await
     }
 
-    /// Starts the relay with `lookup` as its AMS.
+    /// Starts the relay with `lookup` as every org's AMS.
     pub(crate) async fn start_with_lookup(config: Config, lookup: Arc<dyn Lookup>) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        Self::launch(config, listener, FakeClock::new(START), lookup).await
+        Self::launch(config, listener, FakeClock::new(START), Some(lookup)).await
     }
 
     async fn launch(
         config: Config,
         listener: std::net::TcpListener,
         clock: FakeClock,
-        lookup: Arc<dyn Lookup>,
+        lookup: Option<Arc<dyn Lookup>>,
     ) -> Self {
         let addr = listener.local_addr().unwrap();
         let scheme = if config.tls.is_some() {
@@ -55,7 +59,7 @@ impl TestRelay {
         let (stop, stopped) = oneshot::channel::<()>();
         let seams = Seams {
             clock: Arc::new(clock.clone()),
-            lookup,
+            lookup: lookup.clone(),
         };
         let task = tokio::spawn(ringside_relay::run_with(
             config.clone(),
@@ -70,6 +74,7 @@ impl TestRelay {
             addr,
             clock,
             config,
+            lookup,
             stop: Some(stop),
             task: Some(task),
         }
@@ -79,20 +84,22 @@ impl TestRelay {
     /// operator restarting the service would.
     pub(crate) async fn restart(self) -> Self {
         let (addr, clock, config) = (self.addr, self.clock.clone(), self.config.clone());
+        let lookup = self.lookup.clone();
         self.stop().await.unwrap();
         let listener = std::net::TcpListener::bind(addr).unwrap();
-        Self::launch(config, listener, clock, Arc::new(NoAms)).await
+        Self::launch(config, listener, clock, lookup).await
     }
 
     /// Kills the relay — no graceful shutdown, no close frames, as `kill -9` or a power cut
     /// would — and starts a new one on the same address, data folder and clock.
     pub(crate) async fn crash_and_restart(mut self) -> Self {
         let (addr, clock, config) = (self.addr, self.clock.clone(), self.config.clone());
+        let lookup = self.lookup.take();
         let task = self.task.take().unwrap();
         task.abort();
         let _ = task.await;
         let listener = std::net::TcpListener::bind(addr).unwrap();
-        Self::launch(config, listener, clock, Arc::new(NoAms)).await
+        Self::launch(config, listener, clock, lookup).await
     }
 
     /// The relay's time, in unix seconds.
@@ -149,7 +156,7 @@ impl App {
         let config = config_for(dir.path(), "");
         let seams = Seams {
             clock: Arc::new(FakeClock::new(START)),
-            lookup: Arc::new(NoAms),
+            lookup: None,
         };
         let router = tokio::task::spawn_blocking(move || ringside_relay::app(&config, seams))
             .await
@@ -235,32 +242,4 @@ pub(crate) fn assert_not_on_disk(data_dir: &Path, needles: &[&str]) {
             );
         }
     }
-}
-
-/// Signs `call` as a Standard Webhooks provider would with `secret` and posts it to integration
-/// `integration` of the relay at `addr`, at `now`: the answer's status and the event id.
-pub(crate) async fn post_call(
-    http: &reqwest::Client,
-    addr: SocketAddr,
-    (integration, secret): (&str, &str),
-    call: &ringside_providers::simulate::SimulatedCall,
-    now: time::OffsetDateTime,
-) -> (u16, String) {
-    use ringside_providers::{ProviderKind, ProviderSecret, ProviderSettings};
-    let url = format!("http://{addr}/v1/hooks/{integration}");
-    let signed = ringside_providers::simulate::sign_call(
-        ProviderKind::Standard,
-        &ProviderSecret::new(secret).unwrap(),
-        &ProviderSettings::default(),
-        &url,
-        call,
-        now,
-    )
-    .unwrap();
-    let mut request = http.post(&url).body(signed.body.clone());
-    for (name, value) in signed.header_pairs() {
-        request = request.header(name, value);
-    }
-    let status = request.send().await.unwrap().status().as_u16();
-    (status, signed.event_id)
 }

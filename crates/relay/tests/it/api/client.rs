@@ -11,6 +11,7 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 use ringside_core::{Clock, OrgId, Role};
 use ringside_identity::{AuthConfig, AuthService};
+use ringside_relay::ams::AmsConnections;
 use ringside_relay::integrations::{Caller, Integrations};
 use ringside_store::{AuditContext, OrgKeys, Store};
 use ringside_vault::MasterKeyring;
@@ -164,6 +165,7 @@ pub(crate) struct Operator {
     masters: Arc<MasterKeyring>,
     auth: AuthService,
     integrations: Integrations,
+    ams: AmsConnections,
 }
 
 impl Operator {
@@ -179,12 +181,26 @@ impl Operator {
             AuthConfig::default(),
         )
         .unwrap();
-        let integrations = Integrations::new(Arc::clone(&store), keys, auth.clone(), clock);
+        let integrations = Integrations::new(
+            Arc::clone(&store),
+            keys.clone(),
+            auth.clone(),
+            Arc::clone(&clock),
+        );
+        let limits = ringside_ams::Limits::default();
+        let ams = AmsConnections::new(
+            Arc::clone(&store),
+            keys,
+            auth.clone(),
+            Arc::clone(&clock),
+            ringside_ams::Ams::new(limits, clock).unwrap(),
+        );
         Self {
             store,
             masters,
             auth,
             integrations,
+            ams,
         }
     }
 
@@ -216,11 +232,31 @@ impl Operator {
         (created.id.to_string(), created.secret.as_str().to_owned())
     }
 
+    /// Connects `org` to an AMS as `ringside-relay ams connect` does.
+    pub(crate) fn connect_ams(&self, org: OrgId, kind: &str, base_url: &str, credentials: &str) {
+        let connection =
+            ringside_relay::ams::connection(kind, Some(base_url), credentials.as_bytes()).unwrap();
+        self.ams
+            .connect(Caller::Operator(org), &connection)
+            .unwrap();
+    }
+
     /// Revokes integration `id` of `org`.
     pub(crate) fn revoke_integration(&self, org: OrgId, id: &str) {
         self.integrations
             .delete(Caller::Operator(org), id.parse().unwrap())
             .unwrap();
+    }
+
+    /// What `simulate call` signs with for integration `id`: its provider, secret and settings,
+    /// opened from the store as the webhook route opens them.
+    pub(crate) fn signer(&self, id: &str) -> ringside_relay::commands::simulate::Signer {
+        ringside_relay::commands::simulate::Signer::load(
+            &self.store,
+            &self.masters,
+            id.parse().unwrap(),
+        )
+        .unwrap()
     }
 
     /// A new Dialpad integration of `org`, with a generated secret: its id.

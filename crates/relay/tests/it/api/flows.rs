@@ -7,20 +7,35 @@ use ringside_core::{Role, UserId};
 use serde_json::{Value, json};
 
 use super::client::{Api, DEVICE, Member, PASSWORD, Reply};
-use super::office::Office;
+use crate::office::Office;
 
 const MIN: u64 = 60;
 
 #[tokio::test]
 async fn an_owner_invited_by_the_operator_builds_a_team_and_a_disabled_agent_is_cut_off_at_once() {
-    let office = Office::open("Acme Insurance").await;
+    let office = Office::open().await;
+    let mut owner = the_owner_joins_with_only_what_an_agent_may_do_until_enrolled(&office).await;
+    the_owner_enrols_and_signs_in_with_the_second_factor(&office, &mut owner).await;
+    let admin =
+        team_changes_need_a_second_factor_from_the_last_ten_minutes(&office, &mut owner).await;
+    let mut agent =
+        the_admin_invites_an_agent_who_signs_in_and_works(&office, &admin, &owner).await;
+    disabling_ends_every_session_of_the_agent_at_once(&office, &admin, &agent).await;
+    enabled_again_the_agent_signs_in_anew_and_the_old_sessions_stay_dead(
+        &office, &admin, &mut agent,
+    )
+    .await;
+}
+
+/// The operator's invitation works once; until the owner enrols a second factor, only what an
+/// agent may do is open.
+async fn the_owner_joins_with_only_what_an_agent_may_do_until_enrolled(office: &Office) -> Member {
     let api = &office.api;
     let (_, owner_code) = office
         .operator
         .invite(office.org, "owner@acme.example", Role::Owner);
 
-    // The owner joins; until they enrol a second factor, only what an agent may do is open.
-    let mut owner = office
+    let owner = office
         .join(&owner_code, "owner@acme.example", "Olive Owner")
         .await;
     let me = api.get_json("/v1/me", owner.token(), "me").await;
@@ -44,9 +59,13 @@ async fn an_owner_invited_by_the_operator_builds_a_team_and_a_disabled_agent_is_
     )
     .await
     .problem(404, "invitation_invalid", "an invitation works once");
+    owner
+}
 
-    // TOTP enrolment, then a sign-in that asks for the second factor.
-    office.enrol(&mut owner).await;
+/// TOTP enrolment, then a sign-in that asks for the second factor; a code works once.
+async fn the_owner_enrols_and_signs_in_with_the_second_factor(office: &Office, owner: &mut Member) {
+    let api = &office.api;
+    office.enrol(owner).await;
     assert_eq!(owner.recovery.len(), 10, "ten recovery codes, shown once");
     office.pace();
     let first = api
@@ -65,7 +84,7 @@ async fn an_owner_invited_by_the_operator_builds_a_team_and_a_disabled_agent_is_
         "invalid_second_factor",
         "a wrong code",
     );
-    let code = office.code(&owner);
+    let code = office.code(owner);
     let tokens = api
         .second_factor(challenge, &code)
         .await
@@ -79,10 +98,16 @@ async fn an_owner_invited_by_the_operator_builds_a_team_and_a_disabled_agent_is_
     )
     .await
     .problem(401, "invalid_second_factor", "a TOTP code works once");
+}
 
-    // Changes to the team need a second factor from the last ten minutes.
+/// Inviting needs a second factor from the last ten minutes: the admin the owner then invites.
+async fn team_changes_need_a_second_factor_from_the_last_ten_minutes(
+    office: &Office,
+    owner: &mut Member,
+) -> Member {
+    let api = &office.api;
     office.advance(11 * MIN);
-    office.refresh(&mut owner).await;
+    office.refresh(owner).await;
     let invite_admin = json!({"email": "admin@acme.example", "role": "admin"});
     api.post("/v1/admin/invitations", owner.token(), invite_admin.clone())
         .await
@@ -91,7 +116,7 @@ async fn an_owner_invited_by_the_operator_builds_a_team_and_a_disabled_agent_is_
             "step_up_required",
             "inviting needs a recent second factor",
         );
-    office.step_up(&owner).await;
+    office.step_up(owner).await;
     let invitation = api
         .post("/v1/admin/invitations", owner.token(), invite_admin)
         .await
@@ -101,8 +126,16 @@ async fn an_owner_invited_by_the_operator_builds_a_team_and_a_disabled_agent_is_
     let code = invitation["code"].as_str().unwrap();
     let mut admin = office.join(code, "admin@acme.example", "Ada Admin").await;
     office.enrol(&mut admin).await;
+    admin
+}
 
-    // The admin invites an agent, who signs in and works.
+/// The admin invites an agent (not an owner), who signs in and works without admin rights.
+async fn the_admin_invites_an_agent_who_signs_in_and_works(
+    office: &Office,
+    admin: &Member,
+    owner: &Member,
+) -> Member {
+    let api = &office.api;
     let invite_agent = json!({"email": "agent@acme.example", "role": "agent"});
     let invitation = api
         .post("/v1/admin/invitations", admin.token(), invite_agent)
@@ -141,8 +174,16 @@ async fn an_owner_invited_by_the_operator_builds_a_team_and_a_disabled_agent_is_
         "forbidden",
         "an admin cannot disable an owner",
     );
+    agent
+}
 
-    // Disabling ends every session of the agent at once.
+/// Disabling cuts the agent off at once: token, refresh and sign-in all refused.
+async fn disabling_ends_every_session_of_the_agent_at_once(
+    office: &Office,
+    admin: &Member,
+    agent: &Member,
+) {
+    let api = &office.api;
     let agent_sessions = format!("/v1/admin/users/{}/sessions", agent.user);
     let sessions = api
         .get_json(&agent_sessions, admin.token(), "the agent's sessions")
@@ -156,7 +197,7 @@ async fn an_owner_invited_by_the_operator_builds_a_team_and_a_disabled_agent_is_
     api.post_null(&disable_agent, admin.token())
         .await
         .expect(204, "disabling the agent");
-    let cut = api.me(&agent).await;
+    let cut = api.me(agent).await;
     cut.problem(
         401,
         "session_revoked",
@@ -183,24 +224,31 @@ async fn an_owner_invited_by_the_operator_builds_a_team_and_a_disabled_agent_is_
             "invalid_credentials",
             "a disabled agent cannot sign in",
         );
+}
 
-    // Enabled again, the agent signs in anew; the old sessions stay dead.
+/// Enabled again, the agent signs in anew; the old sessions stay dead.
+async fn enabled_again_the_agent_signs_in_anew_and_the_old_sessions_stay_dead(
+    office: &Office,
+    admin: &Member,
+    agent: &mut Member,
+) {
+    let api = &office.api;
     let enable_agent = format!("/v1/admin/users/{}/enable", agent.user);
     api.post_null(&enable_agent, admin.token())
         .await
         .expect(204, "enabling the agent");
     assert_eq!(
-        api.me(&agent).await.status,
+        api.me(agent).await.status,
         401,
         "enabling does not revive the old session"
     );
-    office.sign_in(&mut agent).await;
-    api.me(&agent).await.expect(200, "signed in again");
+    office.sign_in(agent).await;
+    api.me(agent).await.expect(200, "signed in again");
 }
 
 #[tokio::test]
 async fn refresh_rotates_the_pair_and_a_reused_refresh_token_ends_the_whole_session() {
-    let office = Office::open("Acme").await;
+    let office = Office::open().await;
     let api = &office.api;
     let mut agent = office.member("a@acme.example", Role::Agent).await;
     let first = agent.clone();
@@ -234,7 +282,7 @@ async fn refresh_rotates_the_pair_and_a_reused_refresh_token_ends_the_whole_sess
 
 #[tokio::test]
 async fn access_tokens_last_fifteen_minutes_sessions_end_after_thirty_idle_or_twelve_hours() {
-    let office = Office::open("Acme").await;
+    let office = Office::open().await;
     let api = &office.api;
     let mut agent = office.member("a@acme.example", Role::Agent).await;
 
@@ -278,7 +326,7 @@ async fn access_tokens_last_fifteen_minutes_sessions_end_after_thirty_idle_or_tw
 #[tokio::test]
 async fn each_user_gets_100_requests_a_minute_then_429_with_retry_after_and_office_mates_are_not_slowed()
  {
-    let office = Office::open("Acme").await;
+    let office = Office::open().await;
     let api = &office.api;
     let busy = office.member("busy@acme.example", Role::Agent).await;
     let colleague = office.member("c@acme.example", Role::Agent).await;
@@ -308,7 +356,7 @@ async fn each_user_gets_100_requests_a_minute_then_429_with_retry_after_and_offi
 
 #[tokio::test]
 async fn the_identity_routes_errors_are_problems_with_a_stable_code_and_the_security_headers() {
-    let office = Office::open("Acme").await;
+    let office = Office::open().await;
     let api = &office.api;
     let owner = office.enrolled("o@acme.example", Role::Owner).await;
     let agent = office.member("a@acme.example", Role::Agent).await;
@@ -417,7 +465,7 @@ async fn the_identity_routes_errors_are_problems_with_a_stable_code_and_the_secu
 
 #[tokio::test]
 async fn an_unknown_address_and_a_wrong_password_get_the_same_answer() {
-    let office = Office::open("Acme").await;
+    let office = Office::open().await;
     office.member("a@acme.example", Role::Agent).await;
     let mut answers = Vec::new();
     for email in ["a@acme.example", "nobody@acme.example"] {
@@ -439,7 +487,7 @@ async fn an_unknown_address_and_a_wrong_password_get_the_same_answer() {
 
 #[tokio::test]
 async fn my_sessions_are_mine_alone_and_ending_another_one_leaves_this_one_working() {
-    let office = Office::open("Acme").await;
+    let office = Office::open().await;
     let api = &office.api;
     let admin = office.enrolled("ad@acme.example", Role::Admin).await;
     let mut agent = office.member("a@acme.example", Role::Agent).await;
@@ -498,7 +546,7 @@ async fn audit(api: &Api, reader: &Member, query: &str) -> Reply {
 
 #[tokio::test]
 async fn the_audit_query_filters_pages_stays_in_the_org_and_is_itself_audited() {
-    let office = Office::open("Acme").await;
+    let office = Office::open().await;
     let api = &office.api;
     let other = office.operator.create_org("Other");
     let owner = office.enrolled("o@acme.example", Role::Owner).await;
@@ -601,7 +649,7 @@ async fn the_audit_query_filters_pages_stays_in_the_org_and_is_itself_audited() 
 
 #[tokio::test]
 async fn an_owner_connects_a_provider_sees_the_secret_once_and_revokes_it_within_their_org() {
-    let office = Office::open("Acme Insurance").await;
+    let office = Office::open().await;
     let api = &office.api;
     let owner = office.enrolled("owner@acme.example", Role::Owner).await;
     let admin = office.enrolled("admin@acme.example", Role::Admin).await;

@@ -5,8 +5,6 @@
 pub(crate) mod client;
 /// Whole journeys: invitation to disabled agent, token rotation, timeouts, limits, audit query.
 mod flows;
-/// One org on a running relay, with short ways for its members to sign in and enrol.
-mod office;
 /// The real binary's JSON debug log and its database file hold no marker values.
 mod privacy;
 /// Every route as data, walked for every role against the permission matrix.

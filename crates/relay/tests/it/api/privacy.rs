@@ -37,32 +37,65 @@ fn code(uri: &str, steps: u64) -> String {
         .generate(now + 30 * steps)
 }
 
-async fn call(
-    http: &reqwest::Client,
-    method: &str,
-    url: String,
-    token: Option<&str>,
-    body: Value,
-) -> (u16, Value) {
-    let mut request = http.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
+/// The relay under test, over HTTP.
+struct Http {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Http {
+    /// `method path` with `token` and a JSON `body` (none when `Null`): status and JSON answer.
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        let res = request.send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
-    if !body.is_null() {
-        request = request.json(&body);
-    }
-    let res = request.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_whole_invitation_sign_in_and_totp_flow_logs_no_personal_data_and_stores_none_in_clear() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
-    let mut everything = Vec::new();
+    let (invitation, cli_output) = the_operator_creates_the_org_and_invites_the_owner(home).await;
 
+    let Served {
+        mut child,
+        addr,
+        logs: log,
+    } = bin::serve(&mut relay(home)).await;
+    let http = Http {
+        client: reqwest::Client::new(),
+        base: format!("http://{addr}"),
+    };
+    let token = the_owner_joins_enrols_signs_in_and_steps_up(&http, &invitation).await;
+    the_owner_reads_and_changes_what_carries_the_markers(&http, &token, &invitation).await;
+
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let log = log.await.unwrap();
+    no_marker_is_in_the_logs_or_the_cli_output(&log, &cli_output);
+    no_marker_is_readable_in_the_database_or_its_wal(&home.join("data"));
+}
+
+/// `org create` with the owner's marked address: the invitation code, and what it printed.
+async fn the_operator_creates_the_org_and_invites_the_owner(
+    home: &std::path::Path,
+) -> (String, Vec<String>) {
     let created = relay(home)
         .args([
             "org",
@@ -77,140 +110,142 @@ async fn a_whole_invitation_sign_in_and_totp_flow_logs_no_personal_data_and_stor
         .await
         .unwrap();
     assert!(created.status.success(), "org create: {:?}", created);
-    everything.push(String::from_utf8_lossy(&created.stdout).into_owned());
-    everything.push(String::from_utf8_lossy(&created.stderr).into_owned());
     let printed: Value = serde_json::from_slice(&created.stdout).unwrap();
-    let invitation = printed["invitation"].as_str().unwrap();
+    let invitation = printed["invitation"].as_str().unwrap().to_owned();
+    let output = vec![
+        String::from_utf8_lossy(&created.stdout).into_owned(),
+        String::from_utf8_lossy(&created.stderr).into_owned(),
+    ];
+    (invitation, output)
+}
 
-    let Served {
-        mut child,
-        addr,
-        logs: log,
-    } = bin::serve(&mut relay(home)).await;
-    let base = format!("http://{addr}");
-    let http = reqwest::Client::new();
-    let url = |path: &str| format!("{base}{path}");
-
-    // Join, enrol, sign in with the second factor, step up.
-    let (status, tokens) = call(&http, "POST", url("/v1/invitations/accept"), None,
-        json!({"code": invitation, "display_name": NAME, "password": PASSWORD, "device_name": DEVICE})).await;
+/// Join, enrol TOTP, a wrong password, sign in with the second factor, step up with a recovery
+/// code: the owner's access token.
+async fn the_owner_joins_enrols_signs_in_and_steps_up(http: &Http, invitation: &str) -> String {
+    let (status, tokens) = http
+        .call("POST", "/v1/invitations/accept", None,
+            json!({"code": invitation, "display_name": NAME, "password": PASSWORD, "device_name": DEVICE}))
+        .await;
     assert_eq!(status, 201, "{tokens}");
     let token = tokens["access_token"].as_str().unwrap().to_owned();
-    let (_, enrolment) = call(&http, "POST", url("/v1/me/totp"), Some(&token), Value::Null).await;
+    let (_, enrolment) = http
+        .call("POST", "/v1/me/totp", Some(&token), Value::Null)
+        .await;
     let uri = enrolment["otpauth_uri"].as_str().unwrap().to_owned();
-    let (status, codes) = call(
-        &http,
-        "POST",
-        url("/v1/me/totp/confirm"),
-        Some(&token),
-        json!({"code": code(&uri, 0)}),
-    )
-    .await;
+    let (status, codes) = http
+        .call(
+            "POST",
+            "/v1/me/totp/confirm",
+            Some(&token),
+            json!({"code": code(&uri, 0)}),
+        )
+        .await;
     assert_eq!(status, 200, "{codes}");
-    let (status, _) = call(
-        &http,
-        "POST",
-        url("/v1/auth/login"),
-        None,
-        json!({"email": EMAIL, "password": "a wrong password here", "device_name": DEVICE}),
-    )
-    .await;
+    let (status, _) = http
+        .call(
+            "POST",
+            "/v1/auth/login",
+            None,
+            json!({"email": EMAIL, "password": "a wrong password here", "device_name": DEVICE}),
+        )
+        .await;
     assert_eq!(status, 401, "a wrong password");
-    let (_, first) = call(
-        &http,
-        "POST",
-        url("/v1/auth/login"),
-        None,
-        json!({"email": EMAIL, "password": PASSWORD, "device_name": DEVICE,
-               "device_token": tokens["device_token"]}),
-    )
-    .await;
+    let (_, first) = http
+        .call(
+            "POST",
+            "/v1/auth/login",
+            None,
+            json!({"email": EMAIL, "password": PASSWORD, "device_name": DEVICE,
+                   "device_token": tokens["device_token"]}),
+        )
+        .await;
     assert_eq!(first["status"], "second_factor_required", "{first}");
-    let (status, signed_in) = call(
-        &http,
-        "POST",
-        url("/v1/auth/second-factor"),
-        None,
-        json!({"challenge": first["challenge"], "code": code(&uri, 1)}),
-    )
-    .await;
+    let (status, signed_in) = http
+        .call(
+            "POST",
+            "/v1/auth/second-factor",
+            None,
+            json!({"challenge": first["challenge"], "code": code(&uri, 1)}),
+        )
+        .await;
     assert_eq!(status, 200, "{signed_in}");
     let token = signed_in["access_token"].as_str().unwrap().to_owned();
-    let (status, _) = call(
-        &http,
-        "POST",
-        url("/v1/me/step-up"),
-        Some(&token),
-        json!({"code": codes["recovery_codes"][0]}),
-    )
-    .await;
+    let (status, _) = http
+        .call(
+            "POST",
+            "/v1/me/step-up",
+            Some(&token),
+            json!({"code": codes["recovery_codes"][0]}),
+        )
+        .await;
     assert_eq!(status, 204, "step-up with a recovery code");
+    token
+}
 
-    // Read and change things that carry the markers.
-    let (_, me) = call(&http, "GET", url("/v1/me"), Some(&token), Value::Null).await;
+/// Reads that show the markers to their owner, and refusals that name them.
+async fn the_owner_reads_and_changes_what_carries_the_markers(
+    http: &Http,
+    token: &str,
+    invitation: &str,
+) {
+    let token = Some(token);
+    let (_, me) = http.call("GET", "/v1/me", token, Value::Null).await;
     assert_eq!(
         me["user"]["display_name"], NAME,
         "the person sees their own name"
     );
-    let (_, team) = call(
-        &http,
-        "GET",
-        url("/v1/admin/users"),
-        Some(&token),
-        Value::Null,
-    )
-    .await;
+    let (_, team) = http
+        .call("GET", "/v1/admin/users", token, Value::Null)
+        .await;
     assert_eq!(
         team["users"][0]["email"], EMAIL,
         "the owner sees the team's addresses"
     );
-    let (_, sessions) = call(
-        &http,
-        "GET",
-        url("/v1/me/sessions"),
-        Some(&token),
-        Value::Null,
-    )
-    .await;
+    let (_, sessions) = http
+        .call("GET", "/v1/me/sessions", token, Value::Null)
+        .await;
     assert_eq!(sessions["sessions"][0]["device_name"], DEVICE);
-    let (status, _) = call(
-        &http,
-        "POST",
-        url("/v1/admin/invitations"),
-        Some(&token),
-        json!({"email": "zebulon.marker+agent@example.com", "role": "agent"}),
-    )
-    .await;
+    let (status, _) = http
+        .call(
+            "POST",
+            "/v1/admin/invitations",
+            token,
+            json!({"email": "zebulon.marker+agent@example.com", "role": "agent"}),
+        )
+        .await;
     assert_eq!(status, 201);
-    let (status, _) = call(
-        &http,
-        "POST",
-        url("/v1/admin/invitations"),
-        Some(&token),
-        json!({"email": EMAIL, "role": "agent"}),
-    )
-    .await;
+    let (status, _) = http
+        .call(
+            "POST",
+            "/v1/admin/invitations",
+            token,
+            json!({"email": EMAIL, "role": "agent"}),
+        )
+        .await;
     assert_eq!(
         status, 409,
         "the owner's own address cannot be invited again"
     );
-    let (status, _) = call(&http, "POST", url("/v1/invitations/accept"), None,
-        json!({"code": invitation, "display_name": NAME, "password": PASSWORD, "device_name": DEVICE})).await;
+    let (status, _) = http
+        .call("POST", "/v1/invitations/accept", None,
+            json!({"code": invitation, "display_name": NAME, "password": PASSWORD, "device_name": DEVICE}))
+        .await;
     assert_eq!(status, 404, "a used invitation");
-    let (status, _) = call(
-        &http,
-        "POST",
-        url("/v1/auth/login"),
-        None,
-        json!({"email": EMAIL, "password": PASSWORD, "device_name": DEVICE, "zebulon": NAME}),
-    )
-    .await;
+    let (status, _) = http
+        .call(
+            "POST",
+            "/v1/auth/login",
+            None,
+            json!({"email": EMAIL, "password": PASSWORD, "device_name": DEVICE, "zebulon": NAME}),
+        )
+        .await;
     assert_eq!(status, 422, "an unknown field, named after the marker");
+}
 
-    child.start_kill().unwrap();
-    child.wait().await.unwrap();
-    let log = log.await.unwrap();
-    for line in &log {
+/// Every line of the debug log is JSON, the log traced the whole flow, and neither it nor the
+/// CLI's output holds a marker.
+fn no_marker_is_in_the_logs_or_the_cli_output(log: &[String], cli_output: &[String]) {
+    for line in log {
         let _: Value = serde_json::from_str(line).expect("every log line is JSON");
     }
     assert!(
@@ -222,18 +257,20 @@ async fn a_whole_invitation_sign_in_and_totp_flow_logs_no_personal_data_and_stor
         "a debug log of the whole flow: {} lines",
         log.len()
     );
-    everything.extend(log);
-    let logs = everything.join("\n").to_lowercase();
+    let logs = [log, cli_output].concat().join("\n").to_lowercase();
     for marker in MARKERS {
         assert!(
             !logs.contains(&marker.to_lowercase()),
             "{marker:?} leaked into the logs or the CLI's output"
         );
     }
+}
 
+/// The database file and its WAL, read whole, hold none of the markers readable.
+fn no_marker_is_readable_in_the_database_or_its_wal(data: &std::path::Path) {
     let mut bytes = Vec::new();
     let mut files = 0;
-    for entry in std::fs::read_dir(home.join("data")).unwrap() {
+    for entry in std::fs::read_dir(data).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         if name.starts_with("ringside.db") {

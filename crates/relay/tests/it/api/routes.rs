@@ -16,9 +16,10 @@ use ringside_store::AuditContext;
 use serde_json::{Value, json};
 
 use super::client::{
-    Api, Member, Operator, PASSWORD, Reply, enrol, invited, next_code, pace, refresh, sign_in,
-    start_enrolment, step_up,
+    Api, Member, PASSWORD, Reply, enrol, next_code, pace, refresh, sign_in, start_enrolment,
+    step_up,
 };
+use crate::office::Office;
 use crate::utils::TestRelay;
 
 /// Who may call a route.
@@ -72,6 +73,9 @@ enum Input {
     StepUpCode,
     /// The caller's current password and a new one.
     NewPassword,
+    /// The caller's org (each org walked) has an AMS connected first: the sandbox kind, at a
+    /// loopback port nothing listens on, so a test answers "unavailable" without the network.
+    AmsConnected,
 }
 
 impl Input {
@@ -160,6 +164,10 @@ pub(crate) const ROUTES: &[Route] = &[
     route("GET",    "/v1/admin/integrations",                       Needs(ManageCredentials), Nothing, 200),
     route("POST",   "/v1/admin/integrations",                       Needs(ManageCredentials), Body(r#"{"provider":"dialpad","label":"Walk"}"#), 201),
     route("DELETE", "/v1/admin/integrations/{id}",                  Needs(ManageCredentials), ActiveIntegration, 204),
+    route("GET",    "/v1/admin/ams",                                Needs(ManageCredentials), Nothing, 200),
+    route("PUT",    "/v1/admin/ams",                                Needs(ManageCredentials), Body(r#"{"kind":"hubspot","credentials":{"token":"pat-walk"}}"#), 200),
+    route("POST",   "/v1/admin/ams/test",                           Needs(ManageCredentials), AmsConnected, 200),
+    route("DELETE", "/v1/admin/ams",                                Needs(ManageCredentials), AmsConnected, 204),
     route("GET",    "/v1/admin/routes",                             Needs(ManageRouting), Nothing, 200),
     route("POST",   "/v1/admin/routes",                             Needs(ManageRouting), NewRoute, 201),
     route("DELETE", "/v1/admin/routes/{route_id}",                  Needs(ManageRouting), ActiveRoute, 204),
@@ -207,10 +215,9 @@ fn expected(route: &Route, caller: Caller) -> u16 {
 
 /// Two orgs, people in every role, and the users the routes act on.
 struct World {
-    relay: TestRelay,
-    api: Api,
-    operator: Operator,
-    org: OrgId,
+    office: Office,
+    /// The other org, whose owner is the outsider.
+    other: OrgId,
     /// Indexed like `Caller::ALL` for the first five; `None` for the anonymous caller.
     callers: Vec<Option<Member>>,
     /// An agent the admin routes act on.
@@ -223,16 +230,13 @@ struct World {
 }
 
 impl World {
-    async fn new(dir: &std::path::Path) -> Self {
-        let relay = TestRelay::start(dir, "").await;
-        let api = Api::new(&relay);
-        let operator = Operator::open(&relay);
-        let org = operator.create_org("Acme Insurance");
-        let other = operator.create_org("Other Agency");
+    async fn new() -> Self {
+        let office = Office::open().await;
+        let other = office.operator.create_org("Other Agency");
         let mut callers = Vec::new();
         for (i, caller) in Caller::ALL.into_iter().enumerate() {
             let (org_of, role) = match caller {
-                Caller::Role(role) => (org, role),
+                Caller::Role(role) => (office.org, role),
                 Caller::Outsider => (other, Role::Owner),
                 Caller::Anonymous => {
                     callers.push(None);
@@ -240,45 +244,18 @@ impl World {
                 }
             };
             let email = format!("caller{i}@acme.example");
-            let mut member = invited(&relay, &api, &operator, org_of, &email, role).await;
+            let mut member = office.member_of(org_of, &email, role).await;
             if matches!(role, Role::Owner | Role::Admin) {
-                enrol(&relay, &api, &mut member).await;
+                office.enrol(&mut member).await;
             }
             callers.push(Some(member));
         }
-        let subject = invited(
-            &relay,
-            &api,
-            &operator,
-            org,
-            "subject@acme.example",
-            Role::Agent,
-        )
-        .await;
-        let signer = invited(
-            &relay,
-            &api,
-            &operator,
-            org,
-            "signer@acme.example",
-            Role::Agent,
-        )
-        .await;
-        let mut mfa_signer = invited(
-            &relay,
-            &api,
-            &operator,
-            org,
-            "mfa@acme.example",
-            Role::Agent,
-        )
-        .await;
-        enrol(&relay, &api, &mut mfa_signer).await;
+        let subject = office.agent("subject@acme.example").await;
+        let signer = office.agent("signer@acme.example").await;
+        let mfa_signer = office.enrolled("mfa@acme.example", Role::Agent).await;
         Self {
-            relay,
-            api,
-            operator,
-            org,
+            office,
+            other,
             callers,
             subject,
             signer,
@@ -302,7 +279,7 @@ impl World {
     /// its own session).
     async fn another_session(&self, member: &Member) -> Member {
         let mut copy = member.clone();
-        sign_in(&self.relay, &self.api, &mut copy).await;
+        sign_in(&self.office.relay, &self.office.api, &mut copy).await;
         copy
     }
 
@@ -324,13 +301,14 @@ impl World {
             Nothing => {}
             Body(json) => prepared.body = Some(serde_json::from_str(json).unwrap()),
             Login => {
-                pace(&self.relay);
+                pace(&self.office.relay);
                 prepared.body = Some(json!({"email": self.signer.email, "password": PASSWORD,
                     "device_name": "Walk PC"}));
             }
             Challenge => {
-                pace(&self.relay);
+                pace(&self.office.relay);
                 let reply = self
+                    .office
                     .api
                     .post(
                         "/v1/auth/login",
@@ -340,8 +318,11 @@ impl World {
                     )
                     .await
                     .expect(200, "the first sign-in step");
-                pace(&self.relay);
-                let code = next_code(&self.relay, self.mfa_signer.totp_uri.as_deref().unwrap());
+                pace(&self.office.relay);
+                let code = next_code(
+                    &self.office.relay,
+                    self.mfa_signer.totp_uri.as_deref().unwrap(),
+                );
                 prepared.body = Some(json!({"challenge": reply.body["challenge"], "code": code}));
             }
             RefreshToken => {
@@ -350,8 +331,11 @@ impl World {
             }
             InvitationCode => {
                 let email = self.fresh_email();
-                let (_, code) = self.operator.invite(self.org, &email, Role::Agent);
-                pace(&self.relay);
+                let (_, code) = self
+                    .office
+                    .operator
+                    .invite(self.office.org, &email, Role::Agent);
+                pace(&self.office.relay);
                 prepared.body = Some(json!({"code": code, "display_name": "New Person",
                     "password": PASSWORD, "device_name": "Walk PC"}));
             }
@@ -360,11 +344,14 @@ impl World {
             }
             PendingInvitation => {
                 let email = self.fresh_email();
-                let (id, _) = self.operator.invite(self.org, &email, Role::Agent);
+                let (id, _) = self
+                    .office
+                    .operator
+                    .invite(self.office.org, &email, Role::Agent);
                 set_id(&mut prepared, &id);
             }
             ActiveIntegration => {
-                let id = self.operator.create_integration(self.org);
+                let id = self.office.operator.create_integration(self.office.org);
                 set_id(&mut prepared, &id);
             }
             NewRoute => {
@@ -379,10 +366,11 @@ impl World {
                     user: self.subject.user.parse().unwrap(),
                 };
                 let added = self
+                    .office
                     .operator
                     .store
                     .routing()
-                    .add_route(self.org, &new, &AuditContext::system("test"))
+                    .add_route(self.office.org, &new, &AuditContext::system("test"))
                     .unwrap();
                 prepared.path = route.path.replace("{route_id}", &added.id.to_string());
             }
@@ -415,8 +403,8 @@ impl World {
             EnrolmentCode => {
                 let code = match &caller {
                     Some(member) => {
-                        let uri = start_enrolment(&self.api, member).await;
-                        let code = next_code(&self.relay, &uri);
+                        let uri = start_enrolment(&self.office.api, member).await;
+                        let code = next_code(&self.office.relay, &uri);
                         prepared.becomes = Some(Becomes::Enrolled(uri));
                         code
                     }
@@ -428,14 +416,24 @@ impl World {
                 let code = match caller {
                     Some(mut member) => {
                         if member.totp_uri.is_none() {
-                            enrol(&self.relay, &self.api, &mut member).await;
+                            enrol(&self.office.relay, &self.office.api, &mut member).await;
                             self.callers[index] = Some(member.clone());
                         }
-                        next_code(&self.relay, member.totp_uri.as_deref().unwrap())
+                        next_code(&self.office.relay, member.totp_uri.as_deref().unwrap())
                     }
                     None => "000000".to_owned(),
                 };
                 prepared.body = Some(json!({"code": code}));
+            }
+            AmsConnected => {
+                for org in [self.office.org, self.other] {
+                    self.office.operator.connect_ams(
+                        org,
+                        "sandbox",
+                        "http://127.0.0.1:9",
+                        r#"{"client_id":"walk","client_secret":"walk"}"#,
+                    );
+                }
             }
             NewPassword => {
                 let current = caller.map_or_else(|| PASSWORD.to_owned(), |m| m.password);
@@ -452,6 +450,7 @@ impl World {
     async fn call(&mut self, route: &Route, index: usize) -> (Reply, Option<Becomes>) {
         let prepared = self.prepare(route, index).await;
         let reply = self
+            .office
             .api
             .send(
                 route.method,
@@ -468,12 +467,12 @@ impl World {
     /// step-up.
     async fn ready(&mut self, index: usize) {
         for member in self.callers.iter_mut().flatten() {
-            refresh(&self.api, member).await;
+            refresh(&self.office.api, member).await;
         }
         if let Some(member) = &self.callers[index]
             && member.totp_uri.is_some()
         {
-            step_up(&self.relay, &self.api, member).await;
+            step_up(&self.office.relay, &self.office.api, member).await;
         }
     }
 }
@@ -499,8 +498,7 @@ enum Becomes {
 
 #[tokio::test]
 async fn every_route_answers_every_role_another_org_and_no_token_as_the_permission_matrix_says() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut world = World::new(dir.path()).await;
+    let mut world = World::new().await;
     let mut cells = 0;
     for (index, caller) in Caller::ALL.into_iter().enumerate() {
         world.ready(index).await;
@@ -555,18 +553,18 @@ async fn every_route_answers_every_role_another_org_and_no_token_as_the_permissi
 
 #[tokio::test]
 async fn changes_that_need_a_recent_second_factor_refuse_a_stale_one_and_reads_do_not() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut world = World::new(dir.path()).await;
+    let mut world = World::new().await;
     let owner = 0;
     world.ready(owner).await;
     // Ten minutes and a bit later the step-up has lapsed; a refresh keeps the session alive
     // but does not renew the second factor.
     world
+        .office
         .relay
         .clock
         .advance(std::time::Duration::from_secs(10 * 60 + 1));
     let mut member = world.callers[owner].clone().unwrap();
-    refresh(&world.api, &mut member).await;
+    refresh(&world.office.api, &mut member).await;
     world.callers[owner] = Some(member);
     let mut checked = 0;
     for route in ROUTES {

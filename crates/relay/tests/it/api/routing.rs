@@ -6,16 +6,33 @@ use ringside_core::{IntegrationId, PhoneNumber, Role};
 use ringside_store::{RouteQuery, RouteVia};
 use serde_json::json;
 
-use super::office::Office;
+use crate::api::client::Member;
+use crate::office::Office;
 
 #[tokio::test]
 async fn an_admin_routes_calls_and_sets_the_fallback_and_an_agent_cannot() {
-    let office = Office::open("Acme Insurance").await;
-    let api = &office.api;
+    let office = Office::open().await;
     let admin = office.enrolled("admin@acme.example", Role::Admin).await;
     let agent = office.member("agent@acme.example", Role::Agent).await;
     let other_agent = office.member("agent2@acme.example", Role::Agent).await;
 
+    let route_id =
+        an_admin_routes_an_extension_and_a_number(&office, &admin, &agent, &other_agent).await;
+    an_admin_sets_a_fallback_group(&office, &admin, &agent).await;
+    the_admins_routes_decide_where_a_call_goes(&office, &admin, &other_agent).await;
+    an_agent_cannot_manage_routing(&office, &agent, &route_id).await;
+    deleting_a_route_works_once_and_every_change_is_audited(&office, &admin, &route_id).await;
+}
+
+/// The fallback is nobody until an admin says otherwise; routes by extension (for every
+/// integration) and by number (stored in E.164): the extension route's id.
+async fn an_admin_routes_an_extension_and_a_number(
+    office: &Office,
+    admin: &Member,
+    agent: &Member,
+    other_agent: &Member,
+) -> String {
+    let api = &office.api;
     let fallback = api
         .get_json("/v1/admin/routing/fallback", admin.token(), "the fallback")
         .await;
@@ -51,7 +68,12 @@ async fn an_admin_routes_calls_and_sets_the_fallback_and_an_agent_cannot() {
         .expect(201, "the admin routes a number")
         .body;
     assert_eq!(by_number["value"], "+14155550100", "stored in E.164");
+    route_id
+}
 
+/// A fallback group, its duplicates dropped, read back as set.
+async fn an_admin_sets_a_fallback_group(office: &Office, admin: &Member, agent: &Member) {
+    let api = &office.api;
     let set = api
         .send(
             "PUT",
@@ -68,7 +90,15 @@ async fn an_admin_routes_calls_and_sets_the_fallback_and_an_agent_cannot() {
             .await,
         set
     );
+}
 
+/// The routes are listed in routing order, and the resolver the pipeline asks follows them.
+async fn the_admins_routes_decide_where_a_call_goes(
+    office: &Office,
+    admin: &Member,
+    other_agent: &Member,
+) {
+    let api = &office.api;
     let list = api
         .get_json("/v1/admin/routes", admin.token(), "the list")
         .await;
@@ -80,7 +110,7 @@ async fn an_admin_routes_calls_and_sets_the_fallback_and_an_agent_cannot() {
         .collect();
     assert_eq!(kinds, ["extension", "number"], "in routing order: {list}");
 
-    // What the pipeline will ask: the admin's routes decide.
+    // What the pipeline will ask.
     let integration = IntegrationId::random();
     let number = PhoneNumber::parse("+14155550100").unwrap();
     let targets = office
@@ -103,7 +133,11 @@ async fn an_admin_routes_calls_and_sets_the_fallback_and_an_agent_cannot() {
         [other_agent.user.parse().unwrap()],
         "the number's route decides"
     );
+}
 
+/// Reading or changing routes and the fallback is refused to an agent.
+async fn an_agent_cannot_manage_routing(office: &Office, agent: &Member, route_id: &str) {
+    let api = &office.api;
     for (method, path) in [
         ("GET", "/v1/admin/routes"),
         ("GET", "/v1/admin/routing/fallback"),
@@ -136,7 +170,15 @@ async fn an_admin_routes_calls_and_sets_the_fallback_and_an_agent_cannot() {
     api.delete(&format!("/v1/admin/routes/{route_id}"), agent.token())
         .await
         .problem(403, "forbidden", "an agent cannot delete a route");
+}
 
+/// A route is deleted once; the audit log holds each change.
+async fn deleting_a_route_works_once_and_every_change_is_audited(
+    office: &Office,
+    admin: &Member,
+    route_id: &str,
+) {
+    let api = &office.api;
     api.delete(&format!("/v1/admin/routes/{route_id}"), admin.token())
         .await
         .expect(204, "the admin deletes a route");
@@ -166,7 +208,7 @@ async fn an_admin_routes_calls_and_sets_the_fallback_and_an_agent_cannot() {
 #[tokio::test]
 async fn another_orgs_users_and_routes_and_people_who_cannot_take_calls_are_refused_with_nothing_stored()
  {
-    let office = Office::open("Acme Insurance").await;
+    let office = Office::open().await;
     let api = &office.api;
     let admin = office.enrolled("admin@acme.example", Role::Admin).await;
     let agent = office.member("agent@acme.example", Role::Agent).await;
