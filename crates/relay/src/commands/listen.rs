@@ -387,7 +387,10 @@ mod tests {
         );
         assert!(line.contains("seq 12"), "{line}");
         // Only the number's own digits: a random id may hold "617" anywhere.
-        assert!(!line.contains("617243") && !line.contains("Marker"), "{line}");
+        assert!(
+            !line.contains("617243") && !line.contains("Marker"),
+            "{line}"
+        );
 
         let shown = Printer {
             show_numbers: true,

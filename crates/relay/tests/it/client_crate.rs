@@ -14,59 +14,34 @@ use ringside_core::wire::{
     AcceptInvitationRequest, LoginRequest, RecoveryCodes, RefreshRequest, SecondFactorRequest,
     TotpEnrollment,
 };
-use ringside_core::{Clock, FakeClock, OrgId, Pii, Role};
-use ringside_identity::{AuthConfig, AuthService};
-use ringside_store::{AuditContext, OrgKeys, Store};
+use ringside_core::{Clock, FakeClock, Pii, Role};
 use serde_json::json;
-use tempfile::TempDir;
 
-use crate::utils::TestRelay;
+use crate::office::Office;
 
 const EMAIL: &str = "owner@agency.example";
 const PASSWORD: &str = "mauve kettle orbit 41";
 const DEVICE: &str = "Front desk PC";
 
-/// A relay with one org and a one-time owner invitation, and a client on the relay's clock.
+/// The office's relay and a one-time owner invitation, and a client on the relay's clock.
 struct Setup {
-    relay: TestRelay,
+    office: Office,
     client: Client,
     code: String,
-    _dir: TempDir,
 }
 
 impl Setup {
-    /// Starts the relay; the operator creates an org and invites its owner (what
-    /// `ringside-relay org create` does, with the relay's own data folder, key and clock).
+    /// Starts the relay; the operator invites the org's owner (what `ringside-relay org create`
+    /// does, with the relay's own data folder, key and clock).
     async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let relay = TestRelay::start(dir.path(), "").await;
-        let clock: Arc<dyn Clock> = Arc::new(relay.clock.clone());
-        let store = Arc::new(Store::open(&relay.config.data_dir, Arc::clone(&clock)).unwrap());
-        let masters = Arc::new(relay.config.master_key_source.load().unwrap());
-        let org: OrgId = store
-            .orgs()
-            .create_org(
-                "Client Crate Agency",
-                &masters,
-                &AuditContext::system("test"),
-            )
-            .unwrap()
-            .id;
-        let keys = OrgKeys::new(Arc::clone(&store), masters);
-        let auth =
-            AuthService::load(store, keys, Arc::clone(&clock), AuthConfig::default()).unwrap();
-        let code = auth
-            .invite_as_operator(org, EMAIL, Role::Owner)
-            .unwrap()
-            .code
-            .expose()
-            .to_owned();
-        let client = Client::with_clock(&format!("http://{}", relay.addr), clock).unwrap();
+        let office = Office::open().await;
+        let (_, code) = office.operator.invite(office.org, EMAIL, Role::Owner);
+        let clock: Arc<dyn Clock> = Arc::new(office.relay.clock.clone());
+        let client = Client::with_clock(&format!("http://{}", office.relay.addr), clock).unwrap();
         Self {
-            relay,
+            office,
             client,
             code,
-            _dir: dir,
         }
     }
 
@@ -76,17 +51,31 @@ impl Setup {
     }
 
     fn advance(&self, seconds: u64) {
-        self.relay.clock.advance(Duration::from_secs(seconds));
+        self.office
+            .relay
+            .clock
+            .advance(Duration::from_secs(seconds));
     }
 
     /// The current TOTP code of `uri`, after moving the clock to the next 30 s step (a code is
     /// accepted once).
     fn totp(&self, uri: &str) -> String {
-        let now = self.relay.clock.now().unix_timestamp().unsigned_abs();
+        let now = self
+            .office
+            .relay
+            .clock
+            .now()
+            .unix_timestamp()
+            .unsigned_abs();
         self.advance(30 - now % 30);
-        totp_rs::TOTP::from_url(uri)
-            .unwrap()
-            .generate(self.relay.clock.now().unix_timestamp().unsigned_abs())
+        totp_rs::TOTP::from_url(uri).unwrap().generate(
+            self.office
+                .relay
+                .clock
+                .now()
+                .unix_timestamp()
+                .unsigned_abs(),
+        )
     }
 
     /// Signs in with the password and, when asked, a TOTP code of `uri`.
@@ -146,7 +135,7 @@ impl Setup {
     /// plain HTTP); answers the `otpauth://` URI.
     async fn enrol(&self, session: &Session) -> String {
         let http = reqwest::Client::new();
-        let base = format!("http://{}", self.relay.addr);
+        let base = format!("http://{}", self.office.relay.addr);
         let access = session.tokens().await.access_token.expose().clone();
         let enrolment: TotpEnrollment = http
             .post(format!("{base}/v1/me/totp"))
@@ -342,7 +331,7 @@ async fn a_client_whose_clock_lags_refreshes_once_on_session_expired_and_retries
     // The same tokens on a client whose clock stands still: it thinks the token is fresh.
     let lagging = Client::with_clock(
         setup.client.base_url(),
-        Arc::new(FakeClock::new(setup.relay.clock.now())),
+        Arc::new(FakeClock::new(setup.office.relay.clock.now())),
     )
     .unwrap()
     .resume(session.tokens().await);
