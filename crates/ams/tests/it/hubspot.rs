@@ -1,0 +1,1 @@
+//! Placeholder: the hubspot connector tests are being written.

@@ -1,0 +1,1 @@
+//! Placeholder: the nowcerts connector tests are being written.
