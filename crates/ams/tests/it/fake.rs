@@ -30,9 +30,12 @@ pub(crate) async fn serve(router: Router) -> Fake {
     Fake { base, task }
 }
 
-/// What a fake saw: each request's path and query, and its `Authorization`.
+/// One request a fake saw: its path and query, and its `Authorization`.
+pub(crate) type Request = (String, Option<String>);
+
+/// What a fake saw.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Seen(Arc<Mutex<Vec<(String, Option<String>)>>>);
+pub(crate) struct Seen(Arc<Mutex<Vec<Request>>>);
 
 impl Seen {
     /// Records one request.
@@ -45,7 +48,7 @@ impl Seen {
     }
 
     /// The requests whose path starts with `prefix`.
-    pub(crate) fn to(&self, prefix: &str) -> Vec<(String, Option<String>)> {
+    pub(crate) fn to(&self, prefix: &str) -> Vec<Request> {
         self.0
             .lock()
             .unwrap()

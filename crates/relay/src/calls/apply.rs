@@ -9,6 +9,7 @@
 //! AMS lookup is slow, and it runs in its own task, bounded by `ams.timeout_ms`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use ringside_core::wire::{Direction, MatchState};
 use ringside_core::{IntegrationId, OrgId, PhoneNumber, Pii, PopId, UserId};
@@ -167,12 +168,18 @@ pub(crate) fn apply_sms(
     )
 }
 
+/// How long past `ams.timeout_ms` a lookup may run before it is stopped from outside. A lookup
+/// bounds itself by the budget (so it can record the timeout in its breaker); this only stops one
+/// that does not.
+const LOOKUP_BACKSTOP: Duration = Duration::from_millis(250);
+
 /// Runs the AMS lookup for a call's new pops (one lookup, however many agents), bounded by the
 /// configured timeout, and pushes `pop_update`.
 async fn look_up(calls: Calls, job: LookupJob) {
     let LookupJob { keys, pops, number } = job;
     let org = keys.org();
-    let found = tokio::time::timeout(calls.ams_timeout, calls.lookup.lookup(org, number))
+    let budget = calls.ams_timeout + LOOKUP_BACKSTOP;
+    let found = tokio::time::timeout(budget, calls.lookup.lookup(org, number))
         .await
         .unwrap_or_else(|_| MatchState::Failed {
             reason: "timeout".to_owned(),

@@ -31,8 +31,8 @@ pub trait Lookup: Send + Sync + fmt::Debug + 'static {
     /// Whether `org` has an AMS to ask. `false`: pops say `unavailable` and no lookup runs.
     fn connected(&self, org: OrgId) -> bool;
 
-    /// Looks `number` up in `org`'s AMS. The relay bounds it with `ams.timeout_ms` and reports
-    /// `failed {reason: "timeout"}` past it.
+    /// Looks `number` up in `org`'s AMS, within `ams.timeout_ms` (`failed {reason: "timeout"}`
+    /// past it). The relay stops a lookup that overruns its budget by more than a moment.
     fn lookup(&self, org: OrgId, number: Pii<PhoneNumber>) -> LookupFuture;
 }
 

@@ -10,6 +10,11 @@
 //! the master key in a key file inside the demo folder (fine for a demo; never for production).
 //! It listens on loopback only.
 //!
+//! The AMS: the demo starts the sandbox AMS (`ringside_ams::sandbox`) on a free loopback port and
+//! connects the org to it, so pops are matched live through the real Applied Epic connector. Most
+//! calls ring from numbers of sandbox clients (found), some from unknown numbers (no match) and
+//! some from the household number two clients share (both shown).
+//!
 //! Routing: the demo sets the org's fallback to `all`, so the unmapped provider user ids of its
 //! calls pop for every agent. A real organisation starts with the fallback `nobody`
 //! (docs/routing.md).
@@ -31,6 +36,8 @@ use ringside_core::{OrgId, PhoneNumber, Role, SystemClock, random_bytes};
 use ringside_providers::{CallState, ProviderKind};
 use ringside_store::AuditContext;
 use tokio::sync::watch;
+
+use ringside_ams::sandbox::{KNOWN_NUMBERS, SHARED_NUMBER, Sandbox, SandboxOptions};
 
 use crate::commands::simulate::{CallPlan, Signer, Target, place_call};
 use crate::config::{Config, Sources};
@@ -241,8 +248,9 @@ struct Setup {
     signer: Signer,
 }
 
-/// The org, both invitations, the integration and the fallback — on the store, before serving.
-fn set_up(config: &Config) -> Result<Setup, crate::Error> {
+/// The org, both invitations, the integration, the fallback and the AMS connection to the
+/// sandbox at `sandbox` — on the store, before serving.
+fn set_up(config: &Config, sandbox: &str, credentials: &str) -> Result<Setup, crate::Error> {
     let folder = DataFolder::open(config, Arc::new(SystemClock))?;
     let (store, masters, auth) = (&folder.store, &folder.masters, &folder.auth);
     let ctx = AuditContext::system("demo");
@@ -257,6 +265,10 @@ fn set_up(config: &Config) -> Result<Setup, crate::Error> {
     )?;
     // Demo only: every agent gets every unmapped call. Real orgs start with `nobody`.
     store.routing().set_fallback(org, &Fallback::All, &ctx)?;
+    let connection = crate::ams::connection("sandbox", Some(sandbox), credentials.as_bytes())?;
+    folder
+        .ams_connections(config.ams_timeout)?
+        .connect(Caller::Operator(org), &connection)?;
     let signer = Signer::load(store, masters, integration.id)?;
     Ok(Setup {
         org,
@@ -280,15 +292,17 @@ async fn serve(config: Config, dir: &DataDir, args: &DemoArgs) -> Result<(), Fai
         .local_addr()
         .map_err(|e| Failure::failed(format!("reading the listening address: {e}")))?;
     let base = format!("http://{addr}");
+    let (stop, stopped) = watch::channel(false);
+    let (sandbox, credentials) = start_sandbox(stopped.clone()).await?;
     let setup = {
         let config = config.clone();
-        tokio::task::spawn_blocking(move || set_up(&config))
+        let url = sandbox.clone();
+        tokio::task::spawn_blocking(move || set_up(&config, &url, &credentials))
             .await
             .map_err(Failure::failed)?
             .map_err(|e| Failure::failed(format!("setting up the demo organisation: {e}")))?
     };
 
-    let (stop, stopped) = watch::channel(false);
     let seams = Seams {
         clock: Arc::new(SystemClock),
         lookup: None,
@@ -315,7 +329,7 @@ async fn serve(config: Config, dir: &DataDir, args: &DemoArgs) -> Result<(), Fai
             });
         }
     }
-    print_banner(&base, dir, &setup);
+    print_banner(&base, &sandbox, dir, &setup);
 
     let target = Target::direct(&base, setup.signer.integration);
     let calls = place_calls(&http, &setup.signer, &target, args);
@@ -366,7 +380,29 @@ async fn wait_until_ready(http: &reqwest::Client, base: &str) -> Result<(), Fail
     )))
 }
 
-fn print_banner(base: &str, dir: &DataDir, setup: &Setup) {
+/// The sandbox AMS on a free loopback port until `stopped` turns true: its base URL and the
+/// credentials it takes.
+async fn start_sandbox(mut stopped: watch::Receiver<bool>) -> Result<(String, String), Failure> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| Failure::failed(format!("starting the sandbox AMS: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Failure::failed(format!("starting the sandbox AMS: {e}")))?;
+    let sandbox = Sandbox::new(SandboxOptions::default());
+    let credentials = sandbox.credentials_json();
+    tokio::spawn(async move {
+        let stop = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        if let Err(e) = sandbox.serve(listener, stop).await {
+            eprintln!("the sandbox AMS stopped: {e}");
+        }
+    });
+    Ok((format!("http://{addr}"), credentials))
+}
+
+fn print_banner(base: &str, sandbox: &str, dir: &DataDir, setup: &Setup) {
     let folder = if dir.made_here {
         "fresh; removed when the demo stops"
     } else {
@@ -383,6 +419,10 @@ fn print_banner(base: &str, dir: &DataDir, setup: &Setup) {
     println!(
         "integration   {} (standard webhooks)",
         setup.signer.integration
+    );
+    println!(
+        "AMS           the sandbox at {sandbox} (fictional clients, through the Applied Epic \
+         connector; its activities: {sandbox}/sandbox/activities)"
     );
     println!(
         "routing       fallback `all`: every agent gets every unmapped call (demo only; a real \
@@ -460,13 +500,20 @@ async fn place_calls(http: &reqwest::Client, signer: &Signer, target: &Target, a
     println!("{n} call{} placed", if n == 1 { "" } else { "s" });
 }
 
-/// A plausible call to the agency: a fictional caller (`+1 AAA 555-01XX`), sometimes with a
-/// caller-ID name, for a provider user id no route maps (so the fallback applies); answered and
-/// ended most of the time, sometimes missed or sent to voicemail.
+/// A plausible call to the agency, for a provider user id no route maps (so the fallback
+/// applies): from a sandbox client most of the time, from the household number two clients
+/// share sometimes, else from an unknown fictional caller (`+1 AAA 555-01XX`), sometimes with a
+/// caller-ID name; answered and ended most of the time, sometimes missed or sent to voicemail.
 fn random_call() -> CallPlan {
-    let [area, line, name, outcome, agent] = random_bytes::<5>();
-    let area = AREA_CODES[usize::from(area) % AREA_CODES.len()];
-    let from = format!("+1{area}55501{:02}", line % 100);
+    let [area, line, name, outcome, agent, who] = random_bytes::<6>();
+    let from = match who % 10 {
+        0..=5 => KNOWN_NUMBERS[usize::from(line) % KNOWN_NUMBERS.len()].to_owned(),
+        6 => SHARED_NUMBER.to_owned(),
+        _ => {
+            let area = AREA_CODES[usize::from(area) % AREA_CODES.len()];
+            format!("+1{area}55501{:02}", line % 100)
+        }
+    };
     let states = match outcome % 10 {
         0..=5 => vec![CallState::Ringing, CallState::Answered, CallState::Ended],
         6 | 7 => vec![CallState::Ringing, CallState::Missed],

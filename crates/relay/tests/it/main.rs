@@ -6,6 +6,8 @@
 // Test helpers panic on failure: that is how a test reports it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+/// The AMS live: matches in `pop_update`, failures, notices, connecting over the API and CLI.
+mod ams;
 /// The HTTP API's common behaviour: headers, problem+json, rate limits, OpenAPI.
 mod api;
 /// `audit verify` and `audit export` through the real binary, against a tampered file too.

@@ -209,7 +209,18 @@ impl Office {
     /// signed and sent through the org's line as its provider would: what was sent and the
     /// relay's answer.
     pub(crate) async fn ring(&self, call: &str, state: CallState, user: Option<&str>) -> Delivery {
-        let mut plan = CallPlan::inbound(PhoneNumber::parse(CALLER).unwrap(), None);
+        self.ring_from(CALLER, call, state, user).await
+    }
+
+    /// [`Office::ring`] from the number `from`.
+    pub(crate) async fn ring_from(
+        &self,
+        from: &str,
+        call: &str,
+        state: CallState,
+        user: Option<&str>,
+    ) -> Delivery {
+        let mut plan = CallPlan::inbound(PhoneNumber::parse(from).unwrap(), None);
         plan.call_id = Some(call.to_owned());
         plan.states = vec![state];
         plan.provider_user_id = user.map(str::to_owned);

@@ -25,7 +25,7 @@ use crate::utils::assert_not_on_disk;
 
 impl Office {
     /// Alice, an agent with the route `u-alice`, connected and resumed from the start.
-    async fn alice_on_her_route(&self) -> (Member, Socket) {
+    pub(crate) async fn alice_on_her_route(&self) -> (Member, Socket) {
         let alice = self.agent("alice@acme.example").await;
         self.route("u-alice", &alice);
         let mut socket = self.connect(&alice).await;
@@ -33,7 +33,7 @@ impl Office {
         (alice, socket)
     }
 
-    async fn ticket(&self, member: &Member) -> String {
+    pub(crate) async fn ticket(&self, member: &Member) -> String {
         let reply = self
             .api
             .post("/v1/stream/ticket", member.token(), json!(null))
@@ -42,14 +42,18 @@ impl Office {
         reply.body["ticket"].as_str().unwrap().to_owned()
     }
 
-    async fn connect(&self, member: &Member) -> Socket {
+    pub(crate) async fn connect(&self, member: &Member) -> Socket {
         let ticket = self.ticket(member).await;
         self.connect_with(&ticket, None)
             .await
             .expect("the stream opens")
     }
 
-    async fn connect_with(&self, ticket: &str, origin: Option<&str>) -> Result<Socket, u16> {
+    pub(crate) async fn connect_with(
+        &self,
+        ticket: &str,
+        origin: Option<&str>,
+    ) -> Result<Socket, u16> {
         let url = format!("ws://{}/v1/stream?ticket={ticket}", self.relay.addr);
         let mut request = url.into_client_request().unwrap();
         if let Some(origin) = origin {
@@ -73,17 +77,17 @@ impl Office {
 }
 
 /// A bare stream connection.
-struct Socket {
+pub(crate) struct Socket {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
 impl Socket {
     /// The next JSON message within 5 s (pings skipped); `None` when the socket closed.
-    async fn next(&mut self) -> Option<Value> {
+    pub(crate) async fn next(&mut self) -> Option<Value> {
         self.within(Duration::from_secs(5)).await
     }
 
-    async fn within(&mut self, wait: Duration) -> Option<Value> {
+    pub(crate) async fn within(&mut self, wait: Duration) -> Option<Value> {
         loop {
             let frame = tokio::time::timeout(wait, self.ws.next()).await.ok()??;
             match frame.ok()? {
@@ -95,26 +99,26 @@ impl Socket {
     }
 
     /// Asserts nothing arrives for a moment.
-    async fn quiet(&mut self, what: &str) {
+    pub(crate) async fn quiet(&mut self, what: &str) {
         if let Some(message) = self.within(Duration::from_millis(300)).await {
             panic!("{what}: expected nothing, got {message}");
         }
     }
 
-    async fn send(&mut self, message: Value) {
+    pub(crate) async fn send(&mut self, message: Value) {
         self.ws
             .send(Message::Text(message.to_string().into()))
             .await
             .unwrap();
     }
 
-    async fn resume(&mut self, after_seq: u64) {
+    pub(crate) async fn resume(&mut self, after_seq: u64) {
         self.send(json!({"type": "resume", "after_seq": after_seq}))
             .await;
     }
 
     /// Reads until the relay closes; answers the close code.
-    async fn close_code(&mut self, wait: Duration) -> Option<u16> {
+    pub(crate) async fn close_code(&mut self, wait: Duration) -> Option<u16> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
