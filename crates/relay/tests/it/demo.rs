@@ -11,7 +11,7 @@ use std::time::Duration;
 use ringside_client::Client;
 use ringside_client::stream::{StreamEvent, StreamOptions};
 use ringside_core::Pii;
-use ringside_core::wire::{AcceptInvitationRequest, ServerMessage};
+use ringside_core::wire::{AcceptInvitationRequest, MatchState, ServerMessage};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
@@ -86,6 +86,10 @@ async fn the_demo_places_calls_that_pop_for_the_agent_it_invited_then_stops_afte
     assert!(!relay.ends_with(":0"), "the real port is printed: {relay}");
     assert!(banner_text.contains("Demo Agency"), "{banner_text}");
     assert!(
+        banner_text.contains("AMS           the sandbox at http://127.0.0.1:"),
+        "{banner_text}"
+    );
+    assert!(
         banner_text.contains("owner invitation  rsi_"),
         "{banner_text}"
     );
@@ -118,6 +122,29 @@ async fn the_demo_places_calls_that_pop_for_the_agent_it_invited_then_stops_afte
     })
     .await
     .expect("a pop arrives while the demo places its calls");
+    assert_eq!(
+        pop.match_state,
+        MatchState::Pending,
+        "the demo org has the sandbox AMS"
+    );
+    let matched = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stream.next().await.expect("the stream stays open") {
+                StreamEvent::Message(ServerMessage::PopUpdate(update))
+                    if update.pop_id == pop.pop_id =>
+                {
+                    return update.match_state;
+                }
+                StreamEvent::Message(_) | StreamEvent::State(_) => {}
+            }
+        }
+    })
+    .await
+    .expect("the sandbox's answer follows");
+    assert!(
+        matches!(matched, MatchState::Found { .. } | MatchState::NoMatch),
+        "the sandbox answered: {matched:?}"
+    );
     let number = pop.number.expect("the demo's callers are not withheld");
     let number = number.expose();
     assert!(number.starts_with("+1"), "{number}");

@@ -290,3 +290,177 @@ fn no_marker_is_readable_in_the_database_or_its_wal(data: &std::path::Path) {
         );
     }
 }
+
+/// The contact the sandbox AMS holds for +16175550199, and recognisable parts of it.
+const CONTACT_MARKERS: [&str; 6] = [
+    "dana whitfield",
+    "whitfield",
+    "whitda",
+    "6175550199",
+    "617-555-0199",
+    "555-0199",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_matched_in_the_ams_leaves_no_contact_name_or_number_in_the_logs_or_on_disk() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let sandbox = ringside_ams::sandbox::Sandbox::new(Default::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(sandbox.clone().serve(listener, std::future::pending()));
+
+    // The operator's set-up, through the binary: org, integration, fallback, AMS.
+    let mut outputs = Vec::new();
+    let mut cli = |args: &[&str]| -> Value {
+        let out = std::process::Command::new(bin::BIN)
+            .env("HOME", home)
+            .env("RINGSIDE_DATA_DIR", home.join("data"))
+            .env("RINGSIDE_LOG__FORMAT", "json")
+            .env("RINGSIDE_LOG__LEVEL", "debug")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        outputs.push(stdout.clone());
+        outputs.push(String::from_utf8_lossy(&out.stderr).into_owned());
+        serde_json::from_str(&stdout).unwrap_or(Value::Null)
+    };
+    let created = cli(&[
+        "org",
+        "create",
+        "--name",
+        "Matched Agency",
+        "--owner-email",
+        EMAIL,
+        "--json",
+    ]);
+    let org = created["org_id"].as_str().unwrap().to_owned();
+    let invitation = created["invitation"].as_str().unwrap().to_owned();
+    let integration = cli(&[
+        "integration",
+        "create",
+        "--org",
+        &org,
+        "--provider",
+        "standard",
+        "--json",
+    ]);
+    let integration = integration["integration_id"].as_str().unwrap().to_owned();
+    cli(&["route", "fallback", "--org", &org, "--all"]);
+    let file = home.join("ams.json");
+    std::fs::write(&file, sandbox.credentials_json()).unwrap();
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let file = file.display().to_string();
+    cli(&[
+        "ams",
+        "connect",
+        "--org",
+        &org,
+        "--kind",
+        "sandbox",
+        "--base-url",
+        &sandbox_url,
+        "--credentials-file",
+        &file,
+    ]);
+
+    let Served {
+        mut child,
+        addr,
+        logs,
+    } = bin::serve(&mut relay(home)).await;
+    let http = Http {
+        client: reqwest::Client::new(),
+        base: format!("http://{addr}"),
+    };
+    let (status, tokens) = http
+        .call("POST", "/v1/invitations/accept", None,
+            json!({"code": invitation, "display_name": NAME, "password": PASSWORD, "device_name": DEVICE}))
+        .await;
+    assert_eq!(status, 201, "{tokens}");
+    let token = tokens["access_token"].as_str().unwrap().to_owned();
+    let (_, ticket) = http
+        .call("POST", "/v1/stream/ticket", Some(&token), Value::Null)
+        .await;
+    let url = format!(
+        "ws://{addr}/v1/stream?ticket={}",
+        ticket["ticket"].as_str().unwrap()
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    ws.send(Message::Text(
+        json!({"type": "resume", "after_seq": 0}).to_string().into(),
+    ))
+    .await
+    .unwrap();
+
+    cli(&[
+        "simulate",
+        "call",
+        "--integration",
+        &integration,
+        "--from",
+        "+16175550199",
+        "--states",
+        "ringing",
+        "--relay",
+        &http.base,
+    ]);
+    let matched = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+        while let Some(Ok(frame)) = ws.next().await {
+            if let Message::Text(text) = frame {
+                let message: Value = serde_json::from_str(&text).unwrap();
+                if message["type"] == "pop_update" {
+                    return message;
+                }
+            }
+        }
+        panic!("the stream closed before the AMS's answer");
+    })
+    .await
+    .expect("the match within 15 s");
+    assert_eq!(
+        matched["match"]["contacts"][0]["name"], "Dana Whitfield",
+        "{matched}"
+    );
+
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let log = logs.await.unwrap();
+    assert!(
+        log.iter().any(|l| l.contains("accounts/search")
+            || l.contains("pop_update")
+            || l.contains("/v1/hooks/")),
+        "the debug log traced the call, so the scan below looks at something"
+    );
+    let everything = [log, outputs].concat().join("\n").to_lowercase();
+    for marker in CONTACT_MARKERS {
+        assert!(
+            !everything.contains(marker),
+            "{marker:?} leaked into the logs or the CLI's output"
+        );
+    }
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(home.join("data")).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("ringside.db")
+        {
+            bytes.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    let stored = String::from_utf8_lossy(&bytes).to_lowercase();
+    for marker in CONTACT_MARKERS.into_iter().chain(["sandbox-secret"]) {
+        assert!(
+            !stored.contains(marker),
+            "{marker:?} is readable in the database file or its WAL"
+        );
+    }
+}
