@@ -10,7 +10,7 @@
 //!   which of its records (the client itself or a contact person) holds the number, with the
 //!   numbers; those are re-checked ([`crate::matching`]). A match is reported on its account (the
 //!   record the note will go to): a contact person's match says so in its kind.
-//! - **Activity**: the `CALL` activity code's id is looked up once per connector
+//! - **Activity**: the `CALL` activity code's id is looked up once per AMS
 //!   (`GET /workflow-management/v1/activities/codes?code=CALL`), then
 //!   `POST /workflow-management/v1/activities` with the first part of the note; a note longer than
 //!   [`NOTE_CHUNK`] characters continues in `POST /activities/{id}/notes`.
@@ -21,7 +21,6 @@ use ringside_core::wire::{Contact, RecordKind};
 use ringside_core::{PhoneNumber, Pii};
 use serde::Deserialize;
 use serde_json::json;
-use tokio::sync::OnceCell;
 
 use crate::http::{Answer, Http};
 use crate::matching::{Candidate, keep_matches};
@@ -49,7 +48,28 @@ pub struct AppliedEpic {
     connection: Connection,
     http: Http,
     tokens: Arc<TokenCache>,
-    call_code: OnceCell<String>,
+    call_codes: Arc<CallCodes>,
+}
+
+/// The `CALL` activity code's id of each Applied Epic, by base URL: looked up once per
+/// connection, not once per note (it is the same for every activity of that AMS).
+#[derive(Debug, Default)]
+pub(crate) struct CallCodes(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+impl CallCodes {
+    fn get(&self, base: &str) -> Option<String> {
+        self.lock().get(base).cloned()
+    }
+
+    fn put(&self, base: &str, id: &str) {
+        self.lock().insert(base.to_owned(), id.to_owned());
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, String>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 #[derive(Deserialize)]
@@ -120,12 +140,17 @@ struct Created {
 }
 
 impl AppliedEpic {
-    pub(crate) fn new(connection: Connection, http: Http, tokens: Arc<TokenCache>) -> Self {
+    pub(crate) fn new(
+        connection: Connection,
+        http: Http,
+        tokens: Arc<TokenCache>,
+        call_codes: Arc<CallCodes>,
+    ) -> Self {
         Self {
             connection,
             http,
             tokens,
-            call_code: OnceCell::new(),
+            call_codes,
         }
     }
 
@@ -237,35 +262,40 @@ impl AppliedEpic {
             .then(|| self.connection.base_url.join(&format!("/clients/{id}")))
     }
 
-    async fn call_code(&self) -> Result<&str, AmsError> {
+    /// The `CALL` activity code's id: remembered per AMS after the first lookup.
+    async fn call_code(&self) -> Result<String, AmsError> {
+        let base = self.connection.base_url.as_str();
+        if let Some(id) = self.call_codes.get(base) {
+            return Ok(id);
+        }
+        let id = self.fetch_call_code().await?;
+        self.call_codes.put(base, &id);
+        Ok(id)
+    }
+
+    async fn fetch_call_code(&self) -> Result<String, AmsError> {
         let url = self
             .connection
             .base_url
             .join("/workflow-management/v1/activities/codes");
-        let id = self
-            .call_code
-            .get_or_try_init(|| async {
-                let answer = self
-                    .authorized(|http| http.get(&url, HAL).query(&[("code", "CALL")]))
-                    .await?;
-                let codes: Codes = answer.json()?;
-                codes
-                    .embedded
-                    .map(|e| e.activity_codes)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .find(|c| c.code.as_deref() == Some("CALL"))
-                    .map(|c| c.id)
-                    .ok_or(AmsError::InvalidResponse(
-                        "the AMS has no CALL activity code",
-                    ))
-            })
+        let answer = self
+            .authorized(|http| http.get(&url, HAL).query(&[("code", "CALL")]))
             .await?;
-        Ok(id)
+        let codes: Codes = answer.json()?;
+        codes
+            .embedded
+            .map(|e| e.activity_codes)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|c| c.code.as_deref() == Some("CALL"))
+            .map(|c| c.id)
+            .ok_or(AmsError::InvalidResponse(
+                "the AMS has no CALL activity code",
+            ))
     }
 
     async fn write(&self, note: &ActivityNote) -> Result<ActivityRef, AmsError> {
-        let code = self.call_code().await?.to_owned();
+        let code = self.call_code().await?;
         let chunks = chunks(note.body.expose(), NOTE_CHUNK);
         let (first, rest) = chunks.split_first().map_or(("", &[][..]), |(f, r)| (*f, r));
         let body = json!({
@@ -321,7 +351,8 @@ impl AmsConnector for AppliedEpic {
     }
 
     fn check(&self) -> AmsFuture<'_, ()> {
-        Box::pin(async move { self.call_code().await.map(|_| ()) })
+        // A real request each time (not the remembered code): a test must reach the AMS.
+        Box::pin(async move { self.fetch_call_code().await.map(|_| ()) })
     }
 }
 

@@ -90,6 +90,7 @@ pub struct ActivityRef {
 pub struct Ams {
     http: Http,
     tokens: Arc<token::TokenCache>,
+    call_codes: Arc<applied_epic::CallCodes>,
 }
 
 impl Ams {
@@ -101,6 +102,7 @@ impl Ams {
         Ok(Self {
             http: Http::new(limits, clock)?,
             tokens: Arc::new(token::TokenCache::default()),
+            call_codes: Arc::default(),
         })
     }
 
@@ -113,9 +115,12 @@ impl Ams {
     pub fn connector(&self, connection: Connection) -> Box<dyn AmsConnector> {
         let (http, tokens) = (self.http.clone(), Arc::clone(&self.tokens));
         match connection.kind {
-            AmsKind::AppliedEpic | AmsKind::Sandbox => {
-                Box::new(applied_epic::AppliedEpic::new(connection, http, tokens))
-            }
+            AmsKind::AppliedEpic | AmsKind::Sandbox => Box::new(applied_epic::AppliedEpic::new(
+                connection,
+                http,
+                tokens,
+                Arc::clone(&self.call_codes),
+            )),
             AmsKind::Hubspot => Box::new(hubspot::Hubspot::new(connection, http)),
             AmsKind::Nowcerts => Box::new(nowcerts::Nowcerts::new(connection, http, tokens)),
         }

@@ -17,8 +17,8 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-/// The caller on every simulated call.
-const CALLER: &str = "+16175550100";
+/// The caller on every simulated call (the AMS scenario's calls come from a sandbox client).
+pub(crate) const CALLER: &str = "+16175550100";
 
 /// A call's marker in its caller name: `Caller 00000042`, found again in the pop (or, for the
 /// baseline, in the forwarded body).
@@ -45,11 +45,16 @@ impl Signer {
 
     /// A new ringing call `n` for provider user `agent`, marked with `n`.
     pub(crate) fn ringing(&self, n: u64, agent: &str) -> Result<SignedRequest> {
+        self.ringing_from(n, agent, CALLER)
+    }
+
+    /// [`Signer::ringing`] from the number `from`.
+    pub(crate) fn ringing_from(&self, n: u64, agent: &str, from: &str) -> Result<SignedRequest> {
         let mut call = SimulatedCall::new(
             format!("bench-{}-{n}", self.run),
             Direction::Inbound,
             CallState::Ringing,
-            PhoneNumber::parse(CALLER).map_err(|e| anyhow::anyhow!("number: {e}"))?,
+            PhoneNumber::parse(from).map_err(|e| anyhow::anyhow!("number: {e}"))?,
         );
         call.provider_user_id = Some(agent.to_owned());
         call.contact_name = Some(format!("{MARK}{n:08}"));
@@ -157,9 +162,18 @@ impl Arrivals {
     }
 }
 
-/// An agent on the relay's stream: reads `hello`, sends `resume`, then records each pop's
-/// arrival and acks it, until the socket closes.
-pub(crate) async fn relay_agent(mut ws: Socket, arrivals: Arc<Arrivals>) {
+/// Which message of a call an agent times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Awaited {
+    /// The pop itself.
+    Pop,
+    /// The pop's `pop_update` (the AMS's answer).
+    Update,
+}
+
+/// An agent on the relay's stream: reads `hello`, sends `resume`, then records the arrival of
+/// each call's `awaited` message and acks every message, until the socket closes.
+pub(crate) async fn relay_agent(mut ws: Socket, arrivals: Arc<Arrivals>, awaited: Awaited) {
     let Some(_hello) = next_text(&mut ws).await else {
         return;
     };
@@ -167,17 +181,29 @@ pub(crate) async fn relay_agent(mut ws: Socket, arrivals: Arc<Arrivals>) {
     if ws.send(Message::Text(resume.into())).await.is_err() {
         return;
     }
+    // A pop_update names its pop, not its call: the marks of this agent's pops by pop id.
+    let mut marks: HashMap<String, u64> = HashMap::new();
     while let Some(text) = next_text(&mut ws).await {
         let now = Instant::now();
-        if text.contains("\"type\":\"pop\"")
-            && let Some(mark) = mark_of(&text)
-        {
-            arrivals.record(mark, now);
+        let message: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let pop_id = message["pop_id"].as_str().unwrap_or_default().to_owned();
+        match (message["type"].as_str(), awaited) {
+            (Some("pop"), _) => {
+                if let Some(mark) = mark_of(&text) {
+                    if awaited == Awaited::Pop {
+                        arrivals.record(mark, now);
+                    }
+                    marks.insert(pop_id, mark);
+                }
+            }
+            (Some("pop_update"), Awaited::Update) => {
+                if let Some(&mark) = marks.get(&pop_id) {
+                    arrivals.record(mark, now);
+                }
+            }
+            _ => {}
         }
-        let seq = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["seq"].as_u64());
-        if let Some(seq) = seq {
+        if let Some(seq) = message["seq"].as_u64() {
             let ack = serde_json::json!({"type": "ack", "seq": seq}).to_string();
             if ws.send(Message::Text(ack.into())).await.is_err() {
                 return;

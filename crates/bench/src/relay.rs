@@ -44,6 +44,7 @@ pub(crate) struct Agent {
 /// A prepared org: its Standard Webhooks integration and its agents.
 #[derive(Debug, Clone)]
 pub(crate) struct PreparedOrg {
+    pub(crate) org: OrgId,
     pub(crate) integration: String,
     pub(crate) secret: String,
     pub(crate) agents: Vec<Agent>,
@@ -129,6 +130,7 @@ pub(crate) fn prepare(root: &Path, per_org_per_minute: u32, orgs: &[OrgSpec]) ->
             });
         }
         prepared.push(PreparedOrg {
+            org,
             integration: created.id.to_string(),
             secret: created.secret.as_str().to_owned(),
             agents,

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 
 use super::ingest::hammer;
 use super::{Bench, Shot, paced, start_relay};
-use crate::client::{Arrivals, Signer, connect, relay_agent, source, ticket};
+use crate::client::{Arrivals, Awaited, Signer, connect, relay_agent, source, ticket};
 use crate::relay::OrgSpec;
 use crate::report::{Report, Row, ratio};
 use crate::stats::{Summary, ms};
@@ -57,7 +57,11 @@ pub(super) async fn run(bench: &Bench, report: &mut Report) -> Result<()> {
         let t = ticket(&http, relay.addr, &agent.access_token).await?;
         let url = format!("ws://{}/v1/stream?ticket={t}", relay.addr);
         let ws = connect(relay.addr, &url, source(0, 1)).await?;
-        sockets.push(tokio::spawn(relay_agent(ws, Arc::clone(&arrivals))));
+        sockets.push(tokio::spawn(relay_agent(
+            ws,
+            Arc::clone(&arrivals),
+            Awaited::Pop,
+        )));
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let b_signer = Signer::new(relay.addr, &b.integration, &b.secret)?;

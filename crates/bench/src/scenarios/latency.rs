@@ -11,14 +11,15 @@ use anyhow::{Context, Result};
 use super::{Bench, Shot, paced, start_relay};
 use crate::baseline::Forwarder;
 use crate::client::{
-    Arrivals, Signer, baseline_agent, connect, next_text, relay_agent, source, ticket,
+    Arrivals, Awaited, CALLER, Signer, baseline_agent, connect, next_text, relay_agent, source,
+    ticket,
 };
 use crate::relay::{OrgSpec, PreparedOrg};
 use crate::report::{Report, Row, ratio};
 use crate::stats::{Summary, ms};
 
 /// Warm-up calls before each measured run (connection pools, caches); not counted.
-const WARM_UP: u64 = 10;
+pub(super) const WARM_UP: u64 = 10;
 
 pub(super) async fn run(bench: &Bench, report: &mut Report) -> Result<()> {
     let o = &bench.options;
@@ -68,20 +69,20 @@ fn rows(report: &mut Report, label: &str, ours: &(Summary, usize), base: &(Summa
     ));
 }
 
-/// Marks `from..from+n` routed to the agents in turn.
-fn shots(
+/// Marks `from..from+n` routed to the agents in turn, every call from the number `caller`.
+pub(super) fn shots(
     signer: &Signer,
     org: &[String],
     url: impl Fn(usize) -> String,
-    from: u64,
-    n: u64,
+    (from, n): (u64, u64),
+    caller: &str,
 ) -> Result<Vec<Shot>> {
     (from..from + n)
         .map(|mark| {
             let k = (mark % org.len() as u64) as usize;
             Ok(Shot {
                 url: url(k),
-                signed: signer.ringing(mark, &org[k])?,
+                signed: signer.ringing_from(mark, &org[k], caller)?,
                 mark,
             })
         })
@@ -113,7 +114,11 @@ async fn relay_run(
         let t = ticket(&http, relay.addr, &agent.access_token).await?;
         let url = format!("ws://{}/v1/stream?ticket={t}", relay.addr);
         let ws = connect(relay.addr, &url, source(0, 1)).await?;
-        sockets.push(tokio::spawn(relay_agent(ws, Arc::clone(&arrivals))));
+        sockets.push(tokio::spawn(relay_agent(
+            ws,
+            Arc::clone(&arrivals),
+            Awaited::Pop,
+        )));
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let signer = Signer::new(relay.addr, &org.integration, &org.secret)?;
@@ -122,14 +127,14 @@ async fn relay_run(
     paced(
         &http,
         rate,
-        shots(&signer, &users, url, 1, WARM_UP)?,
+        shots(&signer, &users, url, (1, WARM_UP), CALLER)?,
         &arrivals,
     )
     .await?;
     let measured = paced(
         &http,
         rate,
-        shots(&signer, &users, url, 1_000, calls)?,
+        shots(&signer, &users, url, (1_000, calls), CALLER)?,
         &arrivals,
     )
     .await?;
@@ -140,7 +145,7 @@ async fn relay_run(
     Ok((measured, signer))
 }
 
-async fn baseline_run(
+pub(super) async fn baseline_run(
     signer: &Signer,
     agents: usize,
     rate: u32,
@@ -168,14 +173,14 @@ async fn baseline_run(
     paced(
         &http,
         rate,
-        shots(signer, &users, url, 1, WARM_UP)?,
+        shots(signer, &users, url, (1, WARM_UP), CALLER)?,
         &arrivals,
     )
     .await?;
     let measured = paced(
         &http,
         rate,
-        shots(signer, &users, url, 1_000, calls)?,
+        shots(signer, &users, url, (1_000, calls), CALLER)?,
         &arrivals,
     )
     .await?;

@@ -1,5 +1,6 @@
-//! The four scenarios and what they share: the machine header, data folders, paced calls.
+//! The five scenarios and what they share: the machine header, data folders, paced calls.
 
+mod ams;
 mod connections;
 mod flood;
 mod ingest;
@@ -101,6 +102,9 @@ async fn run(bench: &Bench) -> Result<()> {
     }
     if bench.options.wants("flood") {
         flood::run(bench, &mut report).await?;
+    }
+    if bench.options.wants("ams") {
+        ams::run(bench, &mut report).await?;
     }
     report.note(format!(
         "whole run: {:.0} s",

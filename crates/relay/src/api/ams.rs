@@ -35,8 +35,8 @@ fn status(c: AmsConnection) -> AmsStatus {
     }
 }
 
-/// A refused connection field as the API names it (the message stays in the log's reach only
-/// through the field: values are never echoed).
+/// A refused connection as the API answers it: `invalid_input` naming the field (`kind`,
+/// `base_url` or `credentials`), never the value.
 fn invalid(err: AmsError) -> AuthError {
     match err {
         AmsError::Config { field: "kind", .. } => AuthError::InvalidInput("kind"),
