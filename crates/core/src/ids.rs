@@ -121,6 +121,10 @@ id_type!(
     /// One screen pop: one call shown to one user (on all of that user's devices).
     PopId, "pop", "pop"
 );
+id_type!(
+    /// One note an agent added to a call, kept sealed for the call's AMS note.
+    NoteId, "not", "note"
+);
 
 #[cfg(test)]
 mod tests {

@@ -56,7 +56,9 @@ pub mod wire;
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::Error;
 pub use ids::RouteId;
-pub use ids::{CallId, DeviceId, IntegrationId, InvitationId, OrgId, PopId, SessionId, UserId};
+pub use ids::{
+    CallId, DeviceId, IntegrationId, InvitationId, NoteId, OrgId, PopId, SessionId, UserId,
+};
 pub use phone::PhoneNumber;
 pub use pii::Pii;
 pub use random::random_bytes;

@@ -25,8 +25,9 @@ pub use auth::{
 };
 pub use routing::{CreateRouteRequest, Fallback, RouteInfo, RouteKind, RouteList, RouteMatch};
 pub use stream::{
-    CallState, CallStateChange, ClientMessage, Contact, Direction, Hello, MatchState, Notice, Pop,
-    PopGone, PopUpdate, RecordKind, ServerMessage, SessionRevoked, Sms, StreamTicket, close,
+    CallNoteRequest, CallPickRequest, CallState, CallStateChange, ClientMessage, Contact,
+    Direction, Hello, MatchState, Notice, Pop, PopGone, PopUpdate, RecordKind, ServerMessage,
+    SessionRevoked, Sms, StreamError, StreamTicket, close,
 };
 
 /// The version of the relay <-> client protocol (HTTP API and WebSocket messages). A client and a

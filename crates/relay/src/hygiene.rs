@@ -61,8 +61,8 @@ impl fmt::Display for HygieneReport {
             f,
             "removed: {} ended session(s), {} stale device(s), {} finished invitation(s), \
              {} audit entr(y/ies) past retention, {} webhook log row(s), {} expired pop(s), \
-             {} call number(s) and {} inbox event(s) past the PII cap, {} row(s) of finished \
-             calls; audit head {}",
+             {} call number(s), {} inbox event(s) and {} agent note(s) or pick(s) past the PII \
+             cap, {} row(s) of finished calls; audit head {}",
             self.identity.sessions,
             self.identity.devices,
             self.identity.invitations,
@@ -71,6 +71,7 @@ impl fmt::Display for HygieneReport {
             self.pops,
             self.calls.numbers,
             self.calls.inbox,
+            self.calls.notes,
             self.call_rows,
             if self.head_signed {
                 "signed"

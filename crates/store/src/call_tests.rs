@@ -502,3 +502,110 @@ fn a_finished_calls_legs_and_pop_markers_are_pruned_after_a_day_and_the_call_sta
     assert_eq!(again.call, live.call);
     assert!(again.new_pops.is_empty(), "the live call's marker was kept");
 }
+
+fn note_audit(action: &'static str) -> AuditEntry {
+    AuditEntry::new(Actor::system("test"), action, "call")
+}
+
+#[test]
+fn only_a_user_the_call_rang_adds_notes_and_a_pick_which_are_joined_sealed_and_purged_at_the_cap() {
+    let clock = ringside_core::FakeClock::new(time::macros::datetime!(2026-11-23 09:00 UTC));
+    let l = line_on(fixture_at(clock.clone()));
+    let other = l.f.user(
+        l.org,
+        &l.keys,
+        3,
+        Role::Agent,
+        "other@acme.example",
+        "Otto Other",
+    );
+    let out = l
+        .send("n1", "CA9", "CA9", CallState::Ringing, &[l.agent])
+        .unwrap();
+    let notes = l.f.store.notes();
+    let note = |user, text: &str| {
+        notes
+            .add_note(
+                l.org,
+                out.call,
+                user,
+                &Pii::new(text.to_owned()),
+                &l.keys,
+                &note_audit("call.note"),
+            )
+            .unwrap()
+    };
+    assert!(note(l.agent, "Wants to add a teen driver (QX-8812)").is_ok());
+    assert!(note(l.agent, "Call back Friday").is_ok());
+    assert_eq!(
+        note(other, "not my call"),
+        Err(crate::NoteRefusal::NotRouted),
+        "the call did not ring for them"
+    );
+    assert_eq!(
+        note(l.agent, "   "),
+        Err(crate::NoteRefusal::TooLong),
+        "no empty note"
+    );
+    let long = "x".repeat(crate::MAX_NOTES_CHARS);
+    assert_eq!(
+        note(l.agent, &long),
+        Err(crate::NoteRefusal::TooLong),
+        "past the call's total"
+    );
+    let pick = |user, contact: &str| {
+        notes
+            .pick_contact(
+                l.org,
+                out.call,
+                user,
+                &Pii::new(contact.to_owned()),
+                &l.keys,
+                &note_audit("call.pick"),
+            )
+            .unwrap()
+    };
+    assert!(pick(l.agent, "client-1").is_ok());
+    assert!(
+        pick(l.agent, "client-2").is_ok(),
+        "a later pick replaces it"
+    );
+    assert_eq!(pick(other, "client-3"), Err(crate::NoteRefusal::NotRouted));
+
+    let added = notes.call_additions(l.org, out.call, &l.keys).unwrap();
+    let texts: Vec<&str> = added.notes.iter().map(|n| n.expose().as_str()).collect();
+    assert_eq!(
+        texts,
+        ["Wants to add a teen driver (QX-8812)", "Call back Friday"]
+    );
+    assert_eq!(added.pick.unwrap().expose(), "client-2");
+    let (other_org, other_keys) = l.f.org("Other");
+    assert!(
+        notes
+            .call_additions(other_org, out.call, &other_keys)
+            .unwrap()
+            .notes
+            .is_empty(),
+        "another org sees none of it"
+    );
+    let file = std::fs::read(l.f.dir.path().join("ringside.db")).unwrap_or_default();
+    let wal = std::fs::read(l.f.dir.path().join("ringside.db-wal")).unwrap_or_default();
+    for bytes in [file, wal] {
+        assert!(!bytes.windows(7).any(|w| w == b"QX-8812"), "sealed at rest");
+    }
+
+    let cap = std::time::Duration::from_secs(30 * 86_400);
+    assert_eq!(
+        l.f.store.calls().purge_call_pii(cap).unwrap().notes,
+        0,
+        "not yet"
+    );
+    clock.advance(cap + std::time::Duration::from_secs(1));
+    assert_eq!(
+        l.f.store.calls().purge_call_pii(cap).unwrap().notes,
+        3,
+        "both notes and the pick, at the cap, synced or not"
+    );
+    let gone = notes.call_additions(l.org, out.call, &l.keys).unwrap();
+    assert!(gone.notes.is_empty() && gone.pick.is_none());
+}

@@ -71,6 +71,8 @@ pub struct CallPurge {
     pub numbers: u64,
     /// Inbox events deleted.
     pub inbox: u64,
+    /// Agents' notes and picks deleted.
+    pub notes: u64,
 }
 
 /// SHA-256(integration id || provider id): how provider call and leg ids are stored.
@@ -96,7 +98,8 @@ pub trait CallStore {
     ) -> Result<Option<Pii<String>>, Error>;
 
     /// The PII hard cap (docs/architecture.md#data-lifecycle): clears the client number of calls started more than
-    /// `older_than` ago and deletes inbox events received before then, synced or not.
+    /// `older_than` ago and deletes inbox events and agents' notes and picks made before then,
+    /// synced or not.
     fn purge_call_pii(&self, older_than: std::time::Duration) -> Result<CallPurge, Error>;
 
     /// Deletes what a finished call no longer needs once it has been over for `older_than`: its
@@ -149,9 +152,15 @@ impl CallStore for Store {
             let inbox = tx
                 .prepare_cached("DELETE FROM inbox WHERE received_at < ?1")?
                 .execute([before])?;
+            let notes = tx
+                .prepare_cached("DELETE FROM call_notes WHERE created_at < ?1")?
+                .execute([before])?
+                + tx.prepare_cached("DELETE FROM call_picks WHERE picked_at < ?1")?
+                    .execute([before])?;
             Ok(CallPurge {
                 numbers: u64::try_from(numbers).unwrap_or(0),
                 inbox: u64::try_from(inbox).unwrap_or(0),
+                notes: u64::try_from(notes).unwrap_or(0),
             })
         })
     }

@@ -16,7 +16,7 @@ use crate::{
 const NOW: i64 = 1_795_424_400; // 2026-11-23 09:00 UTC
 
 pub(crate) struct Fixture {
-    _dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
     pub(crate) store: Store,
     masters: MasterKeyring,
 }
@@ -32,7 +32,7 @@ pub(crate) fn fixture_at(clock: ringside_core::FakeClock) -> Fixture {
 
 fn fixture_from((dir, store): (tempfile::TempDir, Store)) -> Fixture {
     Fixture {
-        _dir: dir,
+        dir,
         store,
         masters: MasterKeyring::single(MasterKey::generate(MasterKeyVersion::FIRST)),
     }

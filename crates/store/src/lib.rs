@@ -26,6 +26,7 @@ mod integrations;
 mod invitations;
 mod keys;
 pub mod migrate;
+mod notes;
 mod orgs;
 mod routing;
 mod rows;
@@ -59,6 +60,7 @@ pub use integrations::{Integration, IntegrationSecret, IntegrationStore, NewInte
 pub use invitations::{Invitation, InvitationInfo, InvitationStore, NewInvitation};
 pub use keys::OrgKeys;
 pub use migrate::{Applied, MIGRATIONS, Migration, latest_version};
+pub use notes::{CallAdditions, MAX_NOTES_CHARS, NoteRefusal, NoteStore};
 pub use orgs::{Org, OrgKeyRow, OrgStore};
 pub use routing::{
     NewRoute, Route, RouteQuery, RouteTargets, RouteVia, RoutingRefusal, RoutingStore,
@@ -281,6 +283,11 @@ impl Store {
 
     /// The AMS connections: [`AmsStore`].
     pub fn ams(&self) -> &dyn AmsStore {
+        self
+    }
+
+    /// The agents' notes and picks: [`NoteStore`].
+    pub fn notes(&self) -> &dyn NoteStore {
         self
     }
 }

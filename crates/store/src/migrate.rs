@@ -43,6 +43,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_routing"),
     migration!(7, "0007_calls_and_stream"),
     migration!(8, "0008_ams_connections"),
+    migration!(9, "0009_call_notes"),
 ];
 
 /// The schema version this build writes.

@@ -7,8 +7,9 @@ import type { PopGone } from "./PopGone";
 import type { PopUpdate } from "./PopUpdate";
 import type { SessionRevoked } from "./SessionRevoked";
 import type { Sms } from "./Sms";
+import type { StreamError } from "./StreamError";
 
 /**
  * A message from the relay.
  */
-export type ServerMessage = { "type": "hello" } & Hello | { "type": "pop" } & Pop | { "type": "pop_update" } & PopUpdate | { "type": "pop_expired" } & PopGone | { "type": "pop_dismissed" } & PopGone | { "type": "call_state" } & CallStateChange | { "type": "sms" } & Sms | { "type": "notice" } & Notice | { "type": "session_revoked" } & SessionRevoked;
+export type ServerMessage = { "type": "hello" } & Hello | { "type": "pop" } & Pop | { "type": "pop_update" } & PopUpdate | { "type": "pop_expired" } & PopGone | { "type": "pop_dismissed" } & PopGone | { "type": "call_state" } & CallStateChange | { "type": "sms" } & Sms | { "type": "notice" } & Notice | { "type": "error" } & StreamError | { "type": "session_revoked" } & SessionRevoked;

@@ -257,6 +257,10 @@ impl Runner {
                 reason: revoked.reason.clone(),
             }));
         }
+        if let ServerMessage::Error(_) = &message {
+            // A refusal of one of this client's messages: shown, never acked (it has no seq).
+            return (!self.report(StreamEvent::Message(message)).await).then_some(End::Stop);
+        }
         let seq = message.seq()?;
         if self.dedupe.admit(seq) && !self.report(StreamEvent::Message(message)).await {
             return Some(End::Stop);

@@ -421,3 +421,33 @@ async fn a_saved_seq_the_relay_never_gave_is_lowered_to_the_relays_count() {
     assert_eq!(seq(&mut stream).await, 8, "new events are not dropped");
     stream.close().await;
 }
+
+#[tokio::test]
+async fn a_refusal_reaches_the_consumer_unacked_and_the_stream_goes_on() {
+    let mut relay = StandIn::start().await;
+    let mut stream = relay.session().stream(options());
+    let mut conn = relay.accept().await;
+    conn.hello(30).await;
+    connected(&mut stream).await;
+    conn.send(&ringside_core::wire::ServerMessage::Error(
+        ringside_core::wire::StreamError {
+            code: "call_not_routed".to_owned(),
+            message: "this call did not ring for you".to_owned(),
+        },
+    ))
+    .await;
+    match next(&mut stream).await {
+        StreamEvent::Message(ringside_core::wire::ServerMessage::Error(refused)) => {
+            assert_eq!(refused.code, "call_not_routed");
+        }
+        other => panic!("expected the refusal, got {other:?}"),
+    }
+    conn.pop(1).await;
+    assert_eq!(seq(&mut stream).await, 1, "the stream goes on");
+    assert_eq!(
+        conn.acks_through(1).await,
+        [1],
+        "the refusal itself is not acked"
+    );
+    stream.close().await;
+}

@@ -286,6 +286,17 @@ pub struct Sms {
     pub received_at: OffsetDateTime,
 }
 
+/// `error`: the relay refused one client message (a note on a call that did not ring for this
+/// user, say). Only this connection gets it, it has no `seq`, and the connection stays open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct StreamError {
+    /// A stable code: `call_not_routed`, `note_too_long`, `unavailable`.
+    pub code: String,
+    /// For people.
+    pub message: String,
+}
+
 /// `notice`: something the user should know that is not a call (e.g. the AMS credentials fail).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -327,6 +338,8 @@ pub enum ServerMessage {
     Sms(Sms),
     /// Something to know.
     Notice(Notice),
+    /// A client message was refused (this connection only; no `seq`).
+    Error(StreamError),
     /// The session ended; the socket closes.
     SessionRevoked(SessionRevoked),
 }
@@ -341,7 +354,7 @@ impl ServerMessage {
             Self::CallState(m) => Some(m.seq),
             Self::Sms(m) => Some(m.seq),
             Self::Notice(m) => Some(m.seq),
-            Self::Hello(_) | Self::SessionRevoked(_) => None,
+            Self::Hello(_) | Self::SessionRevoked(_) | Self::Error(_) => None,
         }
     }
 }
@@ -382,6 +395,25 @@ pub enum ClientMessage {
         /// The AMS's id of the record.
         contact: String,
     },
+}
+
+/// `POST /v1/calls/{call_id}/note`: the stream's `note` for a client without a socket.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct CallNoteRequest {
+    /// The note (personal data: kept sealed until the AMS sync).
+    #[schema(value_type = String)]
+    pub text: Pii<String>,
+}
+
+/// `POST /v1/calls/{call_id}/pick`: the stream's `pick` for a client without a socket.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct CallPickRequest {
+    /// The AMS's id of the record (one of the pop's `contacts`).
+    pub contact: String,
 }
 
 /// WebSocket close codes the relay uses (4000–4999 are the application's range, RFC 6455 §7.4.2).

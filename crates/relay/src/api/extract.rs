@@ -161,6 +161,7 @@ pub(crate) mod perm {
         ManageRouting,
         ManageTeam,
         ReceivePops,
+        WriteNotes,
         ViewAuditLog
     );
 }

@@ -16,6 +16,7 @@
 mod ams;
 mod audit;
 mod auth;
+mod calls;
 mod dto;
 pub(crate) mod extract;
 mod headers;
@@ -67,7 +68,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me::confirm_totp))
         .routes(routes!(me::step_up))
         .routes(routes!(me::change_password))
-        .routes(routes!(stream::ticket));
+        .routes(routes!(stream::ticket))
+        .routes(routes!(calls::note))
+        .routes(routes!(calls::pick));
     let admin = OpenApiRouter::new()
         .routes(routes!(team::list_users))
         .routes(routes!(team::set_role))

@@ -28,6 +28,7 @@ use super::problem;
         (name = "auth", description = "Signing in and out, joining by invitation"),
         (name = "me", description = "The signed-in person's own account"),
         (name = "admin", description = "Running the organisation (owners and admins)"),
+        (name = "calls", description = "What an agent adds to a call for its AMS note"),
         (name = "operations", description = "Probes and the API description"),
     )
 )]

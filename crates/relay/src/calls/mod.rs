@@ -16,6 +16,7 @@ mod apply;
 pub(crate) mod breaker;
 mod ingest;
 pub mod lookup;
+pub(crate) mod notes;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -254,6 +254,9 @@ impl Printer {
             ServerMessage::Notice(notice) => {
                 format!("notice  {}: {}  (seq {seq})", notice.code, notice.message)
             }
+            ServerMessage::Error(refused) => {
+                format!("refused  {}: {}", refused.code, refused.message)
+            }
             ServerMessage::Hello(_) => "hello".to_owned(),
             ServerMessage::SessionRevoked(revoked) => {
                 format!("session revoked ({})", revoked.reason)

@@ -14,11 +14,14 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures_util::{Sink, SinkExt, Stream as FrameStream, StreamExt};
-use ringside_core::wire::{ClientMessage, Hello, ServerMessage, SessionRevoked, close};
+use ringside_core::wire::{
+    ClientMessage, Hello, ServerMessage, SessionRevoked, StreamError, close,
+};
 use ringside_core::{OrgId, PROTOCOL_VERSION, SessionId, UserId};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 
 use super::{Control, History, Hub, Outgoing};
+use crate::calls::notes::Addition;
 
 /// How long live events wait for the client's `resume`.
 const RESUME_GRACE: Duration = Duration::from_secs(2);
@@ -252,12 +255,33 @@ async fn handle(
             history.dismiss(who, pop_id).await;
             Ok(Handled::Done)
         }
-        ClientMessage::Note { .. } | ClientMessage::Pick { .. } => {
-            // Kept for the AMS sync, which is not built yet: accepted and dropped, never logged.
-            tracing::debug!(user = %who.user, "note/pick received; AMS sync not configured");
-            Ok(Handled::Done)
+        ClientMessage::Note { call_id, text } => {
+            add_to_call(socket, history, who, call_id, Addition::Note(text)).await
+        }
+        ClientMessage::Pick { call_id, contact } => {
+            let contact = ringside_core::Pii::new(contact);
+            add_to_call(socket, history, who, call_id, Addition::Pick(contact)).await
         }
     }
+}
+
+/// Stores a note or pick; a refusal goes back to this connection alone as `error`, and the
+/// connection stays open.
+async fn add_to_call(
+    socket: &mut impl Socket,
+    history: &History,
+    who: Connection,
+    call: ringside_core::CallId,
+    addition: Addition,
+) -> Result<Handled, SocketGone> {
+    if let Err((code, message)) = history.add_to_call(who, call, addition).await {
+        let refused = ServerMessage::Error(StreamError {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        });
+        send_json(socket, &refused).await?;
+    }
+    Ok(Handled::Done)
 }
 
 fn reason_of(code: u16) -> &'static str {

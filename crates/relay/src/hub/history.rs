@@ -11,11 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ringside_core::wire::ServerMessage;
-use ringside_core::{OrgId, PopId, SessionId, UserId};
+use ringside_core::{CallId, OrgId, PopId, SessionId, UserId};
 use ringside_store::{Expired, OrgKeys, Store};
 
 use super::Connection;
 use crate::Error;
+use crate::calls::notes::{self, Addition, Author};
 use crate::error::on_blocking_pool;
 
 /// How often the sweeper looks for expired pops.
@@ -78,6 +79,34 @@ impl History {
         .await;
         if let Err(err) = dismissed {
             tracing::error!(user = %who.user, error = %err, "dismissing a pop failed");
+        }
+    }
+
+    /// The user's note or pick for `call`; `Err` with the words to send back when refused or
+    /// when the store fails (nothing is stored then).
+    pub(crate) async fn add_to_call(
+        &self,
+        who: Connection,
+        call: CallId,
+        addition: Addition,
+    ) -> Result<(), (&'static str, &'static str)> {
+        let (store, keys) = (Arc::clone(&self.store), self.keys.clone());
+        let author = Author {
+            org: who.org,
+            user: who.user,
+            ip: None,
+        };
+        let added = on_blocking_pool("a stream task", move || {
+            notes::add(&store, &keys, author, call, &addition)
+        })
+        .await;
+        match added {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(refusal)) => Err(notes::refusal_text(refusal)),
+            Err(err) => {
+                tracing::error!(user = %who.user, error = %err, "storing a note or pick failed");
+                Err(("unavailable", "the note could not be stored: try again"))
+            }
         }
     }
 

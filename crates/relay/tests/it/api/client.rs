@@ -232,6 +232,11 @@ impl Operator {
         (created.id.to_string(), created.secret.as_str().to_owned())
     }
 
+    /// `org`'s data keys, to read what the relay stored.
+    pub(crate) fn keyring(&self, org: OrgId) -> ringside_vault::OrgKeyring {
+        self.store.orgs().org_keyring(org, &self.masters).unwrap()
+    }
+
     /// Connects `org` to an AMS as `ringside-relay ams connect` does.
     pub(crate) fn connect_ams(&self, org: OrgId, kind: &str, base_url: &str, credentials: &str) {
         let connection =

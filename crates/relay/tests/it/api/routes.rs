@@ -56,6 +56,9 @@ enum Input {
     ActiveIntegration,
     /// `{id}`: an integration id that exists nowhere (signed webhooks are walked in `hooks.rs`).
     UnknownIntegration,
+    /// `{call_id}`: a call that rang for nobody, with a body (real calls are walked in
+    /// `notes.rs`).
+    UnknownCall(&'static str),
     /// A route of a fresh extension to the walked org's subject user.
     NewRoute,
     /// `{route_id}`: a fresh route of the walked org.
@@ -123,7 +126,9 @@ const fn route(
 
 use Access::{Member as Signed, Needs, Public};
 use Input::*;
-use Permission::{ManageCredentials, ManageRouting, ManageTeam, ReceivePops, ViewAuditLog};
+use Permission::{
+    ManageCredentials, ManageRouting, ManageTeam, ReceivePops, ViewAuditLog, WriteNotes,
+};
 
 /// Every route of the API.
 #[rustfmt::skip]
@@ -148,6 +153,8 @@ pub(crate) const ROUTES: &[Route] = &[
     route("POST",   "/v1/me/step-up",                               Signed, StepUpCode, 204),
     route("POST",   "/v1/me/password",                              Signed, NewPassword, 200),
     route("POST",   "/v1/stream/ticket",                            Needs(ReceivePops), Nothing, 200),
+    route("POST",   "/v1/calls/{call_id}/note",                     Needs(WriteNotes), UnknownCall(r#"{"text":"walk"}"#), 404),
+    route("POST",   "/v1/calls/{call_id}/pick",                     Needs(WriteNotes), UnknownCall(r#"{"contact":"walk"}"#), 404),
     route("GET",    "/v1/admin/users",                              Needs(ManageTeam), Nothing, 200),
     route("PUT",    "/v1/admin/users/{id}/role",                    Needs(ManageTeam), Subject(Some(r#"{"role":"agent"}"#)), 204),
     route("POST",   "/v1/admin/users/{id}/disable",                 Needs(ManageTeam), Subject(None), 204),
@@ -373,6 +380,12 @@ impl World {
                     .add_route(self.office.org, &new, &AuditContext::system("test"))
                     .unwrap();
                 prepared.path = route.path.replace("{route_id}", &added.id.to_string());
+            }
+            UnknownCall(body) => {
+                prepared.path = route
+                    .path
+                    .replace("{call_id}", &ringside_core::CallId::random().to_string());
+                prepared.body = Some(serde_json::from_str(body).unwrap());
             }
             UnknownIntegration => {
                 prepared.path = route
