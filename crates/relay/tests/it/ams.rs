@@ -302,19 +302,7 @@ async fn an_owner_connects_tests_and_disconnects_the_ams_over_the_api_and_nothin
         .expect(204, "disconnecting");
     let gone = api.get_json("/v1/admin/ams", owner.token(), "after").await;
     assert_eq!(gone["connection"], Value::Null);
-    let audit = api
-        .get_json(
-            "/v1/admin/audit?action=ams.*",
-            owner.token(),
-            "the audit log",
-        )
-        .await;
-    let actions: Vec<&str> = audit["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let (actions, audit) = api.audit_actions("ams.*", owner.token()).await;
     assert_eq!(
         actions,
         ["ams.connect", "ams.test", "ams.disconnect"],

@@ -138,19 +138,7 @@ async fn over_http_the_same_rule_holds_404_for_a_call_that_did_not_ring_and_403_
         (vec![MARKER.to_owned()], Some("client-7".to_owned()))
     );
     let owner = office.enrolled("owner@acme.example", Role::Owner).await;
-    let audit = api
-        .get_json(
-            "/v1/admin/audit?action=call.*",
-            owner.token(),
-            "the audit log",
-        )
-        .await;
-    let actions: Vec<&str> = audit["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let (actions, audit) = api.audit_actions("call.*", owner.token()).await;
     assert_eq!(
         actions,
         ["call.note", "call.pick"],

@@ -121,6 +121,29 @@ impl Api {
         self.get(path, token).await.expect(200, what).body
     }
 
+    /// The actions of the org's audit entries matching `filter` (e.g. `ams.*`), oldest first,
+    /// and the page itself.
+    pub(crate) async fn audit_actions(
+        &self,
+        filter: &str,
+        token: Option<&str>,
+    ) -> (Vec<String>, Value) {
+        let page = self
+            .get_json(
+                &format!("/v1/admin/audit?action={filter}"),
+                token,
+                "the audit log",
+            )
+            .await;
+        let actions = page["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect();
+        (actions, page)
+    }
+
     /// A `POST` with a `null` body: an action named by its path.
     pub(crate) async fn post_null(&self, path: &str, token: Option<&str>) -> Reply {
         self.post(path, token, Value::Null).await

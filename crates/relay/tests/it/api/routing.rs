@@ -185,19 +185,7 @@ async fn deleting_a_route_works_once_and_every_change_is_audited(
     api.delete(&format!("/v1/admin/routes/{route_id}"), admin.token())
         .await
         .problem(404, "not_found", "it is gone");
-    let audit = api
-        .get_json(
-            "/v1/admin/audit?action=route.*",
-            admin.token(),
-            "the audit log",
-        )
-        .await;
-    let actions: Vec<&str> = audit["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let (actions, audit) = api.audit_actions("route.*", admin.token()).await;
     assert_eq!(
         actions,
         ["route.create", "route.create", "route.delete"],
