@@ -108,7 +108,10 @@ impl AmsConnections {
             .map_err(store_err)?;
         self.breakers.reset(org);
         tracing::info!(%org, kind = connection.kind.as_str(), "AMS connected");
-        self.status(caller)?
+        self.store
+            .ams()
+            .ams_connection(org)
+            .map_err(store_err)?
             .ok_or(AuthError::NotFound("AMS connection"))
     }
 

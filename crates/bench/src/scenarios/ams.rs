@@ -12,8 +12,8 @@ use anyhow::{Context, Result, ensure};
 use ringside_ams::sandbox::{Sandbox, SandboxOptions};
 
 use super::latency::{WARM_UP, baseline_run, shots};
-use super::{Bench, paced, start_relay};
-use crate::client::{Arrivals, Awaited, Signer, connect, relay_agent, source, ticket};
+use super::{Bench, agents_on_stream, paced, start_relay};
+use crate::client::{Arrivals, Awaited, Signer};
 use crate::relay::OrgSpec;
 use crate::report::{Report, Row, ratio};
 use crate::stats::{Summary, ms};
@@ -71,18 +71,8 @@ pub(super) async fn run(bench: &Bench, report: &mut Report) -> Result<()> {
 
     let http = reqwest::Client::new();
     let arrivals = Arc::new(Arrivals::default());
-    let mut sockets = Vec::new();
-    for agent in &org.agents {
-        let t = ticket(&http, relay.addr, &agent.access_token).await?;
-        let url = format!("ws://{}/v1/stream?ticket={t}", relay.addr);
-        let ws = connect(relay.addr, &url, source(0, 1)).await?;
-        sockets.push(tokio::spawn(relay_agent(
-            ws,
-            Arc::clone(&arrivals),
-            Awaited::Update,
-        )));
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sockets =
+        agents_on_stream(&http, relay.addr, &org.agents, &arrivals, Awaited::Update).await?;
     let signer = Signer::new(relay.addr, &org.integration, &org.secret)?;
     let users: Vec<String> = org.agents.iter().map(|a| a.provider_user.clone()).collect();
     let url = |_| signer.url.clone();

@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::ingest::hammer;
-use super::{Bench, Shot, paced, start_relay};
-use crate::client::{Arrivals, Awaited, Signer, connect, relay_agent, source, ticket};
+use super::{Bench, Shot, agents_on_stream, paced, start_relay};
+use crate::client::{Arrivals, Awaited, Signer};
 use crate::relay::OrgSpec;
 use crate::report::{Report, Row, ratio};
 use crate::stats::{Summary, ms};
@@ -52,18 +52,7 @@ pub(super) async fn run(bench: &Bench, report: &mut Report) -> Result<()> {
     );
     let http = reqwest::Client::new();
     let arrivals = Arc::new(Arrivals::default());
-    let mut sockets = Vec::new();
-    for agent in &b.agents {
-        let t = ticket(&http, relay.addr, &agent.access_token).await?;
-        let url = format!("ws://{}/v1/stream?ticket={t}", relay.addr);
-        let ws = connect(relay.addr, &url, source(0, 1)).await?;
-        sockets.push(tokio::spawn(relay_agent(
-            ws,
-            Arc::clone(&arrivals),
-            Awaited::Pop,
-        )));
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sockets = agents_on_stream(&http, relay.addr, &b.agents, &arrivals, Awaited::Pop).await?;
     let b_signer = Signer::new(relay.addr, &b.integration, &b.secret)?;
     let b_shots = |from: u64, n: u64| -> Result<Vec<Shot>> {
         (from..from + n)

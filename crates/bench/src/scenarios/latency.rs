@@ -4,15 +4,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use super::{Bench, Shot, paced, start_relay};
+use super::{Bench, Shot, agents_on_stream, paced, start_relay};
 use crate::baseline::Forwarder;
 use crate::client::{
-    Arrivals, Awaited, CALLER, Signer, baseline_agent, connect, next_text, relay_agent, source,
-    ticket,
+    Arrivals, Awaited, CALLER, Signer, baseline_agent, connect, next_text, source,
 };
 use crate::relay::{OrgSpec, PreparedOrg};
 use crate::report::{Report, Row, ratio};
@@ -109,18 +107,7 @@ async fn relay_run(
     let org: &PreparedOrg = prepared.orgs.first().context("the org")?;
     let http = reqwest::Client::new();
     let arrivals = Arc::new(Arrivals::default());
-    let mut sockets = Vec::new();
-    for agent in &org.agents {
-        let t = ticket(&http, relay.addr, &agent.access_token).await?;
-        let url = format!("ws://{}/v1/stream?ticket={t}", relay.addr);
-        let ws = connect(relay.addr, &url, source(0, 1)).await?;
-        sockets.push(tokio::spawn(relay_agent(
-            ws,
-            Arc::clone(&arrivals),
-            Awaited::Pop,
-        )));
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sockets = agents_on_stream(&http, relay.addr, &org.agents, &arrivals, Awaited::Pop).await?;
     let signer = Signer::new(relay.addr, &org.integration, &org.secret)?;
     let users: Vec<String> = org.agents.iter().map(|a| a.provider_user.clone()).collect();
     let url = |_| signer.url.clone();

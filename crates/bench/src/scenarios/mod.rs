@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use ringside_providers::simulate::SignedRequest;
 use tempfile::TempDir;
 
-use crate::client::{Arrivals, post};
+use crate::client::{Arrivals, Awaited, connect, post, relay_agent, source, ticket};
 use crate::options::Options;
 use crate::relay::{OrgSpec, Prepared, RelayProcess, prepare};
 use crate::report::{Report, progress};
@@ -213,6 +213,26 @@ pub(crate) async fn paced(
         }
     }
     Ok((Summary::of(samples, lost), refused))
+}
+
+/// Each of `agents` on the relay's stream (a ticket, a socket, `resume`), timing `awaited` into
+/// `arrivals`; settles for a moment so every socket is registered before the first call.
+pub(crate) async fn agents_on_stream(
+    http: &reqwest::Client,
+    relay: std::net::SocketAddr,
+    agents: &[crate::relay::Agent],
+    arrivals: &Arc<Arrivals>,
+    awaited: Awaited,
+) -> Result<Vec<tokio::task::JoinHandle<()>>> {
+    let mut sockets = Vec::with_capacity(agents.len());
+    for agent in agents {
+        let t = ticket(http, relay, &agent.access_token).await?;
+        let url = format!("ws://{relay}/v1/stream?ticket={t}");
+        let ws = connect(relay, &url, source(0, 1)).await?;
+        sockets.push(tokio::spawn(relay_agent(ws, Arc::clone(arrivals), awaited)));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    Ok(sockets)
 }
 
 /// Progress line for a data folder.

@@ -50,8 +50,10 @@ pub(crate) fn apply_call(
 ) -> Result<Applied, Error> {
     let org = keys.org();
     let store = &calls.store;
-    let connected = calls.lookup.connected(org);
     let number: Option<Pii<PhoneNumber>> = call.client_number().and_then(Number::phone).cloned();
+    // Only an event that can make a pop needs to know (one store read): a withheld number or a
+    // final state never looks anyone up.
+    let connected = number.is_some() && !call.state.is_final() && calls.lookup.connected(org);
     let match_state = match &number {
         Some(_) if connected => MatchState::Pending,
         _ => MatchState::Unavailable,
