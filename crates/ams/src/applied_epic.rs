@@ -324,6 +324,37 @@ impl AppliedEpic {
     }
 }
 
+impl AppliedEpic {
+    /// Applied Epic's published API reads an activity only by its id: no search by content. The
+    /// sandbox answers the question itself (`GET /sandbox/activities?reference=`).
+    async fn find(&self, note: &ActivityNote) -> Result<Option<ActivityRef>, AmsError> {
+        if self.connection.kind != crate::AmsKind::Sandbox {
+            return Err(AmsError::Unsupported(
+                "Applied Epic's API cannot search activities by content",
+            ));
+        }
+        let url = self.connection.base_url.join("/sandbox/activities");
+        let answer = self
+            .authorized(|http| {
+                http.get(&url, HAL)
+                    .query(&[("reference", note.reference.as_str())])
+            })
+            .await?;
+        let listed: Listed = answer.json()?;
+        Ok(listed
+            .activities
+            .into_iter()
+            .next()
+            .map(|a| ActivityRef { id: a.id }))
+    }
+}
+
+#[derive(Deserialize)]
+struct Listed {
+    #[serde(default)]
+    activities: Vec<Created>,
+}
+
 /// `text` cut into pieces of at most `max` characters, at line breaks where there is one.
 pub(crate) fn chunks(text: &str, max: usize) -> Vec<&str> {
     let mut out = Vec::new();
@@ -348,6 +379,10 @@ impl AmsConnector for AppliedEpic {
 
     fn write_activity<'a>(&'a self, note: &'a ActivityNote) -> AmsFuture<'a, ActivityRef> {
         Box::pin(self.write(note))
+    }
+
+    fn find_activity<'a>(&'a self, note: &'a ActivityNote) -> AmsFuture<'a, Option<ActivityRef>> {
+        Box::pin(self.find(note))
     }
 
     fn check(&self) -> AmsFuture<'_, ()> {

@@ -35,6 +35,9 @@ pub enum AmsError {
     /// The AMS refused the request itself (another 4xx): our request or its configuration.
     #[error("the AMS refused the request (HTTP {0})")]
     Rejected(u16),
+    /// This AMS cannot do what was asked (say, search its activities).
+    #[error("not supported: {0}")]
+    Unsupported(&'static str),
     /// The connection's settings are unusable (a base URL that is not https off loopback,
     /// credentials with missing or extra fields, an unknown kind).
     #[error("invalid {field}: {message}")]
@@ -67,6 +70,7 @@ impl AmsError {
             Self::InvalidResponse(_) => "invalid_response",
             Self::Rejected(_) => "rejected",
             Self::Config { .. } => "config",
+            Self::Unsupported(_) => "unsupported",
         }
     }
 
@@ -94,6 +98,7 @@ mod tests {
             AmsError::InvalidResponse("x"),
             AmsError::Rejected(400),
             AmsError::config("x", "y"),
+            AmsError::Unsupported("x"),
         ];
         let mut reasons: Vec<&str> = all.iter().map(AmsError::reason).collect();
         reasons.sort_unstable();

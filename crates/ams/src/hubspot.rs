@@ -10,6 +10,8 @@
 //!   most [`MAX_PAGES`] pages.
 //! - **Activity**: a call engagement, `POST /crm/v3/objects/calls`, associated to the contact
 //!   (HubSpot-defined association type 194, call → contact); the note is `hs_call_body`.
+//! - **Finding a note again** (after a crash mid-write): `POST /crm/v3/objects/calls/search`
+//!   for the call's reference as a token of `hs_call_body`.
 
 use ringside_core::wire::{Contact, Direction, RecordKind};
 use ringside_core::{PhoneNumber, Pii};
@@ -233,6 +235,31 @@ fn call_body(note: &ActivityNote) -> Result<Value, AmsError> {
     }))
 }
 
+impl Hubspot {
+    /// The call engagement whose body carries the note's reference. HubSpot's search index
+    /// trails writes by a few seconds: the sync waits `sync.in_doubt_settle_secs` before asking.
+    async fn find(&self, note: &ActivityNote) -> Result<Option<ActivityRef>, AmsError> {
+        let body = json!({
+            "filterGroups": [{"filters": [{
+                "propertyName": "hs_call_body",
+                "operator": "CONTAINS_TOKEN",
+                "value": note.reference,
+            }]}],
+            "properties": ["hs_object_id"],
+            "limit": 1,
+            "after": "0",
+            "sorts": [],
+        });
+        let answer = self.send("/crm/v3/objects/calls/search", &body).await?;
+        let page: SearchPage = answer.json()?;
+        Ok(page
+            .results
+            .into_iter()
+            .find(|r| r.archived != Some(true))
+            .map(|r| ActivityRef { id: r.id }))
+    }
+}
+
 impl AmsConnector for Hubspot {
     fn lookup_by_phone<'a>(&'a self, number: &'a PhoneNumber) -> AmsFuture<'a, Vec<Contact>> {
         Box::pin(self.search(number))
@@ -240,6 +267,10 @@ impl AmsConnector for Hubspot {
 
     fn write_activity<'a>(&'a self, note: &'a ActivityNote) -> AmsFuture<'a, ActivityRef> {
         Box::pin(self.write(note))
+    }
+
+    fn find_activity<'a>(&'a self, note: &'a ActivityNote) -> AmsFuture<'a, Option<ActivityRef>> {
+        Box::pin(self.find(note))
     }
 
     fn check(&self) -> AmsFuture<'_, ()> {

@@ -53,6 +53,20 @@ pub trait AmsConnector: Send + Sync + fmt::Debug {
     /// Writes `note` as one activity on its record; the AMS's id of what was written.
     fn write_activity<'a>(&'a self, note: &'a ActivityNote) -> AmsFuture<'a, ActivityRef>;
 
+    /// The activity an earlier attempt wrote for `note`, found by its
+    /// [`reference`](ActivityNote::reference), if it landed. The sync asks this before writing
+    /// a note again after a crash mid-write, so a call never gets two notes.
+    ///
+    /// # Errors
+    /// [`AmsError::Unsupported`] when the AMS offers no way to search its activities (the
+    /// default): the sync then leaves the call for an admin rather than risk a second note.
+    fn find_activity<'a>(&'a self, note: &'a ActivityNote) -> AmsFuture<'a, Option<ActivityRef>> {
+        let _ = note;
+        Box::pin(std::future::ready(Err(AmsError::Unsupported(
+            "this AMS cannot be searched for a note already written",
+        ))))
+    }
+
     /// A real, harmless request that proves the connection works (`ams test`).
     fn check(&self) -> AmsFuture<'_, ()>;
 }
@@ -74,6 +88,9 @@ pub struct ActivityNote {
     pub duration_secs: Option<u32>,
     /// Which way it went.
     pub direction: Direction,
+    /// Ringside's reference of the call (`call_…`, no personal data), written into the body's
+    /// first line so [`AmsConnector::find_activity`] can find the note again.
+    pub reference: String,
 }
 
 /// What an AMS wrote.

@@ -51,6 +51,7 @@ pub mod pii;
 pub mod random;
 pub mod role;
 pub mod routing;
+pub mod transcript;
 pub mod wire;
 
 pub use clock::{Clock, FakeClock, SystemClock};

@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod routing;
 mod stream;
+mod sync;
 
 pub use admin::{
     AuditLogPage, AuditQuery, CreateIntegrationRequest, CreateInvitationRequest,
@@ -29,6 +30,7 @@ pub use stream::{
     Direction, Hello, MatchState, Notice, Pop, PopGone, PopUpdate, RecordKind, ServerMessage,
     SessionRevoked, Sms, StreamError, StreamTicket, close,
 };
+pub use sync::{RetentionKind, RetentionReport, SyncEntry, SyncEntryList};
 
 /// The version of the relay <-> client protocol (HTTP API and WebSocket messages). A client and a
 /// relay with different versions refuse each other with a clear message rather than misparse.

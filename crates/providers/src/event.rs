@@ -12,6 +12,7 @@
 
 use std::fmt;
 
+use ringside_core::transcript::Utterance;
 use ringside_core::{PhoneNumber, Pii, phone::PhoneError};
 use time::OffsetDateTime;
 use zeroize::Zeroize;
@@ -29,6 +30,8 @@ pub enum WebhookEvent {
     Call(CallEvent),
     /// A text message was sent or received.
     Sms(SmsEvent),
+    /// A call's transcript (after the call, or a voicemail's).
+    Transcript(TranscriptEvent),
 }
 
 impl WebhookEvent {
@@ -37,6 +40,7 @@ impl WebhookEvent {
         match self {
             Self::Call(call) => call.provider,
             Self::Sms(sms) => sms.provider,
+            Self::Transcript(transcript) => transcript.provider,
         }
     }
 
@@ -46,7 +50,30 @@ impl WebhookEvent {
         match self {
             Self::Call(call) => &call.event_id,
             Self::Sms(sms) => &sms.event_id,
+            Self::Transcript(transcript) => &transcript.event_id,
         }
+    }
+}
+
+/// A call's transcript, as the provider sent it: the utterances in order, each text wrapped.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TranscriptEvent {
+    /// Who sent it.
+    pub provider: ProviderKind,
+    /// The provider's identity of this event, for deduplication.
+    pub event_id: String,
+    /// The provider's id of the call (or leg) it transcribes.
+    pub call_id: String,
+    /// The id the call's legs share, when sent (as on [`CallEvent`]).
+    pub parent_call_id: Option<String>,
+    /// What was said.
+    pub utterances: Vec<Utterance>,
+}
+
+impl TranscriptEvent {
+    /// The id that follows the call across its legs: the parent id when there is one.
+    pub fn call_key(&self) -> &str {
+        self.parent_call_id.as_deref().unwrap_or(&self.call_id)
     }
 }
 

@@ -28,7 +28,9 @@ pub mod twilio;
 pub mod vonage;
 
 pub use error::ProviderError;
-pub use event::{CallEvent, CallState, Direction, Number, Routing, SmsEvent, WebhookEvent};
+pub use event::{
+    CallEvent, CallState, Direction, Number, Routing, SmsEvent, TranscriptEvent, WebhookEvent,
+};
 
 /// The largest body we read. Call events are a few KB; Dialpad's can carry a transcript.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -32,6 +32,28 @@ pub fn connection(
     Connection::new(kind, base_url, Credentials::from_json(kind, credentials)?)
 }
 
+/// A catch-all record id as given, checked: 1–128 printable characters, no spaces around it.
+///
+/// # Errors
+/// [`AmsError::Config`] naming `catch_all_record`.
+pub fn catch_all_record(record: Option<&str>) -> Result<Option<&str>, AmsError> {
+    match record {
+        None => Ok(None),
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= 128
+                && id.trim() == id
+                && !id.chars().any(char::is_control) =>
+        {
+            Ok(Some(id))
+        }
+        Some(_) => Err(AmsError::config(
+            "catch_all_record",
+            "must be an AMS record id of 1 to 128 printable characters",
+        )),
+    }
+}
+
 /// What `ams test` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tested {
@@ -81,11 +103,14 @@ impl AmsConnections {
         }
     }
 
-    /// Connects the caller's org to `connection`, replacing any connection it had.
+    /// Connects the caller's org to `connection`, replacing any connection it had; a call that
+    /// matches no record is written on `catch_all` (checked by [`catch_all_record`]), or
+    /// skipped when `None`.
     pub fn connect(
         &self,
         caller: Caller<'_>,
         connection: &Connection,
+        catch_all: Option<&str>,
     ) -> Result<AmsConnection, AuthError> {
         caller.admit(&self.auth, &self.store, Permission::ManageCredentials, true)?;
         let org = caller.org();
@@ -96,6 +121,7 @@ impl AmsConnections {
             kind: connection.kind.as_str(),
             base_url: connection.base_url.as_str(),
             credentials: &credentials,
+            catch_all_record: catch_all,
             now: self.now(),
         };
         let audit = caller

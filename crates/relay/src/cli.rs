@@ -85,6 +85,17 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Calls whose AMS note is waiting or stuck: list the dead letters, retry one
+    /// (docs/lifecycle.md).
+    Sync {
+        #[command(subcommand)]
+        command: crate::commands::sync::SyncCommand,
+    },
+    /// How much personal data the relay holds now, by kind (docs/lifecycle.md).
+    Retention {
+        #[command(subcommand)]
+        command: crate::commands::sync::RetentionCommand,
+    },
     /// Run the clean-up pass once and print what it removed (counts only): expired sessions and
     /// invitations, audit entries past retention (behind a signed checkpoint). `serve` runs the
     /// same pass at start-up and hourly.
@@ -251,6 +262,8 @@ fn dispatch(command: Command, config: Config) -> Result<(), Error> {
         Command::Simulate { command } => {
             Ok(crate::commands::simulate::run_command(&config, command)?)
         }
+        Command::Sync { command } => crate::commands::sync::run(&config, command),
+        Command::Retention { command } => crate::commands::sync::run_retention(&config, command),
         Command::Hygiene { now: _ } => {
             println!("{}", crate::hygiene::run_now(&config)?);
             Ok(())

@@ -90,6 +90,16 @@ pub struct Retention {
     pub webhook_log_days: u32,
 }
 
+/// The sync's settings (docs/lifecycle.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncConfig {
+    /// How long after hang-up the sync waits for a transcript (0: not at all).
+    pub transcript_grace_secs: u32,
+    /// How long a call left mid-write by a stopped relay waits before the AMS is searched for
+    /// its note.
+    pub in_doubt_settle_secs: u32,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -120,6 +130,8 @@ pub struct Config {
     pub ams_timeout: std::time::Duration,
     /// Retention.
     pub retention: Retention,
+    /// The sync.
+    pub sync: SyncConfig,
     /// The relay's public base URL (`https://relay.example.com`), without a trailing slash:
     /// providers that sign over the URL they called (Twilio) are checked against it. `None`
     /// means the request's own scheme and `Host` header, which is wrong behind a proxy that
@@ -141,6 +153,14 @@ struct Raw {
     webhooks: RawWebhooks,
     ams: RawAms,
     retention: RawRetention,
+    sync: RawSync,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSync {
+    transcript_grace_secs: u32,
+    in_doubt_settle_secs: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,7 +268,13 @@ fn top_level_keys() -> Vec<String> {
 
 /// Prefixed variables that are neither configuration keys nor ones we know to be ours.
 fn ignored_env_vars() -> Vec<String> {
-    const OURS: &[&str] = &["CONFIG", "MASTER_KEY", "PASSWORD", "TOTP"];
+    const OURS: &[&str] = &[
+        "CONFIG",
+        "MASTER_KEY",
+        "PASSWORD",
+        "TOTP",
+        "TEST_SYNC_PAUSE",
+    ];
     std::env::vars_os()
         .filter_map(|(name, _)| name.into_string().ok())
         .filter(|name| {
@@ -390,6 +416,18 @@ impl Raw {
                 "must be between 1 and 30",
             ));
         }
+        if self.sync.transcript_grace_secs > 3600 {
+            return Err(ConfigError::new(
+                "sync.transcript_grace_secs",
+                "must be between 0 and 3600",
+            ));
+        }
+        if self.sync.in_doubt_settle_secs > 3600 {
+            return Err(ConfigError::new(
+                "sync.in_doubt_settle_secs",
+                "must be between 0 and 3600",
+            ));
+        }
         Ok(Config {
             ignored_env: Vec::new(),
             listen,
@@ -410,6 +448,10 @@ impl Raw {
                 pii_max_days: r.pii_max_days,
                 audit_days: r.audit_days,
                 webhook_log_days: r.webhook_log_days,
+            },
+            sync: SyncConfig {
+                transcript_grace_secs: self.sync.transcript_grace_secs,
+                in_doubt_settle_secs: self.sync.in_doubt_settle_secs,
             },
             public_url,
         })

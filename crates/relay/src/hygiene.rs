@@ -6,8 +6,11 @@
 //!   chain head is signed, so an edit of older entries made after this run is detectable;
 //! - pops past their 5 minutes are deleted (`pop_expired` is queued for their users; while
 //!   serving, the hub's sweeper (hub/history.rs) does this every half second as well);
-//! - client numbers of calls and inbox events past `retention.pii_max_days` (at most 30) are
-//!   purged, synced or not; legs and pop markers of calls over for a day are deleted;
+//! - personal data past `retention.pii_max_days` (at most 30) is purged, synced or not: client
+//!   numbers, inbox events, agents' notes and picks, transcripts and summaries; a call whose
+//!   note never reached the AMS is marked `expired`, audited (counts only) and its org's admins
+//!   get a `notice`; legs and pop markers of calls over for a day are deleted; the WAL is
+//!   checkpointed, so what was deleted does not linger in it;
 //! - (every minute) idle rate-limit keys are forgotten.
 //!
 //! Reports are counts only: hygiene never prints or logs what it removed.
@@ -16,7 +19,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ringside_core::SystemClock;
+use ringside_core::{Role, SystemClock};
 use ringside_identity::AuthService;
 use ringside_store::{AuditContext, CallPurge, IdentityPurge, OrgKeys, PruneReport, Store};
 use ringside_vault::MasterKeyring;
@@ -61,8 +64,9 @@ impl fmt::Display for HygieneReport {
             f,
             "removed: {} ended session(s), {} stale device(s), {} finished invitation(s), \
              {} audit entr(y/ies) past retention, {} webhook log row(s), {} expired pop(s), \
-             {} call number(s), {} inbox event(s) and {} agent note(s) or pick(s) past the PII \
-             cap, {} row(s) of finished calls; audit head {}",
+             {} call number(s), {} inbox event(s), {} agent note(s) or pick(s) and {} \
+             transcript(s) or summar(y/ies) past the PII cap ({} call(s) whose note never \
+             landed expired), {} row(s) of finished calls; audit head {}",
             self.identity.sessions,
             self.identity.devices,
             self.identity.invitations,
@@ -72,6 +76,8 @@ impl fmt::Display for HygieneReport {
             self.calls.numbers,
             self.calls.inbox,
             self.calls.notes,
+            self.calls.transcripts,
+            self.calls.expired_syncs.iter().map(|(_, n)| n).sum::<u64>(),
             self.call_rows,
             if self.head_signed {
                 "signed"
@@ -101,7 +107,9 @@ pub(crate) fn run_once(
     let expired = crate::hub::expire_pops(store, keys)?;
     let cap = Duration::from_secs(u64::from(retention.pii_max_days) * 86_400);
     let calls = store.calls().purge_call_pii(cap)?;
+    tell_about_expired(store, keys, &calls)?;
     let call_rows = store.calls().prune_finished_calls(FINISHED_CALL_ROWS)?;
+    store.checkpoint_wal()?;
     Ok(HygieneReport {
         identity,
         audit,
@@ -111,6 +119,31 @@ pub(crate) fn run_once(
         calls,
         call_rows,
     })
+}
+
+/// Calls whose note never reached the AMS before the PII cap: one audit entry per org (counts
+/// only) and a `notice` to its owners and admins, so the gap in the AMS is known.
+fn tell_about_expired(store: &Store, keys: &OrgKeys, purge: &CallPurge) -> Result<(), Error> {
+    for &(org, calls) in &purge.expired_syncs {
+        let audit = AuditContext::system("hygiene")
+            .entry("sync.expired", "org")
+            .in_org(org)
+            .resource(org)
+            .count("calls", calls);
+        store.audit().record_audit(&audit)?;
+        let admins = store
+            .users()
+            .active_users_with_roles(org, &[Role::Owner, Role::Admin])?;
+        let message = format!(
+            "{calls} call(s) reached the {}-day limit before their note could be written to the              AMS; their personal data is deleted (see `sync list` and docs/lifecycle.md)",
+            crate::config::PII_HARD_CAP_DAYS
+        );
+        let org_keys = keys.get(org)?;
+        store
+            .stream()
+            .push_notice(org, &admins, "sync_expired", &message, &org_keys)?;
+    }
+    Ok(())
 }
 
 /// `ringside-relay hygiene --now`: one pass against the configured data folder.

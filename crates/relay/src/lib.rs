@@ -22,6 +22,7 @@ pub mod integrations;
 mod open;
 mod server;
 mod state;
+pub mod sync;
 pub mod telemetry;
 mod tls;
 

@@ -85,6 +85,7 @@ pub async fn run_with(
     let _background = Background(vec![
         tokio::spawn(crate::hygiene::schedule(state.clone(), config.retention)),
         tokio::spawn(state.history().sweep()),
+        tokio::spawn(state.sync().clone().run()),
         tokio::spawn(
             Arc::clone(state.hub()).follow_revocations(state.auth().subscribe_revocations()),
         ),
@@ -192,7 +193,8 @@ fn open(config: &Config, seams: Seams) -> Result<AppState, Error> {
     let lookup = seams
         .lookup
         .unwrap_or_else(|| Arc::new(AmsLookup::new(ams.clone())));
-    let state = AppState::new(folder, settings, ams, lookup);
+    let sync = crate::sync::worker(config, &folder, &ams, Arc::clone(&clock));
+    let state = AppState::new(folder, settings, ams, lookup, sync);
     // The store pushes each commit's stream events to the hub while it still holds its
     // connection, so every user's events reach the hub in `seq` order whichever task made them:
     // a webhook, an AMS answer, a dismissal, the sweeper, the hourly hygiene pass.

@@ -40,6 +40,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     hub: Arc<Hub>,
     calls: Calls,
+    sync: ringside_sync::Worker,
     allowed_origins: Vec<String>,
     /// Which org each recently seen integration belongs to, so a webhook's quota is checked
     /// before anything is read. Never trusted for more: the delivery re-reads the integration.
@@ -87,6 +88,7 @@ impl AppState {
         settings: Settings,
         ams: AmsConnections,
         lookup: Arc<dyn Lookup>,
+        sync: ringside_sync::Worker,
     ) -> Self {
         let integrations = folder.integrations();
         let calls = Calls::new(
@@ -94,6 +96,7 @@ impl AppState {
             folder.keys.clone(),
             lookup,
             settings.ams_timeout,
+            sync.waker(),
         );
         let clock = &folder.clock;
         let build = BuildInfo::new("ringside-relay", env!("CARGO_PKG_VERSION"));
@@ -119,6 +122,7 @@ impl AppState {
             clock: Arc::clone(clock),
             hub,
             calls,
+            sync,
             allowed_origins: settings.allowed_origins,
             integration_orgs: Mutex::new(HashMap::new()),
         }))
@@ -145,6 +149,11 @@ impl AppState {
     /// The orgs' AMS connections.
     pub(crate) fn ams(&self) -> &AmsConnections {
         &self.0.ams
+    }
+
+    /// The sync worker (to wake it, or to follow its attempts).
+    pub(crate) fn sync(&self) -> &ringside_sync::Worker {
+        &self.0.sync
     }
 
     /// The identity service (clone it into `spawn_blocking`: it is an `Arc`).

@@ -33,6 +33,9 @@ pub struct AmsConnection {
     pub connected_at: i64,
     /// The last test: when, and `ok` or the failure's reason.
     pub last_test: Option<(i64, String)>,
+    /// Where a call that matches no record is written: this catch-all record's AMS id, or
+    /// nowhere (`None`: the call is skipped and purged).
+    pub catch_all_record: Option<String>,
 }
 
 /// What connecting stores.
@@ -46,6 +49,8 @@ pub struct NewAmsConnection<'a> {
     pub base_url: &'a str,
     /// The credentials as JSON (sealed before they are written).
     pub credentials: &'a [u8],
+    /// The catch-all record for calls that match no one (`None`: skip them).
+    pub catch_all_record: Option<&'a str>,
     /// Now (unix seconds).
     pub now: i64,
 }
@@ -59,13 +64,15 @@ fn connection_row(r: &Row<'_>) -> rusqlite::Result<AmsConnection> {
         base_url: r.get(2)?,
         connected_at: r.get(3)?,
         last_test: at.zip(result),
+        catch_all_record: r.get(6)?,
     })
 }
 
 /// A connection with its credentials opened (JSON, wiped when dropped).
 pub type OpenedAmsConnection = (AmsConnection, Zeroizing<Vec<u8>>);
 
-const COLUMNS: &str = "org_id, kind, base_url, connected_at, last_test_at, last_test_result";
+const COLUMNS: &str =
+    "org_id, kind, base_url, connected_at, last_test_at, last_test_result, catch_all_record";
 
 /// The orgs' AMS connections.
 pub trait AmsStore {
@@ -116,14 +123,22 @@ impl AmsStore for Store {
         self.audited(audit, |tx| {
             tx.execute(
                 "INSERT INTO ams_connections (org_id, kind, base_url, credentials_sealed,
-                                              connected_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
+                                              connected_at, catch_all_record)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (org_id) DO UPDATE SET
                      kind = excluded.kind, base_url = excluded.base_url,
                      credentials_sealed = excluded.credentials_sealed,
                      connected_at = excluded.connected_at,
+                     catch_all_record = excluded.catch_all_record,
                      last_test_at = NULL, last_test_result = NULL",
-                params![new.org.as_bytes(), new.kind, new.base_url, sealed, new.now],
+                params![
+                    new.org.as_bytes(),
+                    new.kind,
+                    new.base_url,
+                    sealed,
+                    new.now,
+                    new.catch_all_record
+                ],
             )?;
             persist_seal_counts(tx, keys)
         })
@@ -151,7 +166,7 @@ impl AmsStore for Store {
                 "SELECT {COLUMNS}, credentials_sealed FROM ams_connections WHERE org_id = ?1"
             ))?
             .query_row([org.as_bytes()], |r| {
-                Ok((connection_row(r)?, r.get::<_, Vec<u8>>(6)?))
+                Ok((connection_row(r)?, r.get::<_, Vec<u8>>(7)?))
             })
             .optional()?;
         let Some((connection, sealed)) = row else {

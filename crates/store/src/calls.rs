@@ -21,7 +21,7 @@ use crate::stream::{self, Event, POP_TTL_SECS, PopMessage};
 use crate::{Error, Store};
 
 /// The client's number on the call row: sealed, bound to the call.
-const NUMBER: SealedColumn = SealedColumn::new("calls", "number");
+pub(crate) const NUMBER: SealedColumn = SealedColumn::new("calls", "number");
 
 /// One normalized call event to apply, with the users routing picked for it.
 #[derive(Debug)]
@@ -65,7 +65,7 @@ pub struct CallOutcome {
 }
 
 /// What [`CallStore::purge_call_pii`] removed (counts only).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallPurge {
     /// Calls whose client number was cleared.
     pub numbers: u64,
@@ -73,10 +73,14 @@ pub struct CallPurge {
     pub inbox: u64,
     /// Agents' notes and picks deleted.
     pub notes: u64,
+    /// Transcripts and summaries deleted.
+    pub transcripts: u64,
+    /// Calls whose note never reached the AMS, now expired, per org (for the admins' notice).
+    pub expired_syncs: Vec<(OrgId, u64)>,
 }
 
 /// SHA-256(integration id || provider id): how provider call and leg ids are stored.
-fn key_hash(integration: IntegrationId, provider_id: &str) -> [u8; 32] {
+pub(crate) fn key_hash(integration: IntegrationId, provider_id: &str) -> [u8; 32] {
     let mut hash = Sha256::new();
     hash.update(integration.as_bytes());
     hash.update(provider_id.as_bytes());
@@ -145,10 +149,10 @@ impl CallStore for Store {
         self.write(|tx| {
             let numbers = tx
                 .prepare_cached(
-                    "UPDATE calls SET number_sealed = NULL
-                 WHERE number_sealed IS NOT NULL AND started_at < ?1",
+                    "UPDATE calls SET number_sealed = NULL, purged_at = ?2
+                     WHERE number_sealed IS NOT NULL AND started_at < ?1",
                 )?
-                .execute([before])?;
+                .execute(params![before, self.now()])?;
             let inbox = tx
                 .prepare_cached("DELETE FROM inbox WHERE received_at < ?1")?
                 .execute([before])?;
@@ -157,10 +161,37 @@ impl CallStore for Store {
                 .execute([before])?
                 + tx.prepare_cached("DELETE FROM call_picks WHERE picked_at < ?1")?
                     .execute([before])?;
+            let transcripts = tx
+                .prepare_cached("DELETE FROM call_transcripts WHERE received_at < ?1")?
+                .execute([before])?
+                + tx.prepare_cached(
+                    "UPDATE sync_outbox SET summary_sealed = NULL
+                     WHERE summary_sealed IS NOT NULL AND created_at < ?1",
+                )?
+                .execute([before])?;
+            let expired_syncs = tx
+                .prepare_cached(
+                    "UPDATE sync_outbox SET state = 'expired', reason = 'pii_cap', updated_at = ?2
+                     WHERE created_at < ?1 AND state IN ('pending', 'writing', 'held', 'dead')
+                     RETURNING org_id",
+                )?
+                .query_map(params![before, self.now()], |r| {
+                    Ok(OrgId::from_bytes(bytes16(r.get(0)?)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut by_org: Vec<(OrgId, u64)> = Vec::new();
+            for org in expired_syncs {
+                match by_org.iter_mut().find(|(o, _)| *o == org) {
+                    Some((_, n)) => *n += 1,
+                    None => by_org.push((org, 1)),
+                }
+            }
             Ok(CallPurge {
                 numbers: u64::try_from(numbers).unwrap_or(0),
                 inbox: u64::try_from(inbox).unwrap_or(0),
                 notes: u64::try_from(notes).unwrap_or(0),
+                transcripts: u64::try_from(transcripts).unwrap_or(0),
+                expired_syncs: by_org,
             })
         })
     }
@@ -311,6 +342,11 @@ pub(crate) fn apply(
             now,
             after.is_final()
         ])?;
+    }
+
+    if changed && after.is_final() {
+        // The durable outbox: the call's sync is owed from the moment it is over.
+        crate::sync::enqueue(tx, update.org, call, now)?;
     }
 
     let mut events = Vec::new();

@@ -34,6 +34,7 @@ mod sealed;
 mod secrets;
 mod sessions;
 mod stream;
+mod sync;
 mod throttle;
 mod users;
 mod webhooks;
@@ -71,6 +72,10 @@ pub use sessions::{
     SessionStore,
 };
 pub use stream::{Event, Expired, NOTICE_TTL_SECS, NewSms, POP_TTL_SECS, StreamStore};
+pub use sync::{
+    MAX_UTTERANCES, Retained, SyncFinish, SyncJob, SyncMaterial, SyncPurge, SyncRow, SyncState,
+    SyncStore, TranscriptStored,
+};
 pub use throttle::{
     FailureWindow, ThrottleKey, ThrottleState, ThrottleStore, UNKNOWN_DEVICE_BUCKET,
 };
@@ -288,6 +293,11 @@ impl Store {
 
     /// The agents' notes and picks: [`NoteStore`].
     pub fn notes(&self) -> &dyn NoteStore {
+        self
+    }
+
+    /// The sync outbox, transcripts, the purge and the retention report.
+    pub fn sync(&self) -> &dyn SyncStore {
         self
     }
 }

@@ -44,6 +44,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_calls_and_stream"),
     migration!(8, "0008_ams_connections"),
     migration!(9, "0009_call_notes"),
+    migration!(10, "0010_sync"),
 ];
 
 /// The schema version this build writes.

@@ -9,9 +9,10 @@
 
 use ringside_core::{CallId, NoteId, OrgId, Pii, UserId};
 use ringside_vault::OrgKeyring;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::audit::AuditEntry;
+use crate::rows::bytes16;
 use crate::sealed::{SealedColumn, check_keys, persist_seal_counts};
 use crate::{Error, Store};
 
@@ -31,6 +32,8 @@ pub enum NoteRefusal {
     NotRouted,
     /// Empty, or the call's notes would pass [`MAX_NOTES_CHARS`].
     TooLong,
+    /// The call's note is already in the AMS (or its data was purged): nothing more goes in.
+    Synced,
 }
 
 /// The agent's additions to a call, for its note.
@@ -119,6 +122,9 @@ impl NoteStore for Store {
             if !routed(tx, org, call, user)? {
                 return Err(Error::NotFound("call"));
             }
+            if crate::sync::sync_over(tx, call)? {
+                return Err(Error::Conflict("call synced"));
+            }
             if chars_so_far(tx, call)?.saturating_add(chars) > MAX_NOTES_CHARS {
                 return Err(Error::Conflict("notes too long"));
             }
@@ -161,6 +167,10 @@ impl NoteStore for Store {
             if !routed(tx, org, call, user)? {
                 return Err(Error::NotFound("call"));
             }
+            if crate::sync::sync_over(tx, call)? {
+                return Err(Error::Conflict("call synced"));
+            }
+            crate::sync::wake_held(tx, call, now)?;
             tx.prepare_cached(
                 "INSERT INTO call_picks (call_id, org_id, user_id, contact_sealed, picked_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)
@@ -188,32 +198,56 @@ impl NoteStore for Store {
         keys: &OrgKeyring,
     ) -> Result<CallAdditions, Error> {
         check_keys(keys, org)?;
-        let conn = self.read();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, text_sealed FROM call_notes WHERE call_id = ?1 AND org_id = ?2
-             ORDER BY created_at, rowid",
-        )?;
-        let rows = stmt.query_map(params![call.as_bytes(), org.as_bytes()], |r| {
-            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?;
-        let mut additions = CallAdditions::default();
-        for row in rows {
-            let (id, sealed) = row?;
-            additions
-                .notes
-                .push(TEXT.open_text(keys, org, &id, &sealed)?);
-        }
-        let pick: Option<Vec<u8>> = conn
-            .prepare_cached(
-                "SELECT contact_sealed FROM call_picks WHERE call_id = ?1 AND org_id = ?2",
-            )?
-            .query_row(params![call.as_bytes(), org.as_bytes()], |r| r.get(0))
-            .optional()?;
-        additions.pick = pick
-            .map(|sealed| CONTACT.open_text(keys, org, call.as_bytes(), &sealed))
-            .transpose()?;
-        Ok(additions)
+        let (notes, pick) = read_additions(&self.read(), org, call, keys)?;
+        Ok(CallAdditions {
+            notes: notes.into_iter().map(|(_, text)| text).collect(),
+            pick: pick.map(|(_, contact)| contact),
+        })
     }
+}
+
+/// Notes with their authors, and the pick with whoever made it.
+type Additions = (Vec<(UserId, Pii<String>)>, Option<(UserId, Pii<String>)>);
+
+/// `call`'s notes (oldest first) and pick, opened, with who added them.
+pub(crate) fn read_additions(
+    conn: &Connection,
+    org: OrgId,
+    call: CallId,
+    keys: &OrgKeyring,
+) -> Result<Additions, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, user_id, text_sealed FROM call_notes WHERE call_id = ?1 AND org_id = ?2
+         ORDER BY created_at, rowid",
+    )?;
+    let rows = stmt.query_map(params![call.as_bytes(), org.as_bytes()], |r| {
+        Ok((
+            r.get::<_, Vec<u8>>(0)?,
+            UserId::from_bytes(bytes16(r.get(1)?)?),
+            r.get::<_, Vec<u8>>(2)?,
+        ))
+    })?;
+    let mut notes = Vec::new();
+    for row in rows {
+        let (id, user, sealed) = row?;
+        notes.push((user, TEXT.open_text(keys, org, &id, &sealed)?));
+    }
+    let pick: Option<(UserId, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT user_id, contact_sealed FROM call_picks WHERE call_id = ?1 AND org_id = ?2",
+        )?
+        .query_row(params![call.as_bytes(), org.as_bytes()], |r| {
+            Ok((UserId::from_bytes(bytes16(r.get(0)?)?), r.get(1)?))
+        })
+        .optional()?;
+    let pick = pick
+        .map(|(user, sealed)| {
+            CONTACT
+                .open_text(keys, org, call.as_bytes(), &sealed)
+                .map(|c| (user, c))
+        })
+        .transpose()?;
+    Ok((notes, pick))
 }
 
 /// The refusals the writing transaction signals (it rolls back: nothing stored).
@@ -221,6 +255,7 @@ fn refusal<T>(err: Error) -> Result<Result<T, NoteRefusal>, Error> {
     match err {
         Error::NotFound("call") => Ok(Err(NoteRefusal::NotRouted)),
         Error::Conflict("notes too long") => Ok(Err(NoteRefusal::TooLong)),
+        Error::Conflict("call synced") => Ok(Err(NoteRefusal::Synced)),
         other => Err(other),
     }
 }

@@ -5,6 +5,7 @@
 //! answers — or neither, and the provider's retry finds no trace of the failed attempt. The
 //! provider's event id is stored only as a hash, because some providers derive ids from call data.
 
+use ringside_core::transcript::Utterance;
 use ringside_core::{IntegrationId, OrgId, UserId};
 use ringside_vault::OrgKeyring;
 use rusqlite::params;
@@ -13,6 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::calls::{CallOutcome, CallUpdate};
 use crate::sealed::{SealedColumn, check_keys, persist_seal_counts};
 use crate::stream::{Event, NewSms};
+use crate::sync::TranscriptStored;
 use crate::{Error, Store};
 
 /// The inbox's event payload, sealed with the org's data key and bound to the row.
@@ -81,6 +83,17 @@ pub trait InboxStore {
         targets: &[UserId],
         keys: &OrgKeyring,
     ) -> Result<Option<Vec<Event>>, Error>;
+
+    /// Deduplicates a transcript event and, the first time, keeps its utterances sealed for the
+    /// sync of the call `call_key` of the event's integration: one transaction. `Ok(None)`: a
+    /// duplicate. Nothing is kept for a call the relay does not know or whose sync is over.
+    fn accept_transcript_event(
+        &self,
+        event: &InboundEvent<'_>,
+        call_key: &str,
+        utterances: &[Utterance],
+        keys: &OrgKeyring,
+    ) -> Result<Option<TranscriptStored>, Error>;
 
     /// Logs a webhook that was not accepted as an event (`ignored`, or a refusal's code): no id.
     fn record_webhook_outcome(
@@ -174,6 +187,33 @@ impl InboxStore for Store {
             },
             |events| events.as_deref().unwrap_or_default(),
         )
+    }
+
+    fn accept_transcript_event(
+        &self,
+        event: &InboundEvent<'_>,
+        call_key: &str,
+        utterances: &[Utterance],
+        keys: &OrgKeyring,
+    ) -> Result<Option<TranscriptStored>, Error> {
+        check_keys(keys, event.org)?;
+        let hash = event_hash(event.integration, event.event_id);
+        let now = self.now();
+        self.write(|tx| {
+            if log_event(tx, event, &hash)? == Accepted::Duplicate {
+                return Ok(None);
+            }
+            crate::sync::put_transcript(
+                tx,
+                event.org,
+                event.integration,
+                call_key,
+                utterances,
+                keys,
+                now,
+            )
+            .map(Some)
+        })
     }
 
     fn record_webhook_outcome(

@@ -1,6 +1,6 @@
 //! `ringside-sync`: the sync worker's home — what happens after the call. Ringside writes
 //! exactly one activity note per call to the agency's management system (AMS), the system of
-//! record, and then forgets the call's personal data. This crate will hold that work: composing
+//! record, and then forgets the call's personal data. This crate holds that work: composing
 //! the note (call details, summary, agent notes, transcript), redacting it, summarizing the
 //! transcript, writing it once through `ringside-ams` and triggering the purge in
 //! `ringside-store` (docs/architecture.md, "The walk of a sync").
@@ -10,11 +10,22 @@
 //! store and ams, and is driven by the relay; it never lives in the HTTP layer, and nothing here
 //! knows about requests or routes.
 //!
-//! For now only the pure parts exist, with no I/O, no clock and no network:
+//! - [`worker`]: the [`Worker`](worker::Worker) — the outbox worked, each call's note written
+//!   once, then the call purged;
+//! - [`note`]: the note's layout, every text in it redacted;
+//! - [`schedule`]: when a failure is retried (Svix's ceilings, full jitter) and which ones are
+//!   dead letters;
 //! - [`redact`]: card, Social Security, bank account and routing numbers replaced by markers, so
 //!   they reach neither a summarizer nor the AMS;
 //! - [`summary`]: the [`Summarizer`](summary::Summarizer) seam and the built-in local,
 //!   deterministic [`Extractive`](summary::Extractive) summarizer, fed only redacted input.
 
+mod error;
+pub mod note;
 pub mod redact;
+pub mod schedule;
 pub mod summary;
+pub mod worker;
+
+pub use error::Error;
+pub use worker::{PausePoint, Settings, Synced, Target, Waker, Worker};

@@ -75,6 +75,8 @@ pub struct SandboxActivity {
 struct Book {
     tokens: HashSet<String>,
     activities: Vec<SandboxActivity>,
+    /// While set, every write is answered with this status (an AMS down or refusing).
+    refusing: Option<u16>,
 }
 
 /// A sandbox's state: shared by its server and whoever inspects it.
@@ -105,6 +107,12 @@ impl Sandbox {
     /// The activities received so far, oldest first.
     pub fn activities(&self) -> Vec<SandboxActivity> {
         self.lock().activities.clone()
+    }
+
+    /// From now on, answer every write with `status` (503: down; 422: a refusal no retry
+    /// fixes), or, with `None`, accept writes again.
+    pub fn refuse_writes(&self, status: Option<u16>) {
+        self.lock().refusing = status;
     }
 
     /// The HTTP application.
@@ -358,6 +366,10 @@ async fn create_activity(
     if !sandbox.authorized(&headers) {
         return problem(StatusCode::UNAUTHORIZED, "Unauthorized");
     }
+    if let Some(status) = sandbox.lock().refusing {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return problem(status, "The sandbox is refusing writes");
+    }
     let client = body["association"]["id"].as_str().unwrap_or_default();
     if body["code"]["id"] != CALL_CODE_ID || !CLIENTS.iter().any(|c| c.id == client) {
         return problem(
@@ -406,8 +418,28 @@ async fn add_note(
         .into_response()
 }
 
-async fn list_activities(State(sandbox): State<Sandbox>) -> Response {
-    Json(json!({"activities": sandbox.activities()})).into_response()
+/// `?reference=`: only the activities whose first note carries it.
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    reference: Option<String>,
+}
+
+async fn list_activities(
+    State(sandbox): State<Sandbox>,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let activities: Vec<SandboxActivity> = sandbox
+        .activities()
+        .into_iter()
+        .filter(|a| {
+            query.reference.as_deref().is_none_or(|r| {
+                a.notes
+                    .first()
+                    .is_some_and(|n| n.split_whitespace().any(|w| w == r))
+            })
+        })
+        .collect();
+    Json(json!({"activities": activities})).into_response()
 }
 
 async fn show_client(Path(id): Path<String>) -> Response {

@@ -28,6 +28,11 @@ pub struct ConnectAmsRequest {
     /// `client_secret` (and optionally `token_url`); HubSpot `token`; NowCerts `username`,
     /// `password`. Fields of another kind are refused.
     pub credentials: AmsCredentials,
+    /// The AMS record a call that matches no one is logged on. Omitted: such calls are skipped
+    /// (nothing is written; their data is purged all the same).
+    #[serde(default)]
+    #[ts(optional)]
+    pub catch_all_record: Option<String>,
 }
 
 /// An AMS's credentials. Write-only: never answered.
@@ -87,6 +92,8 @@ pub struct AmsStatus {
     pub connected_at: OffsetDateTime,
     /// The last test, if there was one since connecting.
     pub last_test: Option<AmsTestResult>,
+    /// The catch-all record for calls that match no one; `null`: they are skipped.
+    pub catch_all_record: Option<String>,
 }
 
 /// `POST /v1/admin/ams/test`: what a real request to the AMS found.

@@ -27,6 +27,7 @@ fn status(c: AmsConnection) -> AmsStatus {
         kind: c.kind,
         base_url: c.base_url,
         connected_at: at(c.connected_at),
+        catch_all_record: c.catch_all_record,
         last_test: c.last_test.map(|(tested_at, result)| AmsTestResult {
             ok: result == "ok",
             reason: (result != "ok").then_some(result),
@@ -80,9 +81,18 @@ pub(crate) async fn connect(
     );
     let connection =
         crate::ams::connection(&body.kind, body.base_url.as_deref(), &json).map_err(invalid)?;
+    let catch_all = crate::ams::catch_all_record(body.catch_all_record.as_deref())
+        .map_err(|_| AuthError::InvalidInput("catch_all_record"))?
+        .map(str::to_owned);
     let ams = state.ams().clone();
-    let connected =
-        blocking(move || ams.connect(Caller::Member(&caller.principal), &connection)).await?;
+    let connected = blocking(move || {
+        ams.connect(
+            Caller::Member(&caller.principal),
+            &connection,
+            catch_all.as_deref(),
+        )
+    })
+    .await?;
     Ok(Json(status(connected)))
 }
 

@@ -12,7 +12,9 @@ use ringside_store::NoteRefusal;
 
 use super::extract::{Authorized, blocking, perm::WriteNotes};
 use super::problem::ApiError;
-use super::problem::responses::{Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized};
+use super::problem::responses::{
+    Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized,
+};
 use crate::calls::notes::{self, Addition, Author};
 use crate::state::AppState;
 
@@ -46,6 +48,9 @@ async fn add(
                     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, "Note refused")
                         .detail(message)
                 }
+                NoteRefusal::Synced => {
+                    ApiError::new(StatusCode::CONFLICT, code, "Call already synced").detail(message)
+                }
             })
         }
     }
@@ -56,7 +61,7 @@ async fn add(
     security(("bearer" = ["write_notes"])), request_body = CallNoteRequest,
     params(("call_id" = String, Path, description = "The call (cal_…), from its pop")),
     responses((status = 204, description = "Kept for the call's AMS note"),
-        Unauthorized, Forbidden, NotFound, Invalid, TooManyRequests))]
+        Unauthorized, Forbidden, NotFound, Conflict, Invalid, TooManyRequests))]
 pub(crate) async fn note(
     State(state): State<AppState>,
     caller: Authorized<WriteNotes>,
@@ -71,7 +76,7 @@ pub(crate) async fn note(
     security(("bearer" = ["write_notes"])), request_body = CallPickRequest,
     params(("call_id" = String, Path, description = "The call (cal_…), from its pop")),
     responses((status = 204, description = "Kept for the call's AMS note"),
-        Unauthorized, Forbidden, NotFound, Invalid, TooManyRequests))]
+        Unauthorized, Forbidden, NotFound, Conflict, Invalid, TooManyRequests))]
 pub(crate) async fn pick(
     State(state): State<AppState>,
     caller: Authorized<WriteNotes>,

@@ -159,9 +159,11 @@ pub(crate) mod perm {
     markers!(
         ManageCredentials,
         ManageRouting,
+        ManageSettings,
         ManageTeam,
         ReceivePops,
         WriteNotes,
+        ViewAllCalls,
         ViewAuditLog
     );
 }

@@ -30,6 +30,7 @@ pub(crate) mod problem;
 pub(crate) mod rate_limit;
 mod routing;
 mod stream;
+mod sync;
 mod team;
 
 use std::sync::Arc;
@@ -89,7 +90,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routing::list, routing::create))
         .routes(routes!(routing::delete))
         .routes(routes!(routing::fallback, routing::set_fallback))
-        .routes(routes!(audit::query));
+        .routes(routes!(audit::query))
+        .routes(routes!(sync::dead_letters))
+        .routes(routes!(sync::retry))
+        .routes(routes!(sync::retention));
     OpenApiRouter::with_openapi(openapi::base())
         .merge(public)
         .merge(own)

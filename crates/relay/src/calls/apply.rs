@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use ringside_core::wire::{Direction, MatchState};
 use ringside_core::{IntegrationId, OrgId, PhoneNumber, Pii, PopId, UserId};
-use ringside_providers::{CallEvent, Number, Routing, SmsEvent, WebhookEvent};
-use ringside_store::{CallUpdate, InboundEvent, NewSms, RouteQuery, Store};
+use ringside_providers::{CallEvent, Number, Routing, SmsEvent, TranscriptEvent, WebhookEvent};
+use ringside_store::{CallUpdate, InboundEvent, NewSms, RouteQuery, Store, TranscriptStored};
 use ringside_vault::OrgKeyring;
 
 use super::Calls;
@@ -86,6 +86,9 @@ pub(crate) fn apply_call(
     let Some(outcome) = store.inbox().accept_call_event(&inbound, &update, keys)? else {
         return Ok(Applied::Again);
     };
+    if outcome.changed && outcome.state.is_final() {
+        calls.sync.wake();
+    }
     if let Some(number) = number
         && connected
         && !outcome.new_pops.is_empty()
@@ -168,6 +171,46 @@ pub(crate) fn apply_sms(
             None => Applied::Again,
         },
     )
+}
+
+/// Keeps a call's transcript, sealed, for its sync, in one transaction with its dedupe record
+/// (blocking), and wakes the sync: with the transcript in, the call need not wait out its grace.
+/// A transcript for a call the relay does not know, or whose note is already written, is
+/// accepted (the provider must not retry it) and not kept.
+pub(crate) fn apply_transcript(
+    calls: &Calls,
+    integration: IntegrationId,
+    keys: &OrgKeyring,
+    transcript: &TranscriptEvent,
+    received_at: i64,
+) -> Result<Applied, Error> {
+    let org = keys.org();
+    let inbound = InboundEvent {
+        integration,
+        org,
+        event_id: &transcript.event_id,
+        // Kept in `call_transcripts`, not in the inbox.
+        event_json: &[],
+        received_at,
+    };
+    let stored = calls.store.inbox().accept_transcript_event(
+        &inbound,
+        transcript.call_key(),
+        &transcript.utterances,
+        keys,
+    )?;
+    Ok(match stored {
+        None => Applied::Again,
+        Some(TranscriptStored::Kept(call)) => {
+            tracing::debug!(%org, %call, "transcript kept for the sync");
+            calls.sync.wake();
+            Applied::First
+        }
+        Some(other) => {
+            tracing::debug!(%org, outcome = ?other, "transcript not kept");
+            Applied::First
+        }
+    })
 }
 
 /// How long past `ams.timeout_ms` a lookup may run before it is stopped from outside. A lookup

@@ -114,6 +114,9 @@ fn run(calls: &Calls, delivery: &Delivery) -> Result<Answer, Error> {
         Ok(Outcome::Event(WebhookEvent::Sms(sms))) => {
             applied(apply::apply_sms(calls, id, &keys, &sms, at)?)
         }
+        Ok(Outcome::Event(WebhookEvent::Transcript(transcript))) => {
+            applied(apply::apply_transcript(calls, id, &keys, &transcript, at)?)
+        }
         Ok(_) => {
             store.inbox().record_webhook_outcome(id, "ignored", at)?;
             Ingested::Ignored

@@ -34,6 +34,8 @@ pub(crate) struct Calls {
     lookup: Arc<dyn Lookup>,
     /// How long an AMS lookup may take.
     ams_timeout: Duration,
+    /// Wakes the sync worker when a call is over.
+    sync: ringside_sync::Waker,
 }
 
 impl Calls {
@@ -42,12 +44,14 @@ impl Calls {
         keys: OrgKeys,
         lookup: Arc<dyn Lookup>,
         ams_timeout: Duration,
+        sync: ringside_sync::Waker,
     ) -> Self {
         Self {
             store,
             keys,
             lookup,
             ams_timeout,
+            sync,
         }
     }
 }

@@ -68,5 +68,9 @@ pub(crate) fn refusal_text(refusal: NoteRefusal) -> (&'static str, &'static str)
             "note_too_long",
             "a note must have text, and a call's notes together at most 20,000 characters",
         ),
+        NoteRefusal::Synced => (
+            "call_synced",
+            "this call's note is already in the AMS and its data is purged: nothing more can be added",
+        ),
     }
 }

@@ -41,6 +41,10 @@ pub enum AmsCommand {
         /// "token_url"?}`, HubSpot `{"token"}`, NowCerts `{"username", "password"}`; mode 0600.
         #[arg(long, value_name = "FILE")]
         credentials_file: PathBuf,
+        /// Log calls that match no AMS record on this record (its AMS id) [default: skip
+        /// them: nothing is written, their data is purged all the same].
+        #[arg(long, value_name = "RECORD")]
+        catch_all: Option<String>,
         /// Print the connection as JSON.
         #[arg(long)]
         json: bool,
@@ -81,12 +85,15 @@ pub fn run(config: &Config, command: AmsCommand) -> Result<(), Error> {
             kind,
             base_url,
             credentials_file,
+            catch_all,
             json,
         } => {
+            let catch_all = crate::ams::catch_all_record(catch_all.as_deref())
+                .map_err(|e| Error::Usage(e.to_string()))?;
             let credentials = read_credentials(&credentials_file)?;
             let connection = crate::ams::connection(&kind, base_url.as_deref(), &credentials)
                 .map_err(|e| Error::Usage(e.to_string()))?;
-            let connected = open(config)?.connect(Caller::Operator(org), &connection)?;
+            let connected = open(config)?.connect(Caller::Operator(org), &connection, catch_all)?;
             print(Some(&connected), json);
         }
         AmsCommand::Status { org, json } => {
@@ -155,6 +162,7 @@ fn print(connection: Option<&AmsConnection>, json: bool) {
                 "kind": c.kind,
                 "base_url": c.base_url,
                 "connected_at": c.connected_at,
+                "catch_all_record": c.catch_all_record,
                 "last_test": c.last_test.as_ref().map(|(at, result)| {
                     serde_json::json!({"at": at, "result": result})
                 }),

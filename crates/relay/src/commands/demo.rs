@@ -266,9 +266,11 @@ fn set_up(config: &Config, sandbox: &str, credentials: &str) -> Result<Setup, cr
     // Demo only: every agent gets every unmapped call. Real orgs start with `nobody`.
     store.routing().set_fallback(org, &Fallback::All, &ctx)?;
     let connection = crate::ams::connection("sandbox", Some(sandbox), credentials.as_bytes())?;
-    folder
-        .ams_connections(config.ams_timeout)?
-        .connect(Caller::Operator(org), &connection)?;
+    folder.ams_connections(config.ams_timeout)?.connect(
+        Caller::Operator(org),
+        &connection,
+        None,
+    )?;
     let signer = Signer::load(store, masters, integration.id)?;
     Ok(Setup {
         org,

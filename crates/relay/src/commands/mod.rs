@@ -7,6 +7,7 @@
 //! - [`route`]: `route add|list|delete|fallback`;
 //! - [`keys`]: `keys rotate`;
 //! - [`audit`]: `audit verify|export`;
+//! - [`sync`]: `sync list|retry`, `retention report`;
 //! - [`simulate`]: `simulate call|sms`, signed as each provider would;
 //! - [`demo`]: `demo`, a relay and a stream of fictional calls on a fresh folder;
 //! - [`listen`]: `listen`, a terminal client of a relay's pop stream.
@@ -20,3 +21,4 @@ pub mod org;
 pub mod route;
 pub mod sandbox;
 pub mod simulate;
+pub mod sync;

@@ -18,44 +18,7 @@ use ringside_core::Pii;
 
 use crate::redact::{Counts, redact};
 
-/// Who said an utterance, as far as the transcript tells.
-///
-/// A role, never a name: names are personal data, and the summary only needs to know whose
-/// request it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Speaker {
-    /// The client on the line.
-    Caller,
-    /// The agency's agent.
-    Agent,
-    /// The transcript does not say.
-    #[default]
-    Unknown,
-}
-
-impl Speaker {
-    /// How a line of this speaker is labelled in a summary or a transcript (`Caller: …`); none
-    /// when the speaker is unknown.
-    #[must_use]
-    pub fn label(self) -> Option<&'static str> {
-        match self {
-            Speaker::Caller => Some("Caller"),
-            Speaker::Agent => Some("Agent"),
-            Speaker::Unknown => None,
-        }
-    }
-}
-
-/// One turn of the call's transcript.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Utterance {
-    /// Who spoke.
-    pub speaker: Speaker,
-    /// What they said.
-    pub text: Pii<String>,
-    /// When, in milliseconds from the start of the call, if the provider says.
-    pub start_ms: Option<u64>,
-}
+pub use ringside_core::transcript::{Speaker, Utterance};
 
 /// Everything a summarizer may read about one call: its transcript and the agent's notes.
 /// `Debug` prints no text (the texts are [`Pii`]).

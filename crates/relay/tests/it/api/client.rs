@@ -265,7 +265,7 @@ impl Operator {
         let connection =
             ringside_relay::ams::connection(kind, Some(base_url), credentials.as_bytes()).unwrap();
         self.ams
-            .connect(Caller::Operator(org), &connection)
+            .connect(Caller::Operator(org), &connection, None)
             .unwrap();
     }
 
