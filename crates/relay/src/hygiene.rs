@@ -148,7 +148,15 @@ fn tell_about_expired(store: &Store, keys: &OrgKeys, purge: &CallPurge) -> Resul
 
 /// `ringside-relay hygiene --now`: one pass against the configured data folder.
 pub fn run_now(config: &crate::Config) -> Result<HygieneReport, Error> {
-    let folder = DataFolder::open(config, Arc::new(SystemClock))?;
+    run_at(config, Arc::new(SystemClock))
+}
+
+/// One pass against the configured data folder as of `clock` (tests move it 30 days on).
+pub fn run_at(
+    config: &crate::Config,
+    clock: Arc<dyn ringside_core::Clock>,
+) -> Result<HygieneReport, Error> {
+    let folder = DataFolder::open(config, clock)?;
     run_once(
         &folder.store,
         &folder.masters,

@@ -178,6 +178,8 @@ pub struct SyncRow {
     pub created_at: i64,
     /// When it last changed.
     pub updated_at: i64,
+    /// What the purge kept of the client's number: `***-***-1234`.
+    pub number_masked: Option<String>,
 }
 
 /// What happened to a transcript event.
@@ -768,7 +770,7 @@ impl SyncStore for Store {
         let conn = self.read();
         let mut stmt = conn.prepare_cached(
             "SELECT o.org_id, o.call_id, o.state, o.attempts, o.reason, o.next_at, c.started_at,
-                    o.created_at, o.updated_at
+                    o.created_at, o.updated_at, c.number_masked
              FROM sync_outbox o JOIN calls c ON c.id = o.call_id
              WHERE (?1 IS NULL OR o.org_id = ?1)
                AND o.state IN (SELECT value FROM json_each(?2))
@@ -788,6 +790,7 @@ impl SyncStore for Store {
                         started_at: r.get(6)?,
                         created_at: r.get(7)?,
                         updated_at: r.get(8)?,
+                        number_masked: r.get(9)?,
                     })
                 },
             )?

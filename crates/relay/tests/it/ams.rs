@@ -19,16 +19,16 @@ use crate::stream::Socket;
 use crate::utils::assert_not_on_disk;
 
 /// Dana Whitfield's number, typed `(617) 555-0199` in the sandbox.
-const DANA: &str = "+16175550199";
+pub(crate) const DANA: &str = "+16175550199";
 
 /// A sandbox AMS on `127.0.0.1:0`, served until the test ends.
-struct SandboxAms {
-    sandbox: Sandbox,
-    base: String,
+pub(crate) struct SandboxAms {
+    pub(crate) sandbox: Sandbox,
+    pub(crate) base: String,
     _task: tokio::task::JoinHandle<()>,
 }
 
-async fn sandbox_ams(latency: Duration) -> SandboxAms {
+pub(crate) async fn sandbox_ams(latency: Duration) -> SandboxAms {
     let sandbox = Sandbox::new(SandboxOptions {
         latency,
         ..SandboxOptions::default()
@@ -51,7 +51,7 @@ async fn sandbox_ams(latency: Duration) -> SandboxAms {
 
 /// An office whose org is connected to a fresh sandbox AMS with `credentials` (the sandbox's
 /// own when `None`), and Alice, an agent on her route, connected.
-async fn connected_office(
+pub(crate) async fn connected_office(
     setup: Setup,
     latency: Duration,
     credentials: Option<&str>,
@@ -67,7 +67,7 @@ async fn connected_office(
 }
 
 /// Rings `call` from `from` for Alice; her pop (asserted pending) and its update.
-async fn pop_and_update(
+pub(crate) async fn pop_and_update(
     office: &Office,
     alice: &mut Socket,
     from: &str,

@@ -42,6 +42,8 @@ mod serve;
 mod simulate;
 /// The pipeline over real sockets: webhooks in, routed pops out on the stream, exactly once.
 mod stream;
+/// After the call: one note in the sandbox AMS, the purge, dead letters, the 30-day cap.
+mod sync;
 /// `serve` over TLS 1.3 (rustls).
 mod tls;
 /// Shared helpers: a relay on port 0, temporary data folders.

@@ -161,6 +161,13 @@ impl Office {
         pace(&self.relay);
     }
 
+    /// One hygiene pass on the office's data folder, at the relay's clock: its report.
+    pub(crate) fn hygiene(&self) -> String {
+        ringside_relay::hygiene::run_at(&self.relay.config, Arc::new(self.relay.clock.clone()))
+            .unwrap()
+            .to_string()
+    }
+
     /// Moves the relay's clock on by `seconds`.
     pub(crate) fn advance(&self, seconds: u64) {
         self.relay.clock.advance(Duration::from_secs(seconds));
