@@ -50,10 +50,21 @@ impl Signer {
 
     /// [`Signer::ringing`] from the number `from`.
     pub(crate) fn ringing_from(&self, n: u64, agent: &str, from: &str) -> Result<SignedRequest> {
+        self.call(n, agent, from, CallState::Ringing)
+    }
+
+    /// Call `n` from `from` for `agent`, in `state` (a new event each time).
+    pub(crate) fn call(
+        &self,
+        n: u64,
+        agent: &str,
+        from: &str,
+        state: CallState,
+    ) -> Result<SignedRequest> {
         let mut call = SimulatedCall::new(
             format!("bench-{}-{n}", self.run),
             Direction::Inbound,
-            CallState::Ringing,
+            state,
             PhoneNumber::parse(from).map_err(|e| anyhow::anyhow!("number: {e}"))?,
         );
         call.provider_user_id = Some(agent.to_owned());

@@ -9,11 +9,11 @@ pub(crate) struct Options {
     /// A ~30 s smoke run: every scenario at a small scale.
     #[arg(long)]
     pub(crate) quick: bool,
-    /// Scenarios to run, comma-separated: latency, ingest, connections, flood, ams.
+    /// Scenarios to run, comma-separated: latency, ingest, connections, flood, ams, sync.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "latency,ingest,connections,flood,ams"
+        default_value = "latency,ingest,connections,flood,ams,sync"
     )]
     pub(crate) only: Vec<String>,
     /// The `ringside-relay` binary (default: next to this one, i.e. target/release).

@@ -30,6 +30,7 @@ fn note(body: String) -> ActivityNote {
         started_at: time::macros::datetime!(2026-12-03 10:00 UTC),
         duration_secs: Some(95),
         direction: Direction::Inbound,
+        reference: "call_00000000000000000000000000000001".to_owned(),
     }
 }
 

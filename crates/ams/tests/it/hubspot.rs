@@ -165,6 +165,7 @@ async fn a_call_engagement_passes_hubspots_calls_contract_and_returns_its_id() {
         started_at: time::macros::datetime!(2026-12-03 15:04:05 UTC),
         duration_secs: Some(95),
         direction: Direction::Inbound,
+        reference: "call_00000000000000000000000000000001".to_owned(),
     };
     let written = hubspot(&prism.base, Duration::from_secs(10))
         .write_activity(&note)
@@ -173,6 +174,79 @@ async fn a_call_engagement_passes_hubspots_calls_contract_and_returns_its_id() {
     prism.assert_no_violations("a HubSpot call engagement");
     let written = written.unwrap();
     assert!(!written.id.is_empty(), "the call's id");
+
+    // After a crash mid-write, the sync asks for the note by its reference: a search the
+    // vendor's contract accepts, answered with the engagement's id.
+    let found = hubspot(&prism.base, Duration::from_secs(10))
+        .find_activity(&note)
+        .await;
+    prism.settle().await;
+    prism.assert_no_violations("a HubSpot search for a written call");
+    found.expect("Prism's answer parses (its content is generated: what it means is tested below)");
+}
+
+#[tokio::test]
+async fn a_note_already_written_is_found_by_its_reference_and_an_archived_one_is_not() {
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let answers: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(vec![
+        json!({"total": 0, "results": []}),
+        json!({"total": 2, "results": [
+            {"id": "c-1", "properties": {}, "archived": true},
+            {"id": "c-2", "properties": {}, "archived": false},
+        ]}),
+    ]));
+    let router = Router::new()
+        .route(
+            "/crm/v3/objects/calls/search",
+            post(
+                |State((seen, answers)): State<(
+                    Arc<Mutex<Vec<Value>>>,
+                    Arc<Mutex<Vec<Value>>>,
+                )>,
+                 axum::Json(body): axum::Json<Value>| async move {
+                    seen.lock().unwrap().push(body);
+                    axum::Json(answers.lock().unwrap().remove(0))
+                },
+            ),
+        )
+        .with_state((Arc::clone(&seen), answers));
+    let fake = serve(router).await;
+    let note = ActivityNote {
+        record_id: "101".to_owned(),
+        record_kind: RecordKind::Contact,
+        subject: "Inbound call".to_owned(),
+        body: Pii::new("Ringside ref: call_42\n".to_owned()),
+        started_at: time::macros::datetime!(2026-12-03 15:04:05 UTC),
+        duration_secs: None,
+        direction: Direction::Inbound,
+        reference: "call_42".to_owned(),
+    };
+    let hubspot = hubspot(&fake.base, Duration::from_secs(5));
+    assert_eq!(
+        hubspot.find_activity(&note).await.unwrap(),
+        None,
+        "not written"
+    );
+    let found = hubspot.find_activity(&note).await.unwrap();
+    assert_eq!(
+        found.map(|f| f.id).as_deref(),
+        Some("c-2"),
+        "the archived one is skipped"
+    );
+    let filter = &seen.lock().unwrap()[0]["filterGroups"][0]["filters"][0];
+    assert_eq!(
+        (
+            filter["propertyName"].as_str(),
+            filter["operator"].as_str(),
+            filter["value"].as_str()
+        ),
+        (
+            Some("hs_call_body"),
+            Some("CONTAINS_TOKEN"),
+            Some("call_42")
+        ),
+        "searched by the reference only: {filter}"
+    );
 }
 
 #[tokio::test]

@@ -256,6 +256,7 @@ fn note() -> ActivityNote {
         started_at: time::macros::datetime!(2026-12-03 15:04:05 UTC),
         duration_secs: Some(95),
         direction: Direction::Inbound,
+        reference: "call_00000000000000000000000000000001".to_owned(),
     }
 }
 

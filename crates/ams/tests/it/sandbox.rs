@@ -91,7 +91,7 @@ async fn an_activity_written_is_the_one_the_sandbox_received_with_its_note_in_pa
     let (sandbox, _server, epic) = sandbox().await;
     let client = "5f0c1a8e-0001-4a5b-9c1d-000000000001";
     let body = format!(
-        "Summary: renewal question.\n{}",
+        "Ringside ref: call_00000000000000000000000000000002\nSummary: renewal question.\n{}",
         "Transcript line.\n".repeat(1000)
     );
     let note = ActivityNote {
@@ -102,8 +102,19 @@ async fn an_activity_written_is_the_one_the_sandbox_received_with_its_note_in_pa
         started_at: time::macros::datetime!(2026-12-03 10:00 UTC),
         duration_secs: Some(252),
         direction: Direction::Inbound,
+        reference: "call_00000000000000000000000000000002".to_owned(),
     };
+    assert_eq!(
+        epic.find_activity(&note).await.unwrap(),
+        None,
+        "not written yet"
+    );
     let written = epic.write_activity(&note).await.unwrap();
+    assert_eq!(
+        epic.find_activity(&note).await.unwrap(),
+        Some(written.clone()),
+        "found again by the reference on its first line"
+    );
     let received = sandbox.activities();
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].id, written.id);

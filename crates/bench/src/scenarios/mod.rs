@@ -1,10 +1,11 @@
-//! The five scenarios and what they share: the machine header, data folders, paced calls.
+//! The six scenarios and what they share: the machine header, data folders, paced calls.
 
 mod ams;
 mod connections;
 mod flood;
 mod ingest;
 mod latency;
+mod sync;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -105,6 +106,9 @@ async fn run(bench: &Bench) -> Result<()> {
     }
     if bench.options.wants("ams") {
         ams::run(bench, &mut report).await?;
+    }
+    if bench.options.wants("sync") {
+        sync::run(bench, &mut report).await?;
     }
     report.note(format!(
         "whole run: {:.0} s",
