@@ -22,7 +22,13 @@
 //! Personal data: the numbers are fictional (NANP `555-0100`…`555-0199`, reserved for fiction)
 //! and so are the names; still, the demo prints a number only masked to its last four digits and
 //! never a name, as everything else in the relay does.
+//!
+//! After each call: the sync writes its note to the sandbox a few seconds after hang-up
+//! (`sync.transcript_grace_secs = 3` here) and purges the call; [`after_call`] prints both, and
+//! what the relay still holds.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // the command's job is to print
+
+mod after_call;
 
 use std::net::SocketAddr;
 use std::os::unix::fs::DirBuilderExt;
@@ -53,6 +59,8 @@ pub const OWNER_EMAIL: &str = "owner@demo-agency.example";
 pub const AGENT_EMAIL: &str = "agent@demo-agency.example";
 /// Where the demo listens when `--listen` is not given.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8640";
+/// How long after hang-up the demo's notes wait for a transcript.
+const DEMO_GRACE_SECS: u32 = 3;
 /// The agency's own line, which the demo's clients call (fictional).
 const AGENCY_LINE: &str = "+16175550100";
 /// Area codes for the callers (real ones; the `555-01xx` line numbers are the fictional part).
@@ -233,6 +241,9 @@ fn demo_config(dir: &Path, listen: &str) -> Result<Config, Failure> {
     };
     config.tls = None;
     config.public_url = None;
+    // A note a few seconds after hang-up, so the demo shows the whole life of a call.
+    config.sync.transcript_grace_secs = DEMO_GRACE_SECS;
+    config.sync.in_doubt_settle_secs = 0;
     if std::env::var_os("RINGSIDE_LOG__LEVEL").is_none() {
         // The demo's own lines are its output; RINGSIDE_LOG__LEVEL=info shows the relay's log.
         "warn".clone_into(&mut config.log.level);
@@ -295,7 +306,7 @@ async fn serve(config: Config, dir: &DataDir, args: &DemoArgs) -> Result<(), Fai
         .map_err(|e| Failure::failed(format!("reading the listening address: {e}")))?;
     let base = format!("http://{addr}");
     let (stop, stopped) = watch::channel(false);
-    let (sandbox, credentials) = start_sandbox(stopped.clone()).await?;
+    let (sandbox, credentials, ams) = start_sandbox(stopped.clone()).await?;
     let setup = {
         let config = config.clone();
         let url = sandbox.clone();
@@ -332,9 +343,14 @@ async fn serve(config: Config, dir: &DataDir, args: &DemoArgs) -> Result<(), Fai
         }
     }
     print_banner(&base, &sandbox, dir, &setup);
+    tokio::spawn(after_call::follow(dir.path.clone(), ams, stop.subscribe()));
 
     let target = Target::direct(&base, setup.signer.integration);
     let calls = place_calls(&http, &setup.signer, &target, args);
+    let calls = async {
+        calls.await;
+        after_call::settle(dir.path.clone()).await;
+    };
     tokio::select! {
         () = calls => {}
         () = signal => println!("stopping…"),
@@ -382,9 +398,11 @@ async fn wait_until_ready(http: &reqwest::Client, base: &str) -> Result<(), Fail
     )))
 }
 
-/// The sandbox AMS on a free loopback port until `stopped` turns true: its base URL and the
-/// credentials it takes.
-async fn start_sandbox(mut stopped: watch::Receiver<bool>) -> Result<(String, String), Failure> {
+/// The sandbox AMS on a free loopback port until `stopped` turns true: its base URL, the
+/// credentials it takes, and the sandbox (to see the notes it received).
+async fn start_sandbox(
+    mut stopped: watch::Receiver<bool>,
+) -> Result<(String, String, Sandbox), Failure> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| Failure::failed(format!("starting the sandbox AMS: {e}")))?;
@@ -393,15 +411,16 @@ async fn start_sandbox(mut stopped: watch::Receiver<bool>) -> Result<(String, St
         .map_err(|e| Failure::failed(format!("starting the sandbox AMS: {e}")))?;
     let sandbox = Sandbox::new(SandboxOptions::default());
     let credentials = sandbox.credentials_json();
+    let serving = sandbox.clone();
     tokio::spawn(async move {
         let stop = async move {
             let _ = stopped.wait_for(|s| *s).await;
         };
-        if let Err(e) = sandbox.serve(listener, stop).await {
+        if let Err(e) = serving.serve(listener, stop).await {
             eprintln!("the sandbox AMS stopped: {e}");
         }
     });
-    Ok((format!("http://{addr}"), credentials))
+    Ok((format!("http://{addr}"), credentials, sandbox))
 }
 
 fn print_banner(base: &str, sandbox: &str, dir: &DataDir, setup: &Setup) {
