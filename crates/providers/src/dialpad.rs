@@ -9,17 +9,29 @@
 //! Call states (one payload per transition): `preanswer`/`calling`/`ringing` → ringing,
 //! `connected` → answered, `hangup` → ended (transferred when `is_transferred`), `missed` →
 //! missed, `voicemail`/`voicemail_uploaded` → voicemail; the other states (recording, hold,
-//! transcription, recaps, …) are ignored for now. Dedupe identity: `call_id:state:event_timestamp`.
+//! recaps, …) are ignored. Dedupe identity: `call_id:state:event_timestamp`.
+//!
+//! Transcripts: the `transcription` state carries a voicemail's transcript in
+//! `transcription_text`, which becomes a [`TranscriptEvent`] of one utterance (speaker unknown;
+//! ignored when the text is empty). Its identity has the state in it
+//! (`call_id:transcription:event_timestamp`), so it never collides with the call's state events.
+//! The post-call AI transcript (`call_transcription`) and the recaps are not in the events: the
+//! event only says they are ready, and the lines are Dialpad's transcript API's
+//! (`GET /api/v2/transcripts/{call_id}`), which [`transcript_from_api`] reads. Those states stay
+//! ignored here; fetching is the caller's (this crate does no I/O).
 
 use ringside_core::Pii;
+use ringside_core::transcript::{Speaker, Utterance};
 use serde::Deserialize;
-use time::OffsetDateTime;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::event::{Number, Routing, wipe};
-use crate::fields::{self, epoch_auto, epoch_ms, id_or_string, pii_list, pii_string};
+use crate::fields::{
+    self, Scalar, epoch_auto, epoch_ms, id_or_string, pii_list, pii_string, utterance_text,
+};
 use crate::{
-    CallEvent, CallState, Direction, Outcome, ProviderError, ProviderKind, ProviderSecret, Request,
-    SmsEvent, WebhookEvent, jwt,
+    CallEvent, CallState, Direction, MAX_TRANSCRIPT_LINES, Outcome, ProviderError, ProviderKind,
+    ProviderSecret, Request, SmsEvent, TranscriptEvent, WebhookEvent, jwt,
 };
 
 /// How far past a token's `exp` we still accept it (Dialpad retries within seconds; clocks drift).
@@ -82,6 +94,9 @@ struct Payload {
     date_started: Option<OffsetDateTime>,
     contact: Option<Party>,
     target: Option<Party>,
+    /// The voicemail's transcript, on `transcription` events.
+    #[serde(deserialize_with = "pii_string")]
+    transcription_text: Option<Pii<String>>,
     // SMS events.
     #[serde(deserialize_with = "id_or_string")]
     id: Option<String>,
@@ -98,7 +113,8 @@ struct Payload {
     exp: Option<i64>,
 }
 
-/// Verifies and parses one Dialpad webhook.
+/// Verifies and parses one Dialpad webhook: a call event, a voicemail transcript (the
+/// `transcription` state) or an SMS event.
 ///
 /// # Errors
 /// See [`jwt::verify_hs256`]; [`ProviderError::TimestampOutOfTolerance`] past `exp`;
@@ -154,6 +170,16 @@ pub fn map_state(state: &str, is_transferred: bool) -> Option<CallState> {
     })
 }
 
+/// The call state that carries a voicemail's transcript (`transcription_text`).
+pub const TRANSCRIPTION_STATE: &str = "transcription";
+
+/// Whether a Dialpad call state announces a post-call AI transcript or recap: its content is only
+/// in Dialpad's API (`GET /api/v2/transcripts/{call_id}`, see [`transcript_from_api`]), so the
+/// event itself is ignored.
+pub fn is_ai_transcript_state(state: &str) -> bool {
+    state == "call_transcription" || state.starts_with("recap_")
+}
+
 fn parse_call(payload: Payload) -> Result<Outcome, ProviderError> {
     let Payload {
         call_id,
@@ -167,6 +193,7 @@ fn parse_call(payload: Payload) -> Result<Outcome, ProviderError> {
         date_started,
         contact,
         target,
+        transcription_text,
         ..
     } = payload;
     let call_id = call_id.ok_or(ProviderError::Unprocessable {
@@ -178,6 +205,35 @@ fn parse_call(payload: Payload) -> Result<Outcome, ProviderError> {
             .ok_or(ProviderError::Unprocessable {
                 what: "the Dialpad call event has no state",
             })?;
+    let occurred_at = event_timestamp.or(date_started);
+    let stamp = occurred_at.map_or_else(String::new, |t| {
+        (t.unix_timestamp_nanos() / 1_000_000).to_string()
+    });
+    let event_id = format!("{call_id}:{provider_state}:{stamp}");
+    let parent_call_id = master_call_id.filter(|master| *master != call_id);
+    if provider_state == TRANSCRIPTION_STATE {
+        let Some(text) = transcription_text.and_then(|text| utterance_text(text.expose())) else {
+            return Ok(Outcome::Ignored {
+                reason: "a Dialpad voicemail transcription without text",
+            });
+        };
+        return Ok(Outcome::Event(WebhookEvent::Transcript(TranscriptEvent {
+            provider: ProviderKind::Dialpad,
+            event_id,
+            call_id,
+            parent_call_id,
+            utterances: vec![Utterance {
+                speaker: Speaker::Unknown,
+                text,
+                start_ms: None,
+            }],
+        })));
+    }
+    if is_ai_transcript_state(&provider_state) {
+        return Ok(Outcome::Ignored {
+            reason: "a Dialpad AI transcript or recap: its content is in Dialpad's transcript API",
+        });
+    }
     let Some(state) = map_state(&provider_state, is_transferred.unwrap_or(false)) else {
         return Ok(Outcome::Ignored {
             reason: "a Dialpad call state we do not use",
@@ -190,14 +246,9 @@ fn parse_call(payload: Payload) -> Result<Outcome, ProviderError> {
         Direction::Outbound => (internal.clone(), external),
         Direction::Inbound | Direction::Unknown => (external, internal.clone()),
     };
-    let occurred_at = event_timestamp.or(date_started);
-    let stamp = occurred_at.map_or_else(String::new, |t| {
-        (t.unix_timestamp_nanos() / 1_000_000).to_string()
-    });
-    let parent_call_id = master_call_id.filter(|master| *master != call_id);
     Ok(Outcome::Event(WebhookEvent::Call(CallEvent {
         provider: ProviderKind::Dialpad,
-        event_id: format!("{call_id}:{provider_state}:{stamp}"),
+        event_id,
         call_id,
         parent_call_id,
         direction,
@@ -245,4 +296,144 @@ fn parse_sms(payload: Payload) -> Result<Outcome, ProviderError> {
         routing: target.routing(dialed),
         occurred_at: created_date,
     })))
+}
+
+/// Dialpad's answer to `GET /api/v2/transcripts/{call_id}`: `{call_id, lines}`.
+#[derive(Deserialize)]
+struct ApiTranscript {
+    #[serde(default)]
+    lines: Option<Vec<ApiLine>>,
+}
+
+/// One transcript line. `name` (the speaker's name, or the caller's number) is never read.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ApiLine {
+    #[serde(deserialize_with = "id_or_string")]
+    contact_id: Option<String>,
+    #[serde(deserialize_with = "id_or_string")]
+    user_id: Option<String>,
+    content: Option<Pii<String>>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    time: Option<Scalar>,
+}
+
+/// Reads Dialpad's transcript API answer (`GET /api/v2/transcripts/{call_id}`, `{call_id,
+/// lines: [{contact_id, content, name, time, type, user_id}]}`) into utterances — a pure function:
+/// fetching it is the caller's.
+///
+/// - Speaker: a line with `user_id` is the [`Speaker::Agent`] (a Dialpad user), else one with
+///   `contact_id` is the [`Speaker::Caller`], else unknown. `name` is never read: it is the
+///   person's name, or for a caller often their number.
+/// - Only spoken lines are kept: `type` `transcript` (or absent). Dialpad mixes in `moment`,
+///   `real_time_moment`, `custom_moment` and `ai_question` lines, which are AI labels
+///   (`price_inquiry`, …), not what was said. Lines with empty `content` are skipped.
+/// - `time` is the wall-clock time the line was spoken. Dialpad's spec example writes it as an
+///   ISO 8601 date-time without an offset and with microseconds (`2018-05-08T21:33:19.300000`);
+///   we read that (as UTC), RFC 3339 with an offset, and epoch seconds or milliseconds (number or
+///   digits), and leave `start_ms` empty for anything else. The answer has no call start, so
+///   `start_ms` counts from the earliest line's time. When every kept line has a time the lines
+///   are put in time order (the spec's example is not); otherwise Dialpad's order is kept.
+///
+/// A transcript without lines is `Ok` and empty (the call had no speech, or no AI transcript).
+///
+/// # Errors
+/// [`ProviderError::Unprocessable`] when the answer is not an object of that shape (a field of
+/// the wrong type included) or has more than [`MAX_TRANSCRIPT_LINES`] lines.
+pub fn transcript_from_api(json: &[u8]) -> Result<Vec<Utterance>, ProviderError> {
+    let not_a_transcript = ProviderError::Unprocessable {
+        what: "the Dialpad transcript is not a JSON object {call_id, lines: [{content, time, \
+               type, user_id or contact_id}]} of the expected types",
+    };
+    // serde would also read a struct from a JSON list; the answer is an object.
+    if json.trim_ascii_start().first() != Some(&b'{') {
+        return Err(not_a_transcript);
+    }
+    let answer: ApiTranscript = serde_json::from_slice(json).map_err(|_| not_a_transcript)?;
+    let lines = answer.lines.unwrap_or_default();
+    if lines.len() > MAX_TRANSCRIPT_LINES {
+        // The message names the limit: keep the two in step.
+        const _: () = assert!(MAX_TRANSCRIPT_LINES == 5_000);
+        return Err(ProviderError::Unprocessable {
+            what: "the Dialpad transcript has more than 5000 lines",
+        });
+    }
+    let mut spoken: Vec<(Option<OffsetDateTime>, Utterance)> = lines
+        .into_iter()
+        .filter(|line| {
+            line.kind
+                .as_deref()
+                .is_none_or(|kind| kind.trim().eq_ignore_ascii_case("transcript"))
+        })
+        .filter_map(|line| {
+            let text = line
+                .content
+                .as_ref()
+                .and_then(|content| utterance_text(content.expose()))?;
+            let speaker = if line.user_id.is_some() {
+                Speaker::Agent
+            } else if line.contact_id.is_some() {
+                Speaker::Caller
+            } else {
+                Speaker::Unknown
+            };
+            let at = line.time.as_ref().and_then(api_time);
+            Some((
+                at,
+                Utterance {
+                    speaker,
+                    text,
+                    start_ms: None,
+                },
+            ))
+        })
+        .collect();
+    if spoken.iter().all(|(at, _)| at.is_some()) {
+        spoken.sort_by_key(|(at, _)| *at);
+    }
+    let first = spoken.iter().filter_map(|(at, _)| *at).min();
+    Ok(spoken
+        .into_iter()
+        .map(|(at, mut utterance)| {
+            utterance.start_ms = at
+                .zip(first)
+                .and_then(|(at, first)| u64::try_from((at - first).whole_milliseconds()).ok());
+            utterance
+        })
+        .collect())
+}
+
+/// A transcript line's `time` (see [`transcript_from_api`]); `None` when it is none of the forms.
+fn api_time(time: &Scalar) -> Option<OffsetDateTime> {
+    match time {
+        Scalar::Unsigned(n) => epoch_seconds_or_ms(*n),
+        Scalar::Text(text) => {
+            let text = text.expose().trim();
+            if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+                return text.parse().ok().and_then(epoch_seconds_or_ms);
+            }
+            fields::rfc3339(text).or_else(|| {
+                PrimitiveDateTime::parse(
+                    text,
+                    time::macros::format_description!(
+                        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+                    ),
+                )
+                .ok()
+                .map(PrimitiveDateTime::assume_utc)
+            })
+        }
+        Scalar::Null | Scalar::Other => None,
+    }
+}
+
+/// Epoch seconds or milliseconds: below 10^11 are seconds (as for SMS `created_date`).
+fn epoch_seconds_or_ms(n: u64) -> Option<OffsetDateTime> {
+    let n = i64::try_from(n).ok()?;
+    if n < 100_000_000_000 {
+        OffsetDateTime::from_unix_timestamp(n).ok()
+    } else {
+        fields::from_epoch_ms(n)
+    }
 }

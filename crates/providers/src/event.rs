@@ -1,6 +1,7 @@
-//! The normalized events every provider module produces: one [`CallEvent`] per call-state change
-//! and one [`SmsEvent`] per message, whatever the provider's own payload looked like — so the
-//! pipeline (state machine, routing, pops) is written once.
+//! The normalized events every provider module produces: one [`CallEvent`] per call-state change,
+//! one [`SmsEvent`] per message and one [`TranscriptEvent`] per transcript a provider sends,
+//! whatever the provider's own payload looked like — so the pipeline (state machine, routing,
+//! pops, the sync) is written once.
 //!
 //! Every personal datum — phone numbers, names, message text — is wrapped in [`Pii`] at parse time
 //! ([`Number`] wraps numbers, parsed or not), so `format!("{event:?}")` is safe to log. Ids
@@ -55,7 +56,8 @@ impl WebhookEvent {
     }
 }
 
-/// A call's transcript, as the provider sent it: the utterances in order, each text wrapped.
+/// A call's transcript, as the provider sent it: the utterances in order, each text wrapped
+/// (so `Debug` prints no word of it), never empty, at most [`crate::MAX_TRANSCRIPT_LINES`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TranscriptEvent {
     /// Who sent it.

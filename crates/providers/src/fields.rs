@@ -3,9 +3,11 @@
 //! strict where it matters (no unbounded values, no panics on any input).
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use ringside_core::Pii;
 use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use time::OffsetDateTime;
 
 use crate::{Direction, ProviderError};
@@ -240,4 +242,98 @@ pub(crate) fn pii_list<'de, D: serde::Deserializer<'de>>(
             Some(OneOrMany::Many(many)) => many,
         },
     )
+}
+
+/// A JSON value read without failing on its type: the scalars we use, everything else consumed
+/// and reported as [`Scalar::Other`]. For fields whose wrong type must be reported precisely
+/// rather than fail the whole payload with one generic message. Text is wrapped as it is read.
+pub(crate) enum Scalar {
+    /// `null`.
+    Null,
+    /// A string.
+    Text(Pii<String>),
+    /// A non-negative integer that fits in a `u64`.
+    Unsigned(u64),
+    /// Anything else: a negative or fractional number, a boolean, a list, an object.
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar::Text(Pii::new(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
+        Ok(Scalar::Text(Pii::new(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+        Ok(Scalar::Unsigned(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+        Ok(u64::try_from(v).map_or(Scalar::Other, Scalar::Unsigned))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Scalar, E> {
+        Ok(Scalar::Other)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Scalar, E> {
+        Ok(Scalar::Other)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Scalar, A::Error> {
+        drain_seq(seq)?;
+        Ok(Scalar::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Scalar, A::Error> {
+        drain_map(map)?;
+        Ok(Scalar::Other)
+    }
+}
+
+/// Reads the rest of a list without keeping any of it.
+pub(crate) fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+    while seq.next_element::<IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+/// Reads the rest of an object without keeping any of it.
+pub(crate) fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+/// The text of one utterance: trimmed, wrapped; `None` when nothing is left.
+pub(crate) fn utterance_text(text: &str) -> Option<Pii<String>> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| Pii::new(text.to_owned()))
 }

@@ -3,8 +3,8 @@
 //! Each provider signs its webhooks its own way (a JWT body, an HMAC header over the URL and the
 //! form, a static token, …). One module per provider checks its scheme over the **raw** bytes, in
 //! constant time, before anything is parsed, and turns the payload into the normalized
-//! [`CallEvent`] / [`SmsEvent`] the pipeline works on — with every personal datum already wrapped
-//! in [`ringside_core::Pii`]. The relay calls one function, [`verify_and_parse`].
+//! [`CallEvent`] / [`SmsEvent`] / [`TranscriptEvent`] the pipeline works on — with every personal
+//! datum already wrapped in [`ringside_core::Pii`]. The relay calls one function, [`verify_and_parse`].
 //!
 //! The crate is pure (docs/architecture.md#crates-and-dependencies): no store, no network, and no clock — the caller passes `now`.
 //! What each provider sends, what we verify and the assumptions we make where the providers'
@@ -34,6 +34,11 @@ pub use event::{
 
 /// The largest body we read. Call events are a few KB; Dialpad's can carry a transcript.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The most lines one transcript may have (a Standard Webhooks `call.transcript`, a Dialpad
+/// transcript API answer); more is refused, not truncated. An hour of conversation is a few
+/// hundred lines.
+pub const MAX_TRANSCRIPT_LINES: usize = 5_000;
 
 /// The largest header value we look at (signatures and tokens are far shorter).
 pub const MAX_HEADER_BYTES: usize = 8 * 1024;

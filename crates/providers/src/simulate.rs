@@ -19,6 +19,13 @@
 //! extension or name, Twilio no user id or extension. Vonage Voice and Twilio cannot say
 //! "voicemail" or "transferred"; [`supported_states`] lists what each can.
 //!
+//! **Transcripts.** [`sign_transcript`] signs a call's transcript as the providers that send one by
+//! webhook would ([`sends_transcripts`]): a Standard Webhooks `call.transcript` event with every
+//! utterance (speaker, text, `start_ms`), and a Dialpad `transcription` state event whose
+//! `transcription_text` is the utterances' text joined by newlines (Dialpad's is a voicemail's
+//! transcript, with no speakers). [`parse_transcript_file`] reads the `Caller: …` / `Agent: …`
+//! text file `simulate call --transcript FILE` takes.
+//!
 //! **Event identity.** The relay deduplicates on each provider's event identity, so every signed
 //! request reports the identity it carries ([`SignedRequest::event_id`]). With
 //! [`SimulatedCall::event_id`] `None`, each request is a new event: a fresh random RingCentral
@@ -35,15 +42,16 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ringside_core::{PhoneNumber, random_bytes};
+use ringside_core::transcript::{Speaker, Utterance};
+use ringside_core::{PhoneNumber, Pii, random_bytes};
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::{Rfc2822, Rfc3339};
 
 use crate::{
-    CallState, Direction, ProviderError, ProviderKind, ProviderSecret, ProviderSettings, jwt,
-    ringcentral, standard, twilio,
+    CallState, Direction, MAX_TRANSCRIPT_LINES, ProviderError, ProviderKind, ProviderSecret,
+    ProviderSettings, jwt, ringcentral, standard, twilio,
 };
 
 /// Content type of a JSON body.
@@ -242,6 +250,98 @@ pub fn sign_call(
     }
 }
 
+/// Whether `kind` sends a call's transcript by webhook (and so [`sign_transcript`] can sign one):
+/// Standard Webhooks (`call.transcript`) and Dialpad (a voicemail's `transcription`). RingCentral,
+/// Vonage and Twilio make transcripts available through their APIs, not in webhooks.
+pub fn sends_transcripts(kind: ProviderKind) -> bool {
+    matches!(kind, ProviderKind::Standard | ProviderKind::Dialpad)
+}
+
+/// Signs a call's transcript as `kind` would send it to `url`: a Standard Webhooks
+/// `call.transcript` event (every utterance with its speaker and `start_ms`), or a Dialpad
+/// `transcription` state event whose `transcription_text` is the utterances' text joined by
+/// newlines (Dialpad's has no speakers or times). `call` gives the ids, the numbers and parties
+/// (Dialpad), and `event_id` for a retry as in [`sign_call`]; its `state` is not used. Utterances
+/// with blank text are left out, as the verifiers skip them.
+///
+/// # Errors
+/// [`ProviderError::Unprocessable`] when `kind` sends no transcript by webhook (see
+/// [`sends_transcripts`]), when no utterance has text, when there are more than
+/// [`MAX_TRANSCRIPT_LINES`], or when `event_id` is not a Dialpad identity of this call's
+/// `transcription`; [`ProviderError::InvalidSecret`] when the secret is unusable for the provider.
+pub fn sign_transcript(
+    kind: ProviderKind,
+    secret: &ProviderSecret,
+    // As for `sign_call`: no provider that sends transcripts has settings.
+    _settings: &ProviderSettings,
+    url: &str,
+    call: &SimulatedCall,
+    utterances: &[Utterance],
+    now: OffsetDateTime,
+) -> Result<SignedRequest, ProviderError> {
+    if !sends_transcripts(kind) {
+        return Err(ProviderError::Unprocessable {
+            what: "this provider sends no transcript by webhook (only through its API)",
+        });
+    }
+    let spoken: Vec<&Utterance> = utterances
+        .iter()
+        .filter(|u| !u.text.expose().trim().is_empty())
+        .collect();
+    if spoken.is_empty() {
+        return Err(ProviderError::Unprocessable {
+            what: "a transcript needs at least one utterance with text",
+        });
+    }
+    if spoken.len() > MAX_TRANSCRIPT_LINES {
+        return Err(ProviderError::Unprocessable {
+            what: "a transcript has at most 5000 utterances (MAX_TRANSCRIPT_LINES)",
+        });
+    }
+    match kind {
+        ProviderKind::Dialpad => {
+            let text: Vec<&str> = spoken.iter().map(|u| u.text.expose().trim()).collect();
+            dialpad_event(
+                secret,
+                url,
+                call,
+                &DIALPAD_TRANSCRIPTION,
+                Some(("transcription_text", text.join("\n").into())),
+                now,
+            )
+        }
+        _ => standard_transcript(secret, url, call, &spoken, now),
+    }
+}
+
+/// Reads a transcript file as `simulate call --transcript FILE` takes it: one utterance per
+/// non-empty line, `Caller: …` or `Agent: …` (the label in any case, spaces around it allowed)
+/// for a speaker, any other line as an utterance of an unknown speaker. No times (`start_ms` is
+/// `None`). A labelled line with nothing after the label is skipped.
+pub fn parse_transcript_file(text: &str) -> Vec<Utterance> {
+    text.trim_start_matches('\u{feff}')
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            let (speaker, said) = match line.split_once(':') {
+                Some((label, rest)) if label.trim().eq_ignore_ascii_case("caller") => {
+                    (Speaker::Caller, rest)
+                }
+                Some((label, rest)) if label.trim().eq_ignore_ascii_case("agent") => {
+                    (Speaker::Agent, rest)
+                }
+                _ => (Speaker::Unknown, line),
+            };
+            let said = said.trim();
+            (!said.is_empty()).then(|| Utterance {
+                speaker,
+                text: Pii::new(said.to_owned()),
+                start_ms: None,
+            })
+        })
+        .collect()
+}
+
 /// A random UUID (version 4), as RingCentral and Vonage write their ids.
 fn uuid_v4() -> String {
     let mut bytes = random_bytes::<16>();
@@ -311,13 +411,29 @@ fn json_bytes(value: &Value) -> Vec<u8> {
 
 // ---------------------------------------------------------------------------------------------
 
+/// A Dialpad call state as the simulator sends it: the state word and the fields that go with it.
+struct DialpadState {
+    word: &'static str,
+    transferred: bool,
+    connected: bool,
+    ended: bool,
+}
+
+/// The `transcription` state: after the call, which went to voicemail (never connected).
+const DIALPAD_TRANSCRIPTION: DialpadState = DialpadState {
+    word: crate::dialpad::TRANSCRIPTION_STATE,
+    transferred: false,
+    connected: false,
+    ended: true,
+};
+
 fn dialpad(
     secret: &ProviderSecret,
     url: &str,
     call: &SimulatedCall,
     now: OffsetDateTime,
 ) -> Result<SignedRequest, ProviderError> {
-    let (state, transferred) = match call.state {
+    let (word, transferred) = match call.state {
         CallState::Ringing => ("ringing", false),
         CallState::Answered => ("connected", false),
         CallState::Ended => ("hangup", false),
@@ -325,11 +441,33 @@ fn dialpad(
         CallState::Missed => ("missed", false),
         CallState::Voicemail => ("voicemail", false),
     };
+    let state = DialpadState {
+        word,
+        transferred,
+        connected: matches!(
+            call.state,
+            CallState::Answered | CallState::Ended | CallState::Transferred
+        ),
+        ended: call.state.is_final() || call.state == CallState::Transferred,
+    };
+    dialpad_event(secret, url, call, &state, None, now)
+}
+
+/// Signs one Dialpad call event in `state`, with one `extra` payload field when given.
+fn dialpad_event(
+    secret: &ProviderSecret,
+    url: &str,
+    call: &SimulatedCall,
+    state: &DialpadState,
+    extra: Option<(&str, Value)>,
+    now: OffsetDateTime,
+) -> Result<SignedRequest, ProviderError> {
+    let word = state.word;
     // Dialpad's identity is `call_id:state:event_timestamp`: a retry carries the same timestamp.
     let event_ms = match &call.event_id {
         None => epoch_ms(now),
         Some(id) => id
-            .strip_prefix(&format!("{}:{state}:", call.call_id))
+            .strip_prefix(&format!("{}:{word}:", call.call_id))
             .and_then(|ms| ms.parse::<i64>().ok())
             .ok_or(ProviderError::Unprocessable {
                 what: "a Dialpad event id is call_id:state:event_timestamp of the same call and state",
@@ -356,7 +494,7 @@ fn dialpad(
         "master_call_id".to_owned(),
         numeric_or_string(call.parent_call_id.as_deref().unwrap_or(&call.call_id)),
     );
-    payload.insert("state".to_owned(), state.into());
+    payload.insert("state".to_owned(), word.into());
     put(
         &mut payload,
         "direction",
@@ -372,20 +510,20 @@ fn dialpad(
         "internal_number",
         internal.map(|n| n.e164().to_owned()),
     );
-    payload.insert("is_transferred".to_owned(), transferred.into());
+    payload.insert("is_transferred".to_owned(), state.transferred.into());
     payload.insert("date_started".to_owned(), epoch_ms(now).into());
-    if matches!(
-        call.state,
-        CallState::Answered | CallState::Ended | CallState::Transferred
-    ) {
+    if state.connected {
         payload.insert("date_connected".to_owned(), epoch_ms(now).into());
     }
-    if call.state.is_final() || call.state == CallState::Transferred {
+    if state.ended {
         payload.insert("date_ended".to_owned(), epoch_ms(now).into());
     }
     payload.insert("event_timestamp".to_owned(), event_ms.into());
     payload.insert("contact".to_owned(), contact.into());
     payload.insert("target".to_owned(), target.into());
+    if let Some((key, value)) = extra {
+        payload.insert(key.to_owned(), value);
+    }
 
     let token = jwt::sign_hs256(&json_bytes(&Value::Object(payload)), secret.bytes());
     Ok(SignedRequest {
@@ -393,7 +531,7 @@ fn dialpad(
         headers: Vec::new(),
         body: token.into_bytes(),
         content_type: JWT,
-        event_id: format!("{}:{state}:{event_ms}", call.call_id),
+        event_id: format!("{}:{word}:{event_ms}", call.call_id),
     })
 }
 
@@ -627,10 +765,6 @@ fn standard(
     call: &SimulatedCall,
     now: OffsetDateTime,
 ) -> Result<SignedRequest, ProviderError> {
-    let id = call
-        .event_id
-        .clone()
-        .unwrap_or_else(|| format!("msg_{}", URL_SAFE_NO_PAD.encode(random_bytes::<18>())));
     let (_, agency) = call.sides();
     let mut data = Map::new();
     data.insert("call_id".to_owned(), call.call_id.clone().into());
@@ -654,8 +788,64 @@ fn standard(
         "dialed_number",
         agency.map(|n| n.e164().to_owned()),
     );
+    standard_event(
+        secret,
+        url,
+        call,
+        &format!("call.{}", call.state.as_str()),
+        data,
+        now,
+    )
+}
+
+fn standard_transcript(
+    secret: &ProviderSecret,
+    url: &str,
+    call: &SimulatedCall,
+    utterances: &[&Utterance],
+    now: OffsetDateTime,
+) -> Result<SignedRequest, ProviderError> {
+    let lines: Vec<Value> = utterances
+        .iter()
+        .map(|utterance| {
+            let mut line = Map::new();
+            line.insert("speaker".to_owned(), speaker_word(utterance.speaker).into());
+            line.insert("text".to_owned(), utterance.text.expose().as_str().into());
+            put(&mut line, "start_ms", utterance.start_ms);
+            Value::Object(line)
+        })
+        .collect();
+    let mut data = Map::new();
+    data.insert("call_id".to_owned(), call.call_id.clone().into());
+    put(&mut data, "parent_call_id", call.parent_call_id.clone());
+    data.insert("transcript".to_owned(), lines.into());
+    standard_event(secret, url, call, standard::TRANSCRIPT_TYPE, data, now)
+}
+
+/// A speaker as a `call.transcript` line names it.
+fn speaker_word(speaker: Speaker) -> &'static str {
+    match speaker {
+        Speaker::Caller => "caller",
+        Speaker::Agent => "agent",
+        Speaker::Unknown => "unknown",
+    }
+}
+
+/// Signs one Standard Webhooks event of type `kind` with `data`.
+fn standard_event(
+    secret: &ProviderSecret,
+    url: &str,
+    call: &SimulatedCall,
+    kind: &str,
+    data: Map<String, Value>,
+    now: OffsetDateTime,
+) -> Result<SignedRequest, ProviderError> {
+    let id = call
+        .event_id
+        .clone()
+        .unwrap_or_else(|| format!("msg_{}", URL_SAFE_NO_PAD.encode(random_bytes::<18>())));
     let body = json_bytes(&json!({
-        "type": format!("call.{}", call.state.as_str()),
+        "type": kind,
         "timestamp": rfc3339(now),
         "data": Value::Object(data),
     }));

@@ -10,21 +10,34 @@
 //!
 //! The payload is the spec's recommended `{type, timestamp, data}`; the event types and `data`
 //! fields we read are listed in `docs/providers.md` (`call.ringing` … `call.transferred`,
-//! `sms.received`, `sms.sent`); other types are ignored.
+//! `call.transcript`, `sms.received`, `sms.sent`); other types are ignored.
+//!
+//! `call.transcript` carries `data.transcript`: one string (one utterance, speaker unknown) or a
+//! list of `{speaker, text, start_ms}` lines, at most [`MAX_TRANSCRIPT_LINES`]. A line whose text
+//! is missing or blank is skipped; a transcript with no text left, a field of the wrong type or
+//! too many lines refuses the event ([`ProviderError::Unprocessable`], 422, as any other authentic
+//! event we cannot read), each with its own message.
+
+use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ringside_core::Pii;
+use ringside_core::transcript::{Speaker, Utterance};
 use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::event::{Number, Routing};
-use crate::fields::{clean_id, direction, id_or_string, pii_list, pii_string, rfc3339};
+use crate::fields::{
+    Scalar, clean_id, direction, drain_map, drain_seq, id_or_string, pii_list, pii_string, rfc3339,
+    utterance_text,
+};
 use crate::{
-    CallEvent, CallState, Direction, Outcome, ProviderError, ProviderKind, ProviderSecret, Request,
-    SmsEvent, WebhookEvent, jwt,
+    CallEvent, CallState, Direction, MAX_TRANSCRIPT_LINES, Outcome, ProviderError, ProviderKind,
+    ProviderSecret, Request, SmsEvent, TranscriptEvent, WebhookEvent, jwt,
 };
 
 /// How far (either way) the signed timestamp may be from our clock, in seconds.
@@ -35,6 +48,9 @@ pub const MAX_SIGNATURES: usize = 16;
 
 /// The secret prefix of the spec's symmetric scheme.
 pub const SECRET_PREFIX: &str = "whsec_";
+
+/// The event type of a call's transcript.
+pub const TRANSCRIPT_TYPE: &str = "call.transcript";
 
 /// The HMAC key of a `whsec_…` secret (the prefix is optional, as in the reference libraries).
 ///
@@ -180,6 +196,238 @@ struct Data {
     extension: Option<String>,
     #[serde(deserialize_with = "pii_string")]
     dialed_number: Option<Pii<String>>,
+    transcript: RawTranscript,
+}
+
+/// `data.transcript` as sent, read without ever failing the payload on its shape: what is wrong
+/// with it is kept and reported as the event's own error.
+#[derive(Default)]
+enum RawTranscript {
+    /// Absent or `null`.
+    #[default]
+    Absent,
+    /// The lines that have text (possibly none).
+    Lines(Vec<Utterance>),
+    /// Why it cannot be read.
+    Invalid(&'static str),
+}
+
+impl<'de> Deserialize<'de> for RawTranscript {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TranscriptVisitor)
+    }
+}
+
+const NOT_A_TRANSCRIPT: &str = "data.transcript is neither a string nor a list of lines";
+
+struct TranscriptVisitor;
+
+impl<'de> Visitor<'de> for TranscriptVisitor {
+    type Value = RawTranscript;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a transcript: a string or a list of lines")
+    }
+
+    fn visit_unit<E>(self) -> Result<RawTranscript, E> {
+        Ok(RawTranscript::Absent)
+    }
+
+    fn visit_none<E>(self) -> Result<RawTranscript, E> {
+        Ok(RawTranscript::Absent)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<RawTranscript, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<RawTranscript, E> {
+        Ok(RawTranscript::Lines(
+            utterance_text(v)
+                .map(|text| Utterance {
+                    speaker: Speaker::Unknown,
+                    text,
+                    start_ms: None,
+                })
+                .into_iter()
+                .collect(),
+        ))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, mut v: String) -> Result<RawTranscript, E> {
+        let lines = self.visit_str(&v);
+        zeroize::Zeroize::zeroize(&mut v);
+        lines
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<RawTranscript, E> {
+        Ok(RawTranscript::Invalid(NOT_A_TRANSCRIPT))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<RawTranscript, E> {
+        Ok(RawTranscript::Invalid(NOT_A_TRANSCRIPT))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<RawTranscript, E> {
+        Ok(RawTranscript::Invalid(NOT_A_TRANSCRIPT))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<RawTranscript, E> {
+        Ok(RawTranscript::Invalid(NOT_A_TRANSCRIPT))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawTranscript, A::Error> {
+        drain_map(map)?;
+        Ok(RawTranscript::Invalid(NOT_A_TRANSCRIPT))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawTranscript, A::Error> {
+        let mut lines = Vec::new();
+        let mut count = 0_usize;
+        while count < MAX_TRANSCRIPT_LINES {
+            match seq.next_element::<RawLine>()? {
+                None => return Ok(RawTranscript::Lines(lines)),
+                Some(RawLine::Line(line)) => lines.extend(line),
+                Some(RawLine::Invalid(why)) => {
+                    drain_seq(seq)?;
+                    return Ok(RawTranscript::Invalid(why));
+                }
+            }
+            count += 1;
+        }
+        if seq.next_element::<IgnoredAny>()?.is_none() {
+            return Ok(RawTranscript::Lines(lines));
+        }
+        drain_seq(seq)?;
+        // The message names the limit: keep the two in step.
+        const _: () = assert!(MAX_TRANSCRIPT_LINES == 5_000);
+        Ok(RawTranscript::Invalid(
+            "data.transcript has more than 5000 lines",
+        ))
+    }
+}
+
+/// One element of a `data.transcript` list.
+enum RawLine {
+    /// A line: `None` when it has no text (skipped).
+    Line(Option<Utterance>),
+    /// Why it cannot be read.
+    Invalid(&'static str),
+}
+
+/// The fields of a line; anything else is skipped unread.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum LineField {
+    Speaker,
+    Text,
+    StartMs,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de> Deserialize<'de> for RawLine {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LineVisitor)
+    }
+}
+
+const NOT_A_LINE: &str = "a line of data.transcript is not an object {speaker, text, start_ms}";
+
+struct LineVisitor;
+
+impl<'de> Visitor<'de> for LineVisitor {
+    type Value = RawLine;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a transcript line {speaker, text, start_ms}")
+    }
+
+    fn visit_unit<E>(self) -> Result<RawLine, E> {
+        Ok(RawLine::Invalid(NOT_A_LINE))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<RawLine, E> {
+        Ok(RawLine::Invalid(NOT_A_LINE))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<RawLine, E> {
+        Ok(RawLine::Invalid(NOT_A_LINE))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<RawLine, E> {
+        Ok(RawLine::Invalid(NOT_A_LINE))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<RawLine, E> {
+        Ok(RawLine::Invalid(NOT_A_LINE))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<RawLine, E> {
+        Ok(RawLine::Invalid(NOT_A_LINE))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawLine, A::Error> {
+        drain_seq(seq)?;
+        Ok(RawLine::Invalid(NOT_A_LINE))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawLine, A::Error> {
+        let mut speaker = Speaker::Unknown;
+        let mut text = None;
+        let mut start_ms = None;
+        let mut problem = None;
+        while let Some(field) = map.next_key::<LineField>()? {
+            match field {
+                LineField::Speaker => match map.next_value::<Scalar>()? {
+                    Scalar::Null => speaker = Speaker::Unknown,
+                    Scalar::Text(word) => speaker = speaker_word(word.expose()),
+                    Scalar::Unsigned(_) | Scalar::Other => {
+                        problem.get_or_insert("a speaker in data.transcript is not a string");
+                    }
+                },
+                LineField::Text => match map.next_value::<Scalar>()? {
+                    Scalar::Null => text = None,
+                    Scalar::Text(said) => text = utterance_text(said.expose()),
+                    Scalar::Unsigned(_) | Scalar::Other => {
+                        problem.get_or_insert("a text in data.transcript is not a string");
+                    }
+                },
+                LineField::StartMs => match map.next_value::<Scalar>()? {
+                    Scalar::Null => start_ms = None,
+                    Scalar::Unsigned(ms) => start_ms = Some(ms),
+                    Scalar::Text(_) | Scalar::Other => {
+                        problem.get_or_insert(
+                            "a start_ms in data.transcript is not a whole number of milliseconds",
+                        );
+                    }
+                },
+                LineField::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(match problem {
+            Some(why) => RawLine::Invalid(why),
+            None => RawLine::Line(text.map(|text| Utterance {
+                speaker,
+                text,
+                start_ms,
+            })),
+        })
+    }
+}
+
+/// A line's `speaker`: `caller`, `agent` (any case); anything else is unknown.
+fn speaker_word(word: &str) -> Speaker {
+    let word = word.trim();
+    if word.eq_ignore_ascii_case("caller") {
+        Speaker::Caller
+    } else if word.eq_ignore_ascii_case("agent") {
+        Speaker::Agent
+    } else {
+        Speaker::Unknown
+    }
 }
 
 /// Our state for a `call.*` event type; `None` for other types.
@@ -202,6 +450,9 @@ fn parse(id: &str, body: &[u8]) -> Result<Outcome, ProviderError> {
         })?;
     let kind = envelope.kind.unwrap_or_default();
     let data = envelope.data.unwrap_or_default();
+    if kind == TRANSCRIPT_TYPE {
+        return parse_transcript(id, data);
+    }
     let occurred_at = envelope.timestamp.as_deref().and_then(rfc3339);
     let direction = direction(data.direction.as_deref());
     let routing = Routing {
@@ -257,4 +508,31 @@ fn parse(id: &str, body: &[u8]) -> Result<Outcome, ProviderError> {
     Ok(Outcome::Ignored {
         reason: "a Standard Webhooks event type we do not use",
     })
+}
+
+fn parse_transcript(id: &str, data: Data) -> Result<Outcome, ProviderError> {
+    let call_id = data.call_id.ok_or(ProviderError::Unprocessable {
+        what: "a call.transcript event without data.call_id",
+    })?;
+    let utterances = match data.transcript {
+        RawTranscript::Absent => {
+            return Err(ProviderError::Unprocessable {
+                what: "a call.transcript event without data.transcript",
+            });
+        }
+        RawTranscript::Invalid(what) => return Err(ProviderError::Unprocessable { what }),
+        RawTranscript::Lines(lines) if lines.is_empty() => {
+            return Err(ProviderError::Unprocessable {
+                what: "a call.transcript event with no text in data.transcript",
+            });
+        }
+        RawTranscript::Lines(lines) => lines,
+    };
+    Ok(Outcome::Event(WebhookEvent::Transcript(TranscriptEvent {
+        provider: ProviderKind::Standard,
+        event_id: id.to_owned(),
+        call_id,
+        parent_call_id: data.parent_call_id,
+        utterances,
+    })))
 }

@@ -218,6 +218,13 @@ fn json_body() -> impl Strategy<Value = Vec<u8>> {
         Just("text"),
         Just("exp"),
         Just("payload_hash"),
+        Just("transcript"),
+        Just("transcription_text"),
+        Just("speaker"),
+        Just("start_ms"),
+        Just("lines"),
+        Just("content"),
+        Just("time"),
     ];
     prop::collection::vec((key, scalar), 0..8).prop_map(|fields| {
         let inner: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
@@ -241,13 +248,19 @@ proptest! {
     #[test]
     fn no_parser_panics_on_correctly_signed_arbitrary_payloads(
         payload in prop_oneof![prop::collection::vec(any::<u8>(), 0..256), json_body()],
-        wrap in prop::sample::select(vec!["", "session", "sms", "standard-call", "vis"]),
+        wrap in prop::sample::select(vec![
+            "", "session", "sms", "standard-call", "standard-transcript", "transcript-lines",
+            "dialpad-transcription", "vis",
+        ]),
     ) {
         let text = String::from_utf8_lossy(&payload).into_owned();
         let body = match wrap {
             "session" => format!(r#"{{"uuid":"u","event":"/telephony/sessions","body":{{"parties":[{text}]}}}}"#).into_bytes(),
             "sms" => format!(r#"{{"uuid":"u","event":"/message-store/instant","body":{text}}}"#).into_bytes(),
             "standard-call" => format!(r#"{{"type":"call.ringing","data":{text}}}"#).into_bytes(),
+            "standard-transcript" => format!(r#"{{"type":"call.transcript","data":{text}}}"#).into_bytes(),
+            "transcript-lines" => format!(r#"{{"type":"call.transcript","data":{{"call_id":1,"transcript":[{text},{text}]}}}}"#).into_bytes(),
+            "dialpad-transcription" => format!(r#"{{"call_id":1,"state":"transcription","transcription_text":{text}}}"#).into_bytes(),
             "vis" => format!(r#"{{"event":{text}}}"#).into_bytes(),
             _ => payload.clone(),
         };
@@ -282,6 +295,9 @@ proptest! {
         let vis_headers = [(vonage::DEFAULT_VIS_SIGNATURE_HEADER, vis_signature.as_str())];
         let vis = Request { url, headers: &vis_headers, body: &body };
         let _ = verify_and_parse(ProviderKind::Vonage, &secret, &settings, &vis, now());
+
+        // Dialpad's transcript API answer: not a webhook, the same rule.
+        let _ = ringside_providers::dialpad::transcript_from_api(&body);
 
         // Twilio: arbitrary bytes as a form, signed over what they decode to.
         let params: Vec<(String, String)> = form_urlencoded::parse(&body)
@@ -358,4 +374,45 @@ fn events_round_trip_through_serde_for_durable_storage() {
         ),
         "an unparseable number is kept as text"
     );
+}
+
+#[test]
+fn transcript_events_round_trip_through_serde_for_durable_storage() {
+    let body = format!(
+        r#"{{"type":"call.transcript","data":{{"call_id":"c1","parent_call_id":"p1","transcript":[{{"speaker":"caller","text":"{MARKER_TEXT}","start_ms":5}},{{"text":"two"}}]}}}}"#
+    );
+    let ts = now().unix_timestamp();
+    let secret = ProviderSecret::new(SECRET).expect("a valid test secret");
+    let signature = standard::sign(&secret, "evt_2", ts, body.as_bytes()).expect("signs");
+    let ts_text = ts.to_string();
+    let event = match verify_and_parse(
+        ProviderKind::Standard,
+        &secret,
+        &ProviderSettings::default(),
+        &Request {
+            url: "https://relay.example/",
+            headers: &[
+                ("webhook-id", "evt_2"),
+                ("webhook-timestamp", &ts_text),
+                ("webhook-signature", &signature),
+            ],
+            body: body.as_bytes(),
+        },
+        now(),
+    ) {
+        Ok(ringside_providers::Outcome::Event(event)) => event,
+        other => panic!("expected an event, got {other:?}"),
+    };
+    assert_eq!(event.provider(), ProviderKind::Standard, "provider()");
+    assert_eq!(event.event_id(), "evt_2", "event_id()");
+    let json = serde_json::to_value(&event).expect("serializes");
+    assert_eq!(json["kind"], "transcript", "tagged as a transcript");
+    assert_eq!(
+        json["utterances"][0]["speaker"], "caller",
+        "lowercase speakers"
+    );
+    let back: ringside_providers::WebhookEvent =
+        serde_json::from_value(json).expect("deserializes");
+    assert_eq!(back, event, "a transcript survives storage unchanged");
+    assert_no_markers(&format!("{back:?}"));
 }

@@ -1,14 +1,17 @@
-//! Dialpad: the Dialpad-shaped HS256 vector, numbers-or-strings, pinned algorithm, tampering and
-//! the call-state mapping.
+//! Dialpad: the Dialpad-shaped HS256 vector, numbers-or-strings, pinned algorithm, tampering,
+//! the call-state mapping, voicemail transcriptions and the transcript API's answer.
 
 mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
-use ringside_providers::dialpad::map_state;
+use ringside_core::transcript::Speaker;
+use ringside_providers::dialpad::{is_ai_transcript_state, map_state, transcript_from_api};
 use ringside_providers::jwt::sign_hs256;
-use ringside_providers::{CallState, Direction, Outcome, ProviderError, ProviderKind};
+use ringside_providers::{
+    CallState, Direction, MAX_TRANSCRIPT_LINES, Outcome, ProviderError, ProviderKind,
+};
 
 const SECRET: &str = "test-dialpad-secret";
 const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
@@ -264,4 +267,222 @@ fn an_sms_event_is_parsed_with_its_text_wrapped() {
         "text kept, wrapped"
     );
     assert_no_markers(&format!("{message:?}"));
+}
+
+#[test]
+fn a_transcription_event_is_a_one_utterance_transcript_with_its_own_identity() {
+    let transcription = format!(
+        r#"{{"call_id":"7","master_call_id":"6","state":"transcription","event_timestamp":1700000000500,"direction":"inbound","external_number":"{MARKER_NUMBER}","contact":{{"name":"{MARKER_NAME}"}},"transcription_text":"  {MARKER_TEXT}: please call me back\n at five  "}}"#
+    );
+    let token = sign_hs256(transcription.as_bytes(), SECRET.as_bytes());
+    let event = transcript(dialpad(SECRET, token.as_bytes()));
+    assert_eq!(event.provider, ProviderKind::Dialpad, "provider");
+    assert_eq!(event.call_id, "7", "call id");
+    assert_eq!(event.call_key(), "6", "master call id is the key");
+    assert_eq!(
+        event.event_id, "7:transcription:1700000000500",
+        "dedupe on call_id:state:event_timestamp"
+    );
+    assert_eq!(
+        lines(&event.utterances),
+        vec![(
+            Speaker::Unknown,
+            format!("{MARKER_TEXT}: please call me back\n at five"),
+            None
+        )],
+        "one utterance, speaker unknown, trimmed"
+    );
+    assert_no_markers(&format!("{event:?}"));
+
+    // The voicemail state of the same call, at the same instant, is another event.
+    let voicemail = sign_hs256(
+        br#"{"call_id":"7","master_call_id":"6","state":"voicemail","event_timestamp":1700000000500}"#,
+        SECRET.as_bytes(),
+    );
+    let state = call(dialpad(SECRET, voicemail.as_bytes()));
+    assert_eq!(state.state, CallState::Voicemail, "voicemail");
+    assert_ne!(
+        state.event_id, event.event_id,
+        "the transcript never deduplicates against the call's state events"
+    );
+}
+
+#[test]
+fn a_transcription_without_text_and_ai_transcript_states_are_ignored() {
+    for payload in [
+        r#"{"call_id":1,"state":"transcription"}"#,
+        r#"{"call_id":1,"state":"transcription","transcription_text":""}"#,
+        r#"{"call_id":1,"state":"transcription","transcription_text":"  \n "}"#,
+        r#"{"call_id":1,"state":"transcription","transcription_text":null}"#,
+        r#"{"call_id":1,"state":"call_transcription","transcription_text":"hi"}"#,
+        r#"{"call_id":1,"state":"recap_summary"}"#,
+        r#"{"call_id":1,"state":"recap_action_items"}"#,
+        r#"{"call_id":1,"state":"recap_outcome"}"#,
+        r#"{"call_id":1,"state":"recap_purposes"}"#,
+    ] {
+        let token = sign_hs256(payload.as_bytes(), SECRET.as_bytes());
+        let outcome = dialpad(SECRET, token.as_bytes());
+        assert!(
+            matches!(outcome, Ok(Outcome::Ignored { .. })),
+            "{payload} is authentic but carries no transcript: {outcome:?}"
+        );
+    }
+    assert!(
+        is_ai_transcript_state("call_transcription"),
+        "AI transcript"
+    );
+    assert!(is_ai_transcript_state("recap_summary"), "recap");
+    assert!(
+        !is_ai_transcript_state("transcription"),
+        "voicemail transcript"
+    );
+    // A transcription_text of the wrong type is an unreadable payload, as for any field.
+    let token = sign_hs256(
+        br#"{"call_id":1,"state":"transcription","transcription_text":42}"#,
+        SECRET.as_bytes(),
+    );
+    assert_unprocessable(
+        &dialpad(SECRET, token.as_bytes()),
+        "expected shape",
+        "transcription_text is a number",
+    );
+}
+
+/// The example answer of `GET /api/v2/transcripts/{call_id}` in Dialpad's API spec, with a marker
+/// in the caller's name (a name, or here a number, that must never be kept).
+fn spec_example() -> String {
+    format!(
+        r#"{{"call_id":"1001","lines":[
+            {{"contact_id":"ag5kZXZ-dWJlci12b2ljZXIOCxIHQ29udGFjdBjoBww","content":"hi","name":"{MARKER_NAME} {MARKER_NUMBER}","time":"2018-05-08T21:33:19.300000","type":"transcript"}},
+            {{"content":"hello [expletive]","name":"{MARKER_NAME}","time":"2018-05-08T21:33:15.300000","type":"transcript","user_id":"2"}},
+            {{"content":"not_white_listed_moment","name":"Bot","time":"2018-05-08T21:33:16.300000","type":"moment","user_id":"2"}},
+            {{"content":"price_inquiry","name":"Bot","time":"2018-05-08T21:33:17.300000","type":"moment","user_id":"2"}}
+        ]}}"#
+    )
+}
+
+#[test]
+fn the_transcript_api_example_reads_into_ordered_utterances_without_names_or_moments() {
+    let utterances = transcript_from_api(spec_example().as_bytes()).unwrap();
+    assert_eq!(
+        lines(&utterances),
+        vec![
+            (Speaker::Agent, "hello [expletive]".to_owned(), Some(0)),
+            (Speaker::Caller, "hi".to_owned(), Some(4000)),
+        ],
+        "user_id is the agent, contact_id the caller; moments dropped; in time order, \
+         start_ms from the earliest line"
+    );
+    let printed = format!("{utterances:?}");
+    assert_no_markers(&printed);
+    let kept = serde_json::to_string(&utterances).unwrap();
+    assert!(
+        !kept.contains(MARKER_NAME) && !kept.contains(MARKER_DIGITS),
+        "the name is never kept: {kept}"
+    );
+}
+
+#[test]
+fn transcript_api_times_speakers_and_types_are_read_leniently() {
+    let json = br#"{"call_id":1,"lines":[
+        {"content":"one","time":"2024-01-01T10:00:00Z","user_id":5},
+        {"content":"two","time":"2024-01-01T11:00:00.250+01:00","contact_id":"c"},
+        {"content":"three","time":1704103200500},
+        {"content":"four","time":"1704103201","type":"TRANSCRIPT"},
+        {"content":"five","time":"2024-01-01T10:00:02"},
+        {"content":"   ","time":"2024-01-01T10:00:03","user_id":5},
+        {"content":"six","time":"2024-01-01T10:00:04","type":"ai_question"},
+        {"user_id":5}
+    ]}"#;
+    let utterances = transcript_from_api(json).unwrap();
+    assert_eq!(
+        lines(&utterances),
+        vec![
+            (Speaker::Agent, "one".to_owned(), Some(0)),
+            (Speaker::Caller, "two".to_owned(), Some(250)),
+            (Speaker::Unknown, "three".to_owned(), Some(500)),
+            (Speaker::Unknown, "four".to_owned(), Some(1000)),
+            (Speaker::Unknown, "five".to_owned(), Some(2000)),
+        ],
+        "RFC 3339 with and without offset, epoch ms and seconds; blank and non-spoken lines skipped"
+    );
+
+    // Without a time on every line, Dialpad's order is kept; lines without a time have no start.
+    let json = br#"{"lines":[
+        {"content":"b","time":"2024-01-01T10:00:05"},
+        {"content":"a","time":"2024-01-01T10:00:01"},
+        {"content":"c"},
+        {"content":"d","time":"yesterday"}
+    ]}"#;
+    assert_eq!(
+        lines(&transcript_from_api(json).unwrap()),
+        vec![
+            (Speaker::Unknown, "b".to_owned(), Some(4000)),
+            (Speaker::Unknown, "a".to_owned(), Some(0)),
+            (Speaker::Unknown, "c".to_owned(), None),
+            (Speaker::Unknown, "d".to_owned(), None),
+        ],
+        "order kept; an unreadable time is no start"
+    );
+    // A line with both ids is the agent's: a user_id is a Dialpad user.
+    let both = br#"{"lines":[{"content":"x","user_id":"1","contact_id":"2"}]}"#;
+    assert_eq!(
+        transcript_from_api(both).unwrap()[0].speaker,
+        Speaker::Agent,
+        "user_id wins"
+    );
+}
+
+#[test]
+fn an_empty_transcript_api_answer_is_empty_and_bad_ones_are_refused() {
+    for json in [
+        &br#"{"call_id":1}"#[..],
+        br#"{"call_id":1,"lines":[]}"#,
+        br#"{"call_id":1,"lines":null}"#,
+        br#"{"lines":[{"content":"moment_x","type":"moment"}]}"#,
+    ] {
+        assert_eq!(
+            transcript_from_api(json).map(|u| u.len()),
+            Ok(0),
+            "{}",
+            String::from_utf8_lossy(json)
+        );
+    }
+    for json in [
+        &b""[..],
+        b"not json",
+        b"[]",
+        br#"{"lines":"hi"}"#,
+        br#"{"lines":{"content":"hi"}}"#,
+        br#"{"lines":["hi"]}"#,
+        br#"{"lines":[{"content":7}]}"#,
+        br#"{"lines":[{"content":"hi","user_id":true}]}"#,
+        br#"{"lines":[{"content":"hi","type":3}]}"#,
+    ] {
+        let outcome = transcript_from_api(json);
+        assert!(
+            matches!(&outcome, Err(ProviderError::Unprocessable { what }) if what.contains("Dialpad transcript")),
+            "{} must be refused: {outcome:?}",
+            String::from_utf8_lossy(json)
+        );
+    }
+    let line = r#"{"content":"hi","user_id":1}"#;
+    let at_limit = format!(
+        r#"{{"lines":[{}]}}"#,
+        vec![line; MAX_TRANSCRIPT_LINES].join(",")
+    );
+    assert_eq!(
+        transcript_from_api(at_limit.as_bytes()).map(|u| u.len()),
+        Ok(MAX_TRANSCRIPT_LINES),
+        "up to the limit"
+    );
+    let over = format!(
+        r#"{{"lines":[{}]}}"#,
+        vec![line; MAX_TRANSCRIPT_LINES + 1].join(",")
+    );
+    let outcome = transcript_from_api(over.as_bytes());
+    assert!(
+        matches!(&outcome, Err(ProviderError::Unprocessable { what }) if what.contains("more than 5000")),
+        "over the limit: {outcome:?}"
+    );
 }

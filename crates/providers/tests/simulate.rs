@@ -1,15 +1,18 @@
 //! The simulator signs as the providers do: every provider × every state it can express, signed by
 //! `simulate::sign_call` and read back by `verify_and_parse`, gives the same call; a different
-//! secret is a 401; new events get new identities and a retry keeps its own; and a property test
-//! over random numbers and ids.
+//! secret is a 401; new events get new identities and a retry keeps its own; a property test
+//! over random numbers and ids; and transcripts, signed by `simulate::sign_transcript`, read back
+//! as the same utterances (Standard) or their joined text (Dialpad).
 
 mod common;
 
 use common::*;
 use proptest::prelude::*;
-use ringside_core::PhoneNumber;
+use ringside_core::transcript::{Speaker, Utterance};
+use ringside_core::{PhoneNumber, Pii};
 use ringside_providers::simulate::{
-    self, SignedRequest, SimulatedCall, sign_call, supported_states,
+    self, SignedRequest, SimulatedCall, parse_transcript_file, sends_transcripts, sign_call,
+    sign_transcript, supported_states,
 };
 use ringside_providers::{
     CallEvent, CallState, Direction, ProviderError, ProviderKind, ProviderSecret, ProviderSettings,
@@ -380,6 +383,260 @@ fn debug_prints_no_number_name_token_or_signature() {
     }
 }
 
+fn utterance(speaker: Speaker, text: &str, start_ms: Option<u64>) -> Utterance {
+    Utterance {
+        speaker,
+        text: Pii::new(text.to_owned()),
+        start_ms,
+    }
+}
+
+fn sample_transcript() -> Vec<Utterance> {
+    vec![
+        utterance(
+            Speaker::Agent,
+            "Thanks for calling, how can I help?",
+            Some(0),
+        ),
+        utterance(
+            Speaker::Caller,
+            &format!("{MARKER_TEXT}: I need to add a driver"),
+            Some(2300),
+        ),
+        utterance(Speaker::Unknown, "   ", Some(2400)),
+        utterance(Speaker::Unknown, "Sure — what's their name?", None),
+    ]
+}
+
+fn sign_lines(
+    kind: ProviderKind,
+    call: &SimulatedCall,
+    utterances: &[Utterance],
+) -> Result<SignedRequest, ProviderError> {
+    sign_transcript(
+        kind,
+        &secret_for(kind),
+        &ProviderSettings::default(),
+        URL,
+        call,
+        utterances,
+        now(),
+    )
+}
+
+#[test]
+fn a_standard_transcript_round_trips_with_its_speakers_and_times() {
+    let kind = ProviderKind::Standard;
+    let call = sample(kind, Direction::Inbound, CallState::Ended);
+    let signed = sign_lines(kind, &call, &sample_transcript()).unwrap();
+    let event = transcript(verify(kind, &secret_for(kind), &signed));
+    let spoken: Vec<Utterance> = sample_transcript()
+        .into_iter()
+        .filter(|u| !u.text.expose().trim().is_empty())
+        .collect();
+    assert_eq!(
+        event.utterances, spoken,
+        "the same utterances, blank ones left out"
+    );
+    assert_eq!(event.provider, kind, "provider");
+    assert_eq!(event.call_id, call.call_id, "call id");
+    assert_eq!(event.parent_call_id, call.parent_call_id, "parent id");
+    assert_eq!(event.event_id, signed.event_id, "identity");
+    let body: serde_json::Value = serde_json::from_slice(&signed.body).unwrap();
+    assert_eq!(body["type"], "call.transcript", "the event type");
+    assert_eq!(
+        body["data"]["transcript"][0]["speaker"], "agent",
+        "speaker words"
+    );
+    assert_eq!(body["data"]["transcript"][1]["start_ms"], 2300, "times");
+    assert!(
+        body["data"]["transcript"][2].get("start_ms").is_none(),
+        "no start_ms when there is none"
+    );
+    assert_no_markers(&format!("{signed:?}"));
+    assert_no_markers(&format!("{event:?}"));
+}
+
+#[test]
+fn a_dialpad_transcript_is_a_transcription_event_with_the_joined_text() {
+    let kind = ProviderKind::Dialpad;
+    let call = sample(kind, Direction::Inbound, CallState::Voicemail);
+    let signed = sign_lines(kind, &call, &sample_transcript()).unwrap();
+    let event = transcript(verify(kind, &secret_for(kind), &signed));
+    let joined = format!(
+        "Thanks for calling, how can I help?\n{MARKER_TEXT}: I need to add a driver\n\
+         Sure — what's their name?"
+    );
+    assert_eq!(
+        lines(&event.utterances),
+        vec![(Speaker::Unknown, joined, None)],
+        "one utterance: the text joined by newlines (Dialpad's has no speakers or times)"
+    );
+    assert_eq!(event.call_id, call.call_id, "call id");
+    assert_eq!(event.parent_call_id, call.parent_call_id, "master call id");
+    assert_eq!(event.event_id, signed.event_id, "identity");
+    assert!(
+        signed
+            .event_id
+            .starts_with(&format!("{}:transcription:", call.call_id)),
+        "{}",
+        signed.event_id
+    );
+    let voicemail = sign(kind, &call);
+    assert_ne!(
+        voicemail.event_id, signed.event_id,
+        "the voicemail state and its transcription are two events"
+    );
+    assert_no_markers(&format!("{event:?}"));
+}
+
+#[test]
+fn a_transcript_retry_keeps_its_identity_and_a_new_signing_does_not() {
+    for kind in [ProviderKind::Standard, ProviderKind::Dialpad] {
+        let call = sample(kind, Direction::Inbound, CallState::Ended);
+        let first = sign_lines(kind, &call, &sample_transcript()).unwrap();
+        let later = sign_transcript(
+            kind,
+            &secret_for(kind),
+            &ProviderSettings::default(),
+            URL,
+            &call,
+            &sample_transcript(),
+            at(now().unix_timestamp() + 1),
+        )
+        .unwrap();
+        assert_ne!(
+            first.event_id, later.event_id,
+            "{kind}: two signings, two events"
+        );
+        let retry = sign_lines(
+            kind,
+            &SimulatedCall {
+                event_id: Some(first.event_id.clone()),
+                ..call.clone()
+            },
+            &sample_transcript(),
+        )
+        .unwrap();
+        let event = transcript(verify(kind, &secret_for(kind), &retry));
+        assert_eq!(
+            event.event_id, first.event_id,
+            "{kind}: the retry's identity"
+        );
+        let wrong = verify(kind, &other_secret_for(kind), &first);
+        assert_eq!(
+            wrong.map_err(|e| e.http_status()).err(),
+            Some(401),
+            "{kind}: another secret"
+        );
+    }
+    let bad_retry = sign_lines(
+        ProviderKind::Dialpad,
+        &SimulatedCall {
+            event_id: Some("123:voicemail:1700000000000".to_owned()),
+            ..sample(ProviderKind::Dialpad, Direction::Inbound, CallState::Ended)
+        },
+        &sample_transcript(),
+    );
+    assert!(
+        matches!(bad_retry, Err(ProviderError::Unprocessable { .. })),
+        "a Dialpad transcript retry needs a transcription identity: {bad_retry:?}"
+    );
+}
+
+#[test]
+fn providers_without_webhook_transcripts_and_empty_or_oversize_transcripts_are_refused() {
+    for kind in ProviderKind::ALL {
+        let call = sample(kind, Direction::Inbound, CallState::Ended);
+        let signed = sign_lines(kind, &call, &sample_transcript());
+        assert_eq!(
+            sends_transcripts(kind),
+            signed.is_ok(),
+            "{kind}: signs a transcript iff it sends one: {signed:?}"
+        );
+        if !sends_transcripts(kind) {
+            assert!(
+                matches!(&signed, Err(ProviderError::Unprocessable { what }) if what.contains("no transcript by webhook")),
+                "{kind}: {signed:?}"
+            );
+            continue;
+        }
+        for utterances in [
+            Vec::new(),
+            vec![utterance(Speaker::Caller, " \n ", None)],
+            vec![
+                utterance(Speaker::Agent, "hi", None);
+                ringside_providers::MAX_TRANSCRIPT_LINES + 1
+            ],
+        ] {
+            let result = sign_lines(kind, &call, &utterances);
+            assert!(
+                matches!(result, Err(ProviderError::Unprocessable { .. })),
+                "{kind}, {} utterances: {result:?}",
+                utterances.len()
+            );
+        }
+    }
+    assert!(sends_transcripts(ProviderKind::Standard), "Standard");
+    assert!(sends_transcripts(ProviderKind::Dialpad), "Dialpad");
+}
+
+#[test]
+fn a_transcript_file_reads_labels_in_any_case_and_unlabelled_lines() {
+    let file = "\u{feff}Caller: Hi, I need to add a driver.\r\n\
+                \n\
+                AGENT : Sure, what's their name?\n\
+                   agent:   Got it.   \n\
+                caller:\n\
+                Just a line without a label\n\
+                Note: a colon, but not a speaker\n\
+                Callers: not a label either\n";
+    assert_eq!(
+        lines(&parse_transcript_file(file)),
+        vec![
+            (
+                Speaker::Caller,
+                "Hi, I need to add a driver.".to_owned(),
+                None
+            ),
+            (Speaker::Agent, "Sure, what's their name?".to_owned(), None),
+            (Speaker::Agent, "Got it.".to_owned(), None),
+            (
+                Speaker::Unknown,
+                "Just a line without a label".to_owned(),
+                None
+            ),
+            (
+                Speaker::Unknown,
+                "Note: a colon, but not a speaker".to_owned(),
+                None
+            ),
+            (
+                Speaker::Unknown,
+                "Callers: not a label either".to_owned(),
+                None
+            ),
+        ],
+        "labels in any case with spaces; empty lines and empty labelled lines skipped"
+    );
+    assert!(parse_transcript_file("").is_empty(), "an empty file");
+    assert!(
+        parse_transcript_file("\n  \n\t\n").is_empty(),
+        "blank lines"
+    );
+
+    // The file, signed and verified, comes back as it was read.
+    let utterances = parse_transcript_file(file);
+    let kind = ProviderKind::Standard;
+    let call = sample(kind, Direction::Inbound, CallState::Ended);
+    let signed = sign_lines(kind, &call, &utterances).unwrap();
+    assert_eq!(
+        transcript(verify(kind, &secret_for(kind), &signed)).utterances,
+        utterances,
+        "file → signed → verified"
+    );
+}
+
 /// Any E.164 number our parser keeps as it is.
 fn e164_number() -> impl Strategy<Value = PhoneNumber> {
     prop_oneof![
@@ -436,6 +693,54 @@ proptest! {
             let signed = sign(kind, &call);
             let event = self::call(verify(kind, &secret_for(kind), &signed));
             assert_same_call(kind, &call, &signed, &event);
+        }
+    }
+}
+
+fn speaker() -> impl Strategy<Value = Speaker> {
+    prop::sample::select(vec![Speaker::Caller, Speaker::Agent, Speaker::Unknown])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn random_transcripts_round_trip_for_both_providers_that_send_them(
+        raw in prop::collection::vec(
+            (speaker(), "[ -~\u{e9}\u{4e2d}\n]{0,40}", prop::option::of(any::<u64>())),
+            1..20,
+        ),
+        call_id in id(),
+    ) {
+        let utterances: Vec<Utterance> = raw
+            .iter()
+            .map(|(speaker, text, start_ms)| utterance(*speaker, text, *start_ms))
+            .collect();
+        let spoken: Vec<Utterance> = utterances
+            .iter()
+            .filter(|u| !u.text.expose().trim().is_empty())
+            .map(|u| utterance(u.speaker, u.text.expose().trim(), u.start_ms))
+            .collect();
+        for kind in [ProviderKind::Standard, ProviderKind::Dialpad] {
+            let call = SimulatedCall {
+                call_id: call_id.clone(),
+                ..sample(kind, Direction::Inbound, CallState::Ended)
+            };
+            let signed = sign_lines(kind, &call, &utterances);
+            if spoken.is_empty() {
+                prop_assert!(signed.is_err(), "{kind}: nothing to sign");
+                continue;
+            }
+            let event = transcript(verify(kind, &secret_for(kind), &signed.unwrap()));
+            if kind == ProviderKind::Standard {
+                prop_assert_eq!(&event.utterances, &spoken);
+            } else {
+                let joined: Vec<&str> = spoken.iter().map(|u| u.text.expose().as_str()).collect();
+                prop_assert_eq!(
+                    lines(&event.utterances),
+                    vec![(Speaker::Unknown, joined.join("\n"), None)]
+                );
+            }
         }
     }
 }

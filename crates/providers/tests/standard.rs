@@ -1,11 +1,14 @@
-//! Standard Webhooks: the official vector, rotation, the ±300 s window, tampering, and our event
-//! types.
+//! Standard Webhooks: the official vector, rotation, the ±300 s window, tampering, our event
+//! types, and `call.transcript` in both shapes with its bad inputs.
 
 mod common;
 
 use common::*;
+use ringside_core::transcript::Speaker;
 use ringside_providers::standard::{self, map_type};
-use ringside_providers::{CallState, Direction, Outcome, ProviderError, ProviderKind};
+use ringside_providers::{
+    CallState, Direction, MAX_TRANSCRIPT_LINES, Outcome, ProviderError, ProviderKind,
+};
 
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 const ID: &str = "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk";
@@ -222,4 +225,203 @@ fn event_types_map_to_our_states() {
     ] {
         assert_eq!(map_type(kind), state, "type {kind}");
     }
+}
+
+/// A `call.transcript` event with `data` (JSON text), signed and verified.
+fn transcript_event(data: &str) -> Result<Outcome, ProviderError> {
+    let body =
+        format!(r#"{{"type":"call.transcript","timestamp":"2023-11-14T22:13:20Z","data":{data}}}"#);
+    let ts = now().unix_timestamp();
+    let signature = standard::sign(&secret(SECRET), "evt_t1", ts, body.as_bytes()).expect("signs");
+    standard(
+        SECRET,
+        "evt_t1",
+        &ts.to_string(),
+        &signature,
+        body.as_bytes(),
+        ts,
+    )
+}
+
+#[test]
+fn a_transcript_list_keeps_speakers_times_and_order_and_skips_lines_without_text() {
+    let event = transcript(transcript_event(&format!(
+        r#"{{"call_id":"c-1","parent_call_id":"p-1","transcript":[
+            {{"speaker":"caller","text":"  {MARKER_TEXT} one  ","start_ms":0}},
+            {{"speaker":"agent","text":"two","start_ms":1500}},
+            {{"speaker":"AGENT","text":"three"}},
+            {{"text":"four","start_ms":null}},
+            {{"speaker":"supervisor","text":"five","extra":{{"nested":[1,2]}}}},
+            {{"speaker":null,"text":"six"}},
+            {{"speaker":"caller","text":"   "}},
+            {{"speaker":"caller"}},
+            {{"speaker":"caller","text":null}},
+            {{"speaker":"unknown","text":"seven","start_ms":9007199254740993}}
+        ]}}"#
+    )));
+    assert_eq!(event.provider, ProviderKind::Standard, "provider");
+    assert_eq!(event.event_id, "evt_t1", "dedupe on webhook-id");
+    assert_eq!(event.call_id, "c-1", "call id");
+    assert_eq!(event.call_key(), "p-1", "the parent id follows the call");
+    assert_eq!(
+        lines(&event.utterances),
+        vec![
+            (Speaker::Caller, format!("{MARKER_TEXT} one"), Some(0)),
+            (Speaker::Agent, "two".to_owned(), Some(1500)),
+            (Speaker::Agent, "three".to_owned(), None),
+            (Speaker::Unknown, "four".to_owned(), None),
+            (Speaker::Unknown, "five".to_owned(), None),
+            (Speaker::Unknown, "six".to_owned(), None),
+            (
+                Speaker::Unknown,
+                "seven".to_owned(),
+                Some(9_007_199_254_740_993)
+            ),
+        ],
+        "speakers (any case; absent, null or another word is unknown), trimmed text, times; \
+         blank, missing and null text skipped"
+    );
+    let printed = format!("{event:?}");
+    assert_no_markers(&printed);
+    assert!(!printed.contains("two"), "no text in Debug: {printed}");
+}
+
+#[test]
+fn a_transcript_string_is_one_utterance_of_an_unknown_speaker() {
+    let event = transcript(transcript_event(&format!(
+        r#"{{"call_id":42,"transcript":"{MARKER_TEXT}\nsecond line"}}"#
+    )));
+    assert_eq!(event.call_id, "42", "numeric ids are accepted");
+    assert_eq!(event.parent_call_id, None, "no parent");
+    assert_eq!(
+        event.call_key(),
+        "42",
+        "the call id is the key without a parent"
+    );
+    assert_eq!(
+        lines(&event.utterances),
+        vec![(
+            Speaker::Unknown,
+            format!("{MARKER_TEXT}\nsecond line"),
+            None
+        )],
+        "the whole string, one utterance"
+    );
+    assert_no_markers(&format!("{event:?}"));
+}
+
+#[test]
+fn a_transcript_of_up_to_the_limit_is_read() {
+    let line = r#"{"speaker":"caller","text":"hi"}"#;
+    let data = format!(
+        r#"{{"call_id":"c","transcript":[{}]}}"#,
+        vec![line; MAX_TRANSCRIPT_LINES].join(",")
+    );
+    let event = transcript(transcript_event(&data));
+    assert_eq!(event.utterances.len(), MAX_TRANSCRIPT_LINES, "all lines");
+}
+
+#[test]
+fn bad_transcripts_are_refused_with_a_message_saying_what_is_wrong() {
+    let many = format!(
+        r#"{{"call_id":"c","transcript":[{}]}}"#,
+        vec![r#"{"text":"hi"}"#; MAX_TRANSCRIPT_LINES + 1].join(",")
+    );
+    let many_blank = format!(
+        r#"{{"call_id":"c","transcript":[{}]}}"#,
+        vec!["{}"; MAX_TRANSCRIPT_LINES + 1].join(",")
+    );
+    let late_bad = format!(
+        r#"{{"call_id":"c","transcript":[{},{{"text":7}}]}}"#,
+        [r#"{"text":"hi"}"#; 10].join(",")
+    );
+    for (data, needle) in [
+        (r#"{"call_id":"c"}"#, "without data.transcript"),
+        (
+            r#"{"call_id":"c","transcript":null}"#,
+            "without data.transcript",
+        ),
+        (r#"{"call_id":"c","transcript":""}"#, "no text"),
+        (r#"{"call_id":"c","transcript":"   "}"#, "no text"),
+        (r#"{"call_id":"c","transcript":[]}"#, "no text"),
+        (
+            r#"{"call_id":"c","transcript":[{"text":" "},{"speaker":"agent"}]}"#,
+            "no text",
+        ),
+        (
+            r#"{"call_id":"c","transcript":12}"#,
+            "neither a string nor a list",
+        ),
+        (
+            r#"{"call_id":"c","transcript":true}"#,
+            "neither a string nor a list",
+        ),
+        (
+            r#"{"call_id":"c","transcript":{"text":"hi"}}"#,
+            "neither a string nor a list",
+        ),
+        (r#"{"call_id":"c","transcript":["hi"]}"#, "not an object"),
+        (r#"{"call_id":"c","transcript":[null]}"#, "not an object"),
+        (r#"{"call_id":"c","transcript":[["hi"]]}"#, "not an object"),
+        (r#"{"call_id":"c","transcript":[{"text":7}]}"#, "a text"),
+        (
+            r#"{"call_id":"c","transcript":[{"text":["hi"]}]}"#,
+            "a text",
+        ),
+        (
+            r#"{"call_id":"c","transcript":[{"speaker":1,"text":"hi"}]}"#,
+            "a speaker",
+        ),
+        (
+            r#"{"call_id":"c","transcript":[{"speaker":{"role":"agent"},"text":"hi"}]}"#,
+            "a speaker",
+        ),
+        (
+            r#"{"call_id":"c","transcript":[{"text":"hi","start_ms":-1}]}"#,
+            "start_ms",
+        ),
+        (
+            r#"{"call_id":"c","transcript":[{"text":"hi","start_ms":1.5}]}"#,
+            "start_ms",
+        ),
+        (
+            r#"{"call_id":"c","transcript":[{"text":"hi","start_ms":"1500"}]}"#,
+            "start_ms",
+        ),
+        (late_bad.as_str(), "a text"),
+        (many.as_str(), "more than 5000 lines"),
+        (many_blank.as_str(), "more than 5000 lines"),
+        (r#"{"transcript":"hi"}"#, "without data.call_id"),
+    ] {
+        let outcome = transcript_event(data);
+        assert_unprocessable(&outcome, needle, &data[..data.len().min(120)]);
+        assert_no_markers(&format!("{outcome:?}"));
+    }
+    // A body that is not JSON at all is still the envelope's error.
+    let ts = now().unix_timestamp();
+    let body = br#"{"type":"call.transcript","data":{"transcript":"#;
+    let signature = standard::sign(&secret(SECRET), "evt_t2", ts, body).unwrap();
+    let outcome = standard(SECRET, "evt_t2", &ts.to_string(), &signature, body, ts);
+    assert_unprocessable(&outcome, "not a JSON object", "truncated body");
+}
+
+#[test]
+fn a_transcript_is_authenticated_like_any_event() {
+    let body = br#"{"type":"call.transcript","data":{"call_id":"c","transcript":"hi"}}"#;
+    let ts = now().unix_timestamp();
+    let signature = standard::sign(&secret(SECRET), "evt_t3", ts, body).unwrap();
+    let tampered = standard(
+        SECRET,
+        "evt_t3",
+        &ts.to_string(),
+        &signature,
+        &flipped(body, body.len() - 5),
+        ts,
+    );
+    assert_eq!(tampered, Err(ProviderError::BadSignature), "tampered text");
+    assert_eq!(
+        map_type(standard::TRANSCRIPT_TYPE),
+        None,
+        "not a call state"
+    );
 }

@@ -5,7 +5,7 @@
 
 use ringside_providers::{
     CallEvent, Outcome, ProviderError, ProviderKind, ProviderSecret, ProviderSettings, Request,
-    SmsEvent, WebhookEvent, verify_and_parse,
+    SmsEvent, TranscriptEvent, WebhookEvent, verify_and_parse,
 };
 use time::OffsetDateTime;
 
@@ -75,6 +75,37 @@ pub fn sms(outcome: Result<Outcome, ProviderError>) -> SmsEvent {
     match outcome {
         Ok(Outcome::Event(WebhookEvent::Sms(sms))) => sms,
         other => panic!("expected an SMS event, got {other:?}"),
+    }
+}
+
+pub fn transcript(outcome: Result<Outcome, ProviderError>) -> TranscriptEvent {
+    match outcome {
+        Ok(Outcome::Event(WebhookEvent::Transcript(transcript))) => transcript,
+        other => panic!("expected a transcript event, got {other:?}"),
+    }
+}
+
+/// The speaker, text and start of each utterance, for comparing transcripts.
+pub fn lines(
+    utterances: &[ringside_core::transcript::Utterance],
+) -> Vec<(ringside_core::transcript::Speaker, String, Option<u64>)> {
+    utterances
+        .iter()
+        .map(|u| (u.speaker, u.text.expose().clone(), u.start_ms))
+        .collect()
+}
+
+/// Asserts that `outcome` is a 422 whose message contains `needle`.
+pub fn assert_unprocessable(outcome: &Result<Outcome, ProviderError>, needle: &str, what: &str) {
+    match outcome {
+        Err(error @ ProviderError::Unprocessable { .. }) => {
+            assert_eq!(error.http_status(), 422, "{what}");
+            assert!(
+                error.to_string().contains(needle),
+                "{what}: the message {error} should say {needle:?}"
+            );
+        }
+        other => panic!("{what}: expected a 422 saying {needle:?}, got {other:?}"),
     }
 }
 

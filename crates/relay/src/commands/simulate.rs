@@ -281,18 +281,7 @@ fn sign_one(
     state: CallState,
     now: time::OffsetDateTime,
 ) -> Result<SignedRequest, SimulateError> {
-    let call = SimulatedCall {
-        call_id: call_id.to_owned(),
-        parent_call_id: None,
-        direction: plan.direction,
-        state,
-        from: plan.from.clone(),
-        to: plan.to.clone(),
-        contact_name: plan.contact_name.clone(),
-        provider_user_id: plan.provider_user_id.clone(),
-        extension: plan.extension.clone(),
-        event_id: None,
-    };
+    let call = simulated(plan, call_id, state);
     simulate::sign_call(
         signer.provider,
         &signer.secret,
@@ -305,6 +294,60 @@ fn sign_one(
         provider: signer.provider,
         source,
     })
+}
+
+/// Signs the transcript of call `call_id` (placed by `plan`) as the provider sends one, and
+/// POSTs it: the delivery. A provider that sends no transcript by webhook is refused before
+/// anything is sent.
+///
+/// # Errors
+/// [`SimulateError::Sign`] for a provider without transcript webhooks or an empty transcript;
+/// [`SimulateError::Http`] when the relay cannot be reached.
+pub async fn send_transcript(
+    client: &reqwest::Client,
+    signer: &Signer,
+    target: &Target,
+    plan: &CallPlan,
+    call_id: &str,
+    utterances: &[ringside_core::transcript::Utterance],
+    clock: &dyn Clock,
+) -> Result<(u16, SignedRequest), SimulateError> {
+    let call = simulated(
+        plan,
+        call_id,
+        plan.states.last().copied().unwrap_or(CallState::Ended),
+    );
+    let request = simulate::sign_transcript(
+        signer.provider,
+        &signer.secret,
+        &signer.settings,
+        &target.signed_url,
+        &call,
+        utterances,
+        clock.now(),
+    )
+    .map_err(|source| SimulateError::Sign {
+        provider: signer.provider,
+        source,
+    })?;
+    let status = send(client, &target.post_url, &request).await?;
+    Ok((status, request))
+}
+
+/// The provider-side view of call `call_id` of `plan` in `state`.
+fn simulated(plan: &CallPlan, call_id: &str, state: CallState) -> SimulatedCall {
+    SimulatedCall {
+        call_id: call_id.to_owned(),
+        parent_call_id: None,
+        direction: plan.direction,
+        state,
+        from: plan.from.clone(),
+        to: plan.to.clone(),
+        contact_name: plan.contact_name.clone(),
+        provider_user_id: plan.provider_user_id.clone(),
+        extension: plan.extension.clone(),
+        event_id: None,
+    }
 }
 
 /// POSTs one signed request to `url`; the relay's status.
@@ -437,6 +480,11 @@ pub struct CallArgs {
     /// Milliseconds between two webhooks.
     #[arg(long, value_name = "MS", default_value_t = 500)]
     pub gap_ms: u64,
+    /// After the states, send this file as the call's transcript, as the provider would (Standard
+    /// Webhooks `call.transcript`, Dialpad `transcription`): one line per utterance, `Caller: …`
+    /// or `Agent: …` (or unlabelled).
+    #[arg(long, value_name = "FILE")]
+    pub transcript: Option<std::path::PathBuf>,
 }
 
 /// Runs a `simulate` subcommand: the CLI's entry point.
@@ -470,6 +518,25 @@ pub fn run_command(config: &Config, command: SimulateCommand) -> Result<(), Simu
         gap: Duration::from_millis(args.gap_ms),
     };
     check_states(signer.provider, &plan.states)?;
+    let transcript = match &args.transcript {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                SimulateError::Relay(crate::Error::Usage(format!(
+                    "transcript file {}: {e}",
+                    path.display()
+                )))
+            })?;
+            if !simulate::sends_transcripts(signer.provider) {
+                return Err(SimulateError::Relay(crate::Error::Usage(format!(
+                    "{} sends no transcript by webhook: --transcript needs a standard or dialpad \
+                     integration",
+                    signer.provider
+                ))));
+            }
+            Some(simulate::parse_transcript_file(&text))
+        }
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -490,15 +557,27 @@ pub fn run_command(config: &Config, command: SimulateCommand) -> Result<(), Simu
         &SystemClock,
         |d| println!("{:<11} {}", d.state.as_str(), d.status),
     ))?;
-    let refused = deliveries.iter().filter(|d| !d.accepted()).count();
-    tracing::info!(integration = %signer.integration, %call_id, sent = deliveries.len(), refused, "simulated call placed");
-    if refused > 0 {
-        return Err(SimulateError::Refused {
-            refused,
-            sent: deliveries.len(),
-        });
+    let mut refused = deliveries.iter().filter(|d| !d.accepted()).count();
+    let mut sent = deliveries.len();
+    if let Some(utterances) = transcript {
+        let (status, _) = runtime.block_on(send_transcript(
+            &client,
+            &signer,
+            &target,
+            &plan,
+            &call_id,
+            &utterances,
+            &SystemClock,
+        ))?;
+        println!("{:<11} {status}", "transcript");
+        sent += 1;
+        refused += usize::from(!(200..300).contains(&status));
     }
-    println!("call {call_id}: {} webhooks accepted", deliveries.len());
+    tracing::info!(integration = %signer.integration, %call_id, sent, refused, "simulated call placed");
+    if refused > 0 {
+        return Err(SimulateError::Refused { refused, sent });
+    }
+    println!("call {call_id}: {sent} webhooks accepted");
     Ok(())
 }
 

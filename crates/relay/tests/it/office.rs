@@ -245,6 +245,27 @@ impl Office {
         sent.pop().unwrap()
     }
 
+    /// Sends call `call`'s transcript (`Caller: …` / `Agent: …` lines) as the line's provider
+    /// would: the relay's status.
+    pub(crate) async fn transcript(&self, call: &str, lines: &str) -> u16 {
+        let mut plan = CallPlan::inbound(PhoneNumber::parse(CALLER).unwrap(), None);
+        plan.states = vec![CallState::Ended];
+        let line = self.line();
+        let utterances = ringside_providers::simulate::parse_transcript_file(lines);
+        let (status, _) = simulate::send_transcript(
+            &self.http,
+            &line.signer,
+            &line.target,
+            &plan,
+            call,
+            &utterances,
+            &self.relay.clock,
+        )
+        .await
+        .unwrap();
+        status
+    }
+
     /// Sends `delivery` again, byte for byte, as a provider retries: the relay's status.
     pub(crate) async fn retry(&self, delivery: &Delivery) -> u16 {
         simulate::send(&self.http, &self.line().target.post_url, &delivery.request)

@@ -21,6 +21,15 @@ use crate::utils::assert_not_on_disk;
 /// No wait for a transcript, no settling of in-doubt notes: the tests move at once.
 const AT_ONCE: &str = "[sync]\ntranscript_grace_secs = 0\nin_doubt_settle_secs = 0\n";
 
+/// The first note waits for the transcript (the default grace, on a fake clock that does not move
+/// by itself); an in-doubt note is searched for at once.
+const WAITING: &str = "[sync]\nin_doubt_settle_secs = 0\n";
+
+/// What the caller says, a card number in it: the words reach the AMS, the card never does.
+const TRANSCRIPT: &str = "Caller: Hi, I'd like to add my son Biscuit-Jones to my auto policy.\n\
+    Agent: Sure. I've added him; the premium changes next month.\n\
+    Caller: Put it on my card 4111 1111 1111 1111 please.\n";
+
 /// What the agent types: it must land in the AMS and nowhere else.
 const NOTE: &str = "Adding teen driver QX-8812 to the auto policy";
 
@@ -95,7 +104,7 @@ fn retained(office: &Office) -> Vec<(String, u64)> {
 async fn a_call_lands_as_one_note_on_the_picked_client_then_its_personal_data_is_gone() {
     let (office, ams, mut alice) = connected_office(
         Setup {
-            toml: AT_ONCE,
+            toml: WAITING,
             lookup: None,
         },
         Duration::ZERO,
@@ -134,6 +143,13 @@ async fn a_call_lands_as_one_note_on_the_picked_client_then_its_personal_data_is
         .ring("call-1", CallState::Ended, Some("u-alice"))
         .await;
 
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(
+        ams.sandbox.activities().is_empty(),
+        "the note waits for the transcript (sync.transcript_grace_secs)"
+    );
+    assert_eq!(office.transcript("call-1", TRANSCRIPT).await, 200);
+
     let written = activities(&ams, 1).await;
     synced_as(&office, &call, SyncState::Done).await;
     assert_eq!(written.len(), 1, "exactly one note");
@@ -154,6 +170,18 @@ async fn a_call_lands_as_one_note_on_the_picked_client_then_its_personal_data_is
         body.contains(&format!("Agent notes:\n{NOTE}\nCall back Friday")),
         "{body}"
     );
+    assert!(
+        body.contains("Summary:\nReason for call: Hi, I'd like to add my son"),
+        "the built-in summary opens with the reason: {body}"
+    );
+    assert!(
+        body.contains("Transcript:\nCaller: Hi, I'd like to add my son Biscuit-Jones"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("4111"),
+        "the card is redacted everywhere: {body}"
+    );
 
     for (kind, records) in retained(&office) {
         assert_eq!(records, 0, "{kind} is still held after the sync");
@@ -171,7 +199,14 @@ async fn a_call_lands_as_one_note_on_the_picked_client_then_its_personal_data_is
     );
     assert_not_on_disk(
         &office.dir.path().join("data"),
-        &[NOTE, "QX-8812", "6175550199", "Dana Whitfield"],
+        &[
+            NOTE,
+            "QX-8812",
+            "6175550199",
+            "Dana Whitfield",
+            "Biscuit-Jones",
+            "4111 1111",
+        ],
     );
 
     alice
@@ -483,6 +518,8 @@ async fn killed_at(point: &str) {
             .map(|row| row.state)
     };
 
+    let transcript = home.join("transcript.txt");
+    std::fs::write(&transcript, TRANSCRIPT).unwrap();
     let mut first = bin::serve(&mut relay(Some(point))).await;
     let simulated = bin::in_data(home)
         .args([
@@ -493,7 +530,14 @@ async fn killed_at(point: &str) {
             "--from",
             DANA,
         ])
-        .args(["--states", "ringing,answered,ended", "--gap-ms", "0"])
+        .args([
+            "--states",
+            "ringing,answered,ended",
+            "--gap-ms",
+            "0",
+            "--transcript",
+        ])
+        .arg(&transcript)
         .args(["--relay", &format!("http://{}", first.addr)])
         .output()
         .await
@@ -536,9 +580,14 @@ async fn killed_at(point: &str) {
     }
     bin::stop(second.child).await;
     logs.extend(second.logs.await.unwrap());
-    assert_not_on_disk(&home.join("data"), &["6175550199", "Dana Whitfield"]);
+    assert_not_on_disk(
+        &home.join("data"),
+        &["6175550199", "Dana Whitfield", "Biscuit-Jones", "4111 1111"],
+    );
+    let simulated = String::from_utf8_lossy(&simulated.stdout);
+    assert!(simulated.contains("transcript  200"), "{simulated}");
     for line in &logs {
-        for needle in ["6175550199", "555-0199", "Whitfield"] {
+        for needle in ["6175550199", "555-0199", "Whitfield", "Biscuit", "4111"] {
             assert!(
                 !line.contains(needle),
                 "a log line holds {needle:?}: {line}"
