@@ -20,4 +20,8 @@ connected_at: string,
 /**
  * The last test, if there was one since connecting.
  */
-last_test: AmsTestResult | null, };
+last_test: AmsTestResult | null, 
+/**
+ * The catch-all record for calls that match no one; `null`: they are skipped.
+ */
+catch_all_record: string | null, };

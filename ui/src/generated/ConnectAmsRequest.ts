@@ -20,4 +20,9 @@ base_url?: string,
  * `client_secret` (and optionally `token_url`); HubSpot `token`; NowCerts `username`,
  * `password`. Fields of another kind are refused.
  */
-credentials: AmsCredentials, };
+credentials: AmsCredentials, 
+/**
+ * The AMS record a call that matches no one is logged on. Omitted: such calls are skipped
+ * (nothing is written; their data is purged all the same).
+ */
+catch_all_record?: string, };

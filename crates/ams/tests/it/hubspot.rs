@@ -185,10 +185,13 @@ async fn a_call_engagement_passes_hubspots_calls_contract_and_returns_its_id() {
     found.expect("Prism's answer parses (its content is generated: what it means is tested below)");
 }
 
+/// JSON bodies a fake saw, or will answer.
+type Bodies = Arc<Mutex<Vec<Value>>>;
+
 #[tokio::test]
 async fn a_note_already_written_is_found_by_its_reference_and_an_archived_one_is_not() {
-    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let answers: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(vec![
+    let seen: Bodies = Arc::default();
+    let answers: Bodies = Arc::new(Mutex::new(vec![
         json!({"total": 0, "results": []}),
         json!({"total": 2, "results": [
             {"id": "c-1", "properties": {}, "archived": true},
@@ -199,10 +202,7 @@ async fn a_note_already_written_is_found_by_its_reference_and_an_archived_one_is
         .route(
             "/crm/v3/objects/calls/search",
             post(
-                |State((seen, answers)): State<(
-                    Arc<Mutex<Vec<Value>>>,
-                    Arc<Mutex<Vec<Value>>>,
-                )>,
+                |State((seen, answers)): State<(Bodies, Bodies)>,
                  axum::Json(body): axum::Json<Value>| async move {
                     seen.lock().unwrap().push(body);
                     axum::Json(answers.lock().unwrap().remove(0))

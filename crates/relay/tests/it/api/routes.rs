@@ -127,7 +127,8 @@ const fn route(
 use Access::{Member as Signed, Needs, Public};
 use Input::*;
 use Permission::{
-    ManageCredentials, ManageRouting, ManageTeam, ReceivePops, ViewAuditLog, WriteNotes,
+    ManageCredentials, ManageRouting, ManageSettings, ManageTeam, ReceivePops, ViewAllCalls,
+    ViewAuditLog, WriteNotes,
 };
 
 /// Every route of the API.
@@ -175,6 +176,9 @@ pub(crate) const ROUTES: &[Route] = &[
     route("PUT",    "/v1/admin/ams",                                Needs(ManageCredentials), Body(r#"{"kind":"hubspot","credentials":{"token":"pat-walk"}}"#), 200),
     route("POST",   "/v1/admin/ams/test",                           Needs(ManageCredentials), AmsConnected, 200),
     route("DELETE", "/v1/admin/ams",                                Needs(ManageCredentials), AmsConnected, 204),
+    route("GET",    "/v1/admin/sync/dead-letters",                  Needs(ViewAllCalls), Nothing, 200),
+    route("POST",   "/v1/admin/sync/dead-letters/{call_id}/retry",  Needs(ViewAllCalls), UnknownCall("{}"), 404),
+    route("GET",    "/v1/admin/retention",                          Needs(ManageSettings), Nothing, 200),
     route("GET",    "/v1/admin/routes",                             Needs(ManageRouting), Nothing, 200),
     route("POST",   "/v1/admin/routes",                             Needs(ManageRouting), NewRoute, 201),
     route("DELETE", "/v1/admin/routes/{route_id}",                  Needs(ManageRouting), ActiveRoute, 204),
