@@ -123,6 +123,20 @@ pub struct Synced {
     pub purge: Option<Duration>,
 }
 
+impl Synced {
+    /// An attempt that stopped short of the note, in `state`, for `reason`.
+    fn stopped(m: &SyncMaterial, state: SyncState, reason: String) -> Self {
+        Self {
+            org: m.org,
+            call: m.call,
+            state,
+            reason: Some(reason),
+            write: None,
+            purge: None,
+        }
+    }
+}
+
 /// Wakes a [`Worker`]: a call it may sync is due. Cheap to clone; waking a worker that is
 /// busy makes it look again when it is done.
 #[derive(Debug, Clone, Default)]
@@ -492,14 +506,7 @@ impl Worker {
         let (org, call, code) = (m.org, m.call, reason.clone());
         self.blocking(move |s| s.sync().park_sync(org, call, state, &code))
             .await?;
-        Ok(Synced {
-            org,
-            call,
-            state,
-            reason: Some(reason),
-            write: None,
-            purge: None,
-        })
+        Ok(Synced::stopped(m, state, reason))
     }
 
     async fn failed(&self, m: &SyncMaterial, err: &AmsError) -> Result<Synced, Error> {
@@ -527,14 +534,7 @@ impl Worker {
         let (org, call, code) = (m.org, m.call, reason.clone());
         self.blocking(move |s| s.sync().retry_sync_at(org, call, next_at, &code))
             .await?;
-        Ok(Synced {
-            org,
-            call,
-            state: SyncState::Pending,
-            reason: Some(reason),
-            write: None,
-            purge: None,
-        })
+        Ok(Synced::stopped(m, SyncState::Pending, reason))
     }
 
     async fn pause(&self, point: PausePoint) {

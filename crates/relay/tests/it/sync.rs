@@ -45,6 +45,11 @@ async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     }
 }
 
+/// An office connected to a fresh sandbox AMS, configured by `toml`, and Alice on her route.
+async fn sync_office(toml: &'static str) -> (Office, SandboxAms, Socket) {
+    connected_office(Setup { toml, lookup: None }, Duration::ZERO, None).await
+}
+
 /// The next message of type `kind` on `socket` (others skipped).
 async fn next_of(socket: &mut Socket, kind: &str) -> Value {
     loop {
@@ -102,15 +107,7 @@ fn retained(office: &Office) -> Vec<(String, u64)> {
 
 #[tokio::test]
 async fn a_call_lands_as_one_note_on_the_picked_client_then_its_personal_data_is_gone() {
-    let (office, ams, mut alice) = connected_office(
-        Setup {
-            toml: WAITING,
-            lookup: None,
-        },
-        Duration::ZERO,
-        None,
-    )
-    .await;
+    let (office, ams, mut alice) = sync_office(WAITING).await;
     let (pop, update) = pop_and_update(&office, &mut alice, DANA, "call-1").await;
     let call = pop["call_id"].as_str().unwrap().to_owned();
     let dana = update["match"]["contacts"][0]["id"]
@@ -219,15 +216,7 @@ async fn a_call_lands_as_one_note_on_the_picked_client_then_its_personal_data_is
 
 #[tokio::test]
 async fn several_matches_and_no_pick_hold_the_call_for_an_admin_until_someone_picks() {
-    let (office, ams, mut alice_socket) = connected_office(
-        Setup {
-            toml: AT_ONCE,
-            lookup: None,
-        },
-        Duration::ZERO,
-        None,
-    )
-    .await;
+    let (office, ams, mut alice_socket) = sync_office(AT_ONCE).await;
     let admin = office.enrolled("admin@acme.example", Role::Admin).await;
     let (pop, update) = pop_and_update(&office, &mut alice_socket, SHARED_NUMBER, "call-1").await;
     let call = pop["call_id"].as_str().unwrap().to_owned();
@@ -272,15 +261,7 @@ async fn several_matches_and_no_pick_hold_the_call_for_an_admin_until_someone_pi
 
 #[tokio::test]
 async fn an_ams_down_for_an_hour_then_back_gets_each_note_once_and_a_422_is_a_dead_letter() {
-    let (office, ams, mut alice) = connected_office(
-        Setup {
-            toml: AT_ONCE,
-            lookup: None,
-        },
-        Duration::ZERO,
-        None,
-    )
-    .await;
+    let (office, ams, mut alice) = sync_office(AT_ONCE).await;
     let mut admin = office.enrolled("admin@acme.example", Role::Admin).await;
     ams.sandbox.refuse_writes(Some(503));
     let mut calls = Vec::new();
