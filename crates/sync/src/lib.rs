@@ -18,7 +18,10 @@
 //! - [`redact`]: card, Social Security, bank account and routing numbers replaced by markers, so
 //!   they reach neither a summarizer nor the AMS;
 //! - [`summary`]: the [`Summarizer`](summary::Summarizer) seam and the built-in local,
-//!   deterministic [`Extractive`](summary::Extractive) summarizer, fed only redacted input.
+//!   deterministic [`Extractive`](summary::Extractive) summarizer, fed only redacted input;
+//! - [`summary::openai`]: [`OpenAiCompatible`](summary::OpenAiCompatible), summaries from a model
+//!   behind an OpenAI-compatible chat-completions endpoint the agency trusts (OpenAI, Azure
+//!   OpenAI, Ollama, vLLM); only redacted text is sent, and the answer is redacted again.
 
 mod error;
 pub mod note;

@@ -2,7 +2,7 @@
 //! why the client called and what was done without reading the whole transcript.
 //!
 //! Why a seam: an agency may point Ringside at a language model it trusts (an OpenAI-compatible
-//! endpoint, later), or at none. [`Summarizer`] is that choice; [`Extractive`] is the default
+//! endpoint: [`openai::OpenAiCompatible`], not yet selectable in the relay's configuration), or at none. [`Summarizer`] is that choice; [`Extractive`] is the default
 //! that always works: local, deterministic, no network and no model. It picks the most
 //! informative sentences of the transcript itself, so it can never invent a fact.
 //!
@@ -19,6 +19,9 @@ use ringside_core::Pii;
 use crate::redact::{Counts, redact};
 
 pub use ringside_core::transcript::{Speaker, Utterance};
+
+pub mod openai;
+pub use openai::{ApiKey, AuthStyle, OpenAiCompatible, OpenAiConfig, OpenAiConfigError};
 
 /// Everything a summarizer may read about one call: its transcript and the agent's notes.
 /// `Debug` prints no text (the texts are [`Pii`]).
