@@ -672,35 +672,30 @@ impl SyncStore for Store {
                     now
                 ])?;
             crate::rows::require_changed(changed, "sync in flight")?;
-            let number = tx
+            // One statement: the right-hand sides read the row as it was, so the mask goes only
+            // where a number was held.
+            let had_number: bool = tx
                 .prepare_cached(
-                    "UPDATE calls SET number_sealed = NULL, number_masked = ?2,
+                    "UPDATE calls SET number_sealed = NULL,
+                            number_masked = CASE WHEN number_sealed IS NOT NULL THEN ?2
+                                                 ELSE number_masked END,
                             synced_at = CASE WHEN ?3 THEN ?4 END, purged_at = ?4,
                             agent_id = coalesce(?5, agent_id)
-                     WHERE id = ?1 AND number_sealed IS NOT NULL",
+                     WHERE id = ?1
+                     RETURNING number_masked IS NOT NULL AND ?2 IS NOT NULL",
                 )?
-                .execute(params![
-                    call.as_bytes(),
-                    masked,
-                    state == SyncState::Done,
-                    now,
-                    agent.as_ref().map(UserId::as_bytes)
-                ])?;
-            if number == 0 {
-                tx.prepare_cached(
-                    "UPDATE calls SET synced_at = CASE WHEN ?2 THEN ?3 END, purged_at = ?3,
-                            agent_id = coalesce(?4, agent_id)
-                     WHERE id = ?1",
-                )?
-                .execute(params![
-                    call.as_bytes(),
-                    state == SyncState::Done,
-                    now,
-                    agent.as_ref().map(UserId::as_bytes)
-                ])?;
-            }
+                .query_row(
+                    params![
+                        call.as_bytes(),
+                        masked,
+                        state == SyncState::Done,
+                        now,
+                        agent.as_ref().map(UserId::as_bytes)
+                    ],
+                    |r| r.get(0),
+                )?;
             let mut purge = delete_call_pii(tx, call)?;
-            purge.number = number > 0;
+            purge.number = had_number;
             Ok(purge)
         })?;
         self.checkpoint_wal()?;
