@@ -51,6 +51,7 @@ pub mod pii;
 pub mod random;
 pub mod role;
 pub mod routing;
+pub mod sms;
 pub mod transcript;
 pub mod wire;
 

@@ -7,21 +7,25 @@ use ringside_core::{IntegrationId, OrgId, PhoneNumber, Pii, Role, UserId};
 use ringside_vault::OrgKeyring;
 
 use crate::identity_tests::{Fixture, fixture, fixture_at};
-use crate::{AuditEntry, CallOutcome, CallUpdate, InboundEvent, NewIntegration};
+use crate::{
+    AuditEntry, CallOutcome, CallUpdate, InboundEvent, NewIntegration, NumberIndexKey,
+};
 
-const NOW: i64 = 1_795_424_400; // 2026-11-23 09:00 UTC
+pub(crate) const NOW: i64 = 1_795_424_400; // 2026-11-23 09:00 UTC
 const MARKER: &str = "+16172430734";
 
-struct Line {
-    f: Fixture,
-    org: OrgId,
-    keys: std::sync::Arc<OrgKeyring>,
-    agent: UserId,
-    integration: IntegrationId,
-    number: Pii<PhoneNumber>,
+pub(crate) struct Line {
+    pub(crate) f: Fixture,
+    pub(crate) org: OrgId,
+    pub(crate) keys: std::sync::Arc<OrgKeyring>,
+    pub(crate) agent: UserId,
+    pub(crate) integration: IntegrationId,
+    pub(crate) number: Pii<PhoneNumber>,
+    /// The installation's number index key (a fixed test key).
+    pub(crate) index_key: NumberIndexKey,
 }
 
-fn line() -> Line {
+pub(crate) fn line() -> Line {
     line_on(fixture())
 }
 
@@ -67,12 +71,13 @@ fn line_on(f: Fixture) -> Line {
         agent,
         integration,
         number,
+        index_key: NumberIndexKey::new([9; 32]),
     }
 }
 
 impl Line {
     /// Sends event `event_id` of leg `leg` of call `call` in `state`, routed to `targets`.
-    fn send(
+    pub(crate) fn send(
         &self,
         event_id: &str,
         call: &str,
@@ -95,6 +100,7 @@ impl Line {
             direction: Direction::Inbound,
             state,
             number: Some(&self.number),
+            number_index: Some(self.index_key.index(&self.number)),
             caller_name: None,
             targets,
             match_state: MatchState::Unavailable,
@@ -106,7 +112,7 @@ impl Line {
             .unwrap()
     }
 
-    fn replay(&self, user: UserId, after: u64) -> Vec<ServerMessage> {
+    pub(crate) fn replay(&self, user: UserId, after: u64) -> Vec<ServerMessage> {
         self.f
             .store
             .stream()

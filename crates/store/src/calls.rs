@@ -15,6 +15,7 @@ use ringside_vault::OrgKeyring;
 use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
+use crate::numbers::{NumberIndex, opted_out};
 use crate::rows::bytes16;
 use crate::sealed::{SealedColumn, check_keys};
 use crate::stream::{self, Event, POP_TTL_SECS, PopMessage};
@@ -41,6 +42,8 @@ pub struct CallUpdate<'a> {
     pub state: CallState,
     /// The client's number, when the provider sent a readable one.
     pub number: Option<&'a Pii<PhoneNumber>>,
+    /// Its blind index ([`NumberIndexKey::index`](crate::NumberIndexKey::index)), with it.
+    pub number_index: Option<NumberIndex>,
     /// The caller's name from caller id, when sent.
     pub caller_name: Option<&'a Pii<String>>,
     /// Who should see this call (routing's answer for this event).
@@ -75,6 +78,8 @@ pub struct CallPurge {
     pub notes: u64,
     /// Transcripts and summaries deleted.
     pub transcripts: u64,
+    /// Text message bodies deleted.
+    pub texts: u64,
     /// Calls whose note never reached the AMS, now expired, per org (for the admins' notice).
     pub expired_syncs: Vec<(OrgId, u64)>,
 }
@@ -149,7 +154,7 @@ impl CallStore for Store {
         self.write(|tx| {
             let numbers = tx
                 .prepare_cached(
-                    "UPDATE calls SET number_sealed = NULL, purged_at = ?2
+                    "UPDATE calls SET number_sealed = NULL, number_index = NULL, purged_at = ?2
                      WHERE number_sealed IS NOT NULL AND started_at < ?1",
                 )?
                 .execute(params![before, self.now()])?;
@@ -161,6 +166,9 @@ impl CallStore for Store {
                 .execute([before])?
                 + tx.prepare_cached("DELETE FROM call_picks WHERE picked_at < ?1")?
                     .execute([before])?;
+            let texts = tx
+                .prepare_cached("DELETE FROM sms_bodies WHERE received_at < ?1")?
+                .execute([before])?;
             let transcripts = tx
                 .prepare_cached("DELETE FROM call_transcripts WHERE received_at < ?1")?
                 .execute([before])?
@@ -191,6 +199,7 @@ impl CallStore for Store {
                 inbox: u64::try_from(inbox).unwrap_or(0),
                 notes: u64::try_from(notes).unwrap_or(0),
                 transcripts: u64::try_from(transcripts).unwrap_or(0),
+                texts: u64::try_from(texts).unwrap_or(0),
                 expired_syncs: by_org,
             })
         })
@@ -260,9 +269,14 @@ pub(crate) fn apply(
                     number.expose().e164().as_bytes(),
                 )?;
                 tx.prepare_cached(
-                    "UPDATE calls SET number_sealed = ?2 WHERE id = ?1 AND number_sealed IS NULL",
+                    "UPDATE calls SET number_sealed = ?2, number_index = ?3
+                     WHERE id = ?1 AND number_sealed IS NULL AND purged_at IS NULL",
                 )?
-                .execute(params![found.0.as_bytes(), sealed])?;
+                .execute(params![
+                    found.0.as_bytes(),
+                    sealed,
+                    update.number_index.map(|i| i.0)
+                ])?;
             }
             found
         }
@@ -281,8 +295,8 @@ pub(crate) fn apply(
                 .transpose()?;
             tx.prepare_cached(
                 "INSERT INTO calls (id, org_id, integration_id, call_key, direction, state,
-                                    number_sealed, started_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                                    number_sealed, number_index, started_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
             )?
             .execute(params![
                 call.as_bytes(),
@@ -292,6 +306,7 @@ pub(crate) fn apply(
                 direction_name(update.direction),
                 update.state.as_str(),
                 sealed,
+                update.number.and(update.number_index).map(|i| i.0),
                 now
             ])?;
             (call, update.state, false)
@@ -364,6 +379,8 @@ pub(crate) fn apply(
     let pops_now =
         !after.is_final() && (update.state == CallState::Ringing || !has_pops(tx, call)?);
     if pops_now {
+        let sms_opted_out = !update.targets.is_empty()
+            && opted_out(tx, update.org, update.number_index.as_ref())?;
         for &user in update.targets {
             let pop = PopId::random();
             let made = tx
@@ -391,6 +408,7 @@ pub(crate) fn apply(
                 caller_name: update.caller_name,
                 state: after,
                 match_state: update.match_state.clone(),
+                sms_opted_out,
                 created_at: now,
                 expires_at: now + POP_TTL_SECS,
             };
@@ -407,7 +425,7 @@ pub(crate) fn apply(
     })
 }
 
-fn direction_name(direction: Direction) -> &'static str {
+pub(crate) fn direction_name(direction: Direction) -> &'static str {
     match direction {
         Direction::Inbound => "inbound",
         Direction::Outbound => "outbound",

@@ -8,7 +8,7 @@
 //! The seam for other backends is one narrow, object-safe trait per domain — [`CallStore`],
 //! [`InboxStore`], [`StreamStore`], [`RoutingStore`], [`IntegrationStore`], [`OrgStore`],
 //! [`SecretStore`], [`UserStore`], [`SessionStore`], [`InvitationStore`], [`ThrottleStore`],
-//! [`AuditStore`] — reached through [`Store`]'s accessors (`store.calls()`, `store.users().list()`, ...).
+//! [`AuditStore`], [`SyncStore`], [`NumberStore`] — reached through [`Store`]'s accessors (`store.calls()`, `store.users().list()`, ...).
 //! They take and return `ringside-core` types, and no rusqlite type crosses them. Each trait
 //! sits at the top of its module, above this backend's implementation of it; another backend
 //! (PostgreSQL for a multi-node relay) implements the same traits, with no change above the
@@ -27,6 +27,7 @@ mod invitations;
 mod keys;
 pub mod migrate;
 mod notes;
+mod numbers;
 mod orgs;
 mod routing;
 mod rows;
@@ -35,6 +36,7 @@ mod secrets;
 mod sessions;
 mod stream;
 mod sync;
+mod texts;
 mod throttle;
 mod users;
 mod webhooks;
@@ -62,6 +64,7 @@ pub use invitations::{Invitation, InvitationInfo, InvitationStore, NewInvitation
 pub use keys::OrgKeys;
 pub use migrate::{Applied, MIGRATIONS, Migration, latest_version};
 pub use notes::{CallAdditions, MAX_NOTES_CHARS, NoteRefusal, NoteStore};
+pub use numbers::{Erased, NUMBER_INDEX_PURPOSE, NumberIndex, NumberIndexKey, NumberStore};
 pub use orgs::{Org, OrgKeyRow, OrgStore};
 pub use routing::{
     NewRoute, Route, RouteQuery, RouteTargets, RouteVia, RoutingRefusal, RoutingStore,
@@ -73,7 +76,7 @@ pub use sessions::{
 };
 pub use stream::{Event, Expired, NOTICE_TTL_SECS, NewSms, POP_TTL_SECS, StreamStore};
 pub use sync::{
-    MAX_UTTERANCES, Retained, SyncFinish, SyncJob, SyncMaterial, SyncPurge, SyncRow, SyncState,
+    CallKind, MAX_UTTERANCES, Retained, SyncFinish, SyncJob, SyncMaterial, SyncPurge, SyncRow, SyncState,
     SyncStore, TranscriptStored,
 };
 pub use throttle::{
@@ -300,6 +303,11 @@ impl Store {
     pub fn sync(&self) -> &dyn SyncStore {
         self
     }
+
+    /// Numbers by their blind index: erasure, SMS opt-outs: [`NumberStore`].
+    pub fn numbers(&self) -> &dyn NumberStore {
+        self
+    }
 }
 
 /// Sets the connection's pragmas; returns the journal mode SQLite actually chose.
@@ -364,6 +372,8 @@ mod call_tests;
 mod identity_tests;
 #[cfg(test)]
 mod integration_tests;
+#[cfg(test)]
+mod number_tests;
 #[cfg(test)]
 mod routing_tests;
 #[cfg(test)]

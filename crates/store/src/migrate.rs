@@ -45,6 +45,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_ams_connections"),
     migration!(9, "0009_call_notes"),
     migration!(10, "0010_sync"),
+    migration!(11, "0011_numbers_texts_and_endings"),
 ];
 
 /// The schema version this build writes.

@@ -51,6 +51,7 @@ pub(crate) struct PopMessage<'a> {
     pub(crate) caller_name: Option<&'a Pii<String>>,
     pub(crate) state: CallState,
     pub(crate) match_state: MatchState,
+    pub(crate) sms_opted_out: bool,
     pub(crate) created_at: i64,
     pub(crate) expires_at: i64,
 }
@@ -62,6 +63,8 @@ pub struct NewSms<'a> {
     pub direction: Direction,
     /// The client's number, when readable.
     pub number: Option<&'a Pii<PhoneNumber>>,
+    /// Its blind index ([`NumberIndexKey::index`](crate::NumberIndexKey::index)), with it.
+    pub number_index: Option<crate::NumberIndex>,
     /// The client's name from the provider.
     pub contact_name: Option<&'a Pii<String>>,
     /// The text.
@@ -107,12 +110,23 @@ fn next_seq(tx: &Transaction<'_>, user: UserId) -> Result<u64, Error> {
 }
 
 /// Gives `build` the user's next seq and stores the message it makes, sealed.
+/// What a stream event is about, so it goes when that goes (ON DELETE CASCADE).
+#[derive(Debug, Clone, Copy)]
+enum About {
+    /// A pop: its events go with it.
+    Pop(PopId),
+    /// A text message (its row on `calls`): its `sms` event goes with it.
+    Text(CallId),
+    /// Nothing that is deleted before the event expires (a notice).
+    Nothing,
+}
+
 fn append(
     tx: &Transaction<'_>,
     keys: &OrgKeyring,
     org: OrgId,
     user: UserId,
-    pop: Option<PopId>,
+    about: About,
     expires_at: i64,
     build: impl FnOnce(u64) -> ServerMessage,
 ) -> Result<Event, Error> {
@@ -123,14 +137,22 @@ fn append(
     );
     let sealed = MESSAGE.seal(keys, org, &row_id(user, seq), &json)?;
     tx.prepare_cached(
-        "INSERT INTO stream_events (user_id, seq, org_id, pop_id, message_sealed, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO stream_events (user_id, seq, org_id, pop_id, call_id, message_sealed,
+                                    expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         user.as_bytes(),
         to_i64(seq),
         org.as_bytes(),
-        pop.map(|p| *p.as_bytes()),
+        match about {
+            About::Pop(pop) => Some(*pop.as_bytes()),
+            _ => None,
+        },
+        match about {
+            About::Text(call) => Some(*call.as_bytes()),
+            _ => None,
+        },
         sealed,
         expires_at
     ])?;
@@ -144,7 +166,7 @@ pub(crate) fn append_pop(
     user: UserId,
     pop: &PopMessage<'_>,
 ) -> Result<Event, Error> {
-    append(tx, keys, org, user, Some(pop.pop), pop.expires_at, |seq| {
+    append(tx, keys, org, user, About::Pop(pop.pop), pop.expires_at, |seq| {
         ServerMessage::Pop(Pop {
             seq,
             pop_id: pop.pop,
@@ -154,6 +176,7 @@ pub(crate) fn append_pop(
             caller_name: pop.caller_name.cloned(),
             state: pop.state,
             match_state: pop.match_state.clone(),
+            sms_opted_out: pop.sms_opted_out,
             created_at: time_of(pop.created_at),
             expires_at: time_of(pop.expires_at),
         })
@@ -165,10 +188,11 @@ pub(crate) fn append_sms(
     keys: &OrgKeyring,
     org: OrgId,
     user: UserId,
+    text: CallId,
     sms: &NewSms<'_>,
     now: i64,
 ) -> Result<Event, Error> {
-    append(tx, keys, org, user, None, now + POP_TTL_SECS, |seq| {
+    append(tx, keys, org, user, About::Text(text), now + POP_TTL_SECS, |seq| {
         ServerMessage::Sms(Sms {
             seq,
             direction: sms.direction,
@@ -192,7 +216,7 @@ pub(crate) fn append_call_state(
     now: i64,
 ) -> Result<Event, Error> {
     let expires_at = pop_expiry(tx, pop)?.unwrap_or(now + POP_TTL_SECS);
-    append(tx, keys, org, user, Some(pop), expires_at, |seq| {
+    append(tx, keys, org, user, About::Pop(pop), expires_at, |seq| {
         ServerMessage::CallState(CallStateChange {
             seq,
             call_id: call,
@@ -326,7 +350,7 @@ impl StreamStore for Store {
                 let Some((user, expires_at)) = live_pop(tx, org, pop)? else {
                     return Ok(None);
                 };
-                let event = append(tx, keys, org, user, Some(pop), expires_at, |seq| {
+                let event = append(tx, keys, org, user, About::Pop(pop), expires_at, |seq| {
                     ServerMessage::PopUpdate(PopUpdate {
                         seq,
                         pop_id: pop,
@@ -354,7 +378,7 @@ impl StreamStore for Store {
             |tx| {
                 let mut events = Vec::with_capacity(users.len());
                 for &user in users {
-                    events.push(append(tx, keys, org, user, None, expires_at, |seq| {
+                    events.push(append(tx, keys, org, user, About::Nothing, expires_at, |seq| {
                         ServerMessage::Notice(Notice {
                             seq,
                             code: code.to_owned(),
@@ -388,7 +412,7 @@ impl StreamStore for Store {
                     .execute(params![pop.as_bytes(), now])?;
                 tx.prepare_cached("DELETE FROM stream_events WHERE pop_id = ?1")?
                     .execute([pop.as_bytes()])?;
-                let event = append(tx, keys, org, user, None, now + POP_TTL_SECS, |seq| {
+                let event = append(tx, keys, org, user, About::Nothing, now + POP_TTL_SECS, |seq| {
                     ServerMessage::PopDismissed(PopGone { seq, pop_id: pop })
                 })?;
                 persist_seal_counts(tx, keys)?;
@@ -445,7 +469,7 @@ impl StreamStore for Store {
                         keys,
                         *org,
                         *user,
-                        None,
+                        About::Nothing,
                         now + POP_TTL_SECS,
                         |seq| ServerMessage::PopExpired(PopGone { seq, pop_id: pop }),
                     )?);

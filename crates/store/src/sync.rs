@@ -87,6 +87,33 @@ impl SyncState {
     }
 }
 
+/// What a row on `calls` is: a call, or a text message kept for its sync (migration 0011).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallKind {
+    /// A phone call.
+    Call,
+    /// A text message.
+    Sms,
+}
+
+impl CallKind {
+    /// Its name on disk and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Call => "call",
+            Self::Sms => "sms",
+        }
+    }
+
+    fn from_name(name: &str) -> rusqlite::Result<Self> {
+        match name {
+            "call" => Ok(Self::Call),
+            "sms" => Ok(Self::Sms),
+            _ => Err(conversion("call kind")),
+        }
+    }
+}
+
 /// A call due for its sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SyncJob {
@@ -103,6 +130,8 @@ pub struct SyncMaterial {
     pub org: OrgId,
     /// The call.
     pub call: CallId,
+    /// A call or a text message.
+    pub kind: CallKind,
     /// Which way it went.
     pub direction: Direction,
     /// How it ended.
@@ -125,6 +154,8 @@ pub struct SyncMaterial {
     pub transcript: Vec<Utterance>,
     /// The summary made by an earlier attempt.
     pub summary: Option<Pii<String>>,
+    /// A text message's body.
+    pub text: Option<Pii<String>>,
     /// This attempt's number (1 for the first).
     pub attempt: u32,
     /// Whether an earlier attempt may have written the note already (the relay stopped while
@@ -153,7 +184,9 @@ pub struct SyncPurge {
     pub notes: u64,
     /// Transcripts deleted.
     pub transcripts: u64,
-    /// Stream events deleted (the pops' sealed payloads).
+    /// Text message bodies deleted.
+    pub texts: u64,
+    /// Stream events deleted (the pops' and the text's sealed payloads).
     pub pop_events: u64,
 }
 
@@ -164,6 +197,8 @@ pub struct SyncRow {
     pub org: OrgId,
     /// The call.
     pub call: CallId,
+    /// A call or a text message.
+    pub kind: CallKind,
     /// Its state.
     pub state: SyncState,
     /// Attempts so far.
@@ -295,7 +330,7 @@ const CALL_NUMBERS: Source = Source {
     org: "org_id",
 };
 
-/// SMS events wait in the inbox with their number, contact name and body.
+/// Events waiting in the inbox carry numbers, names and texts.
 const INBOX: Source = Source {
     from: "inbox",
     held: "1",
@@ -303,6 +338,25 @@ const INBOX: Source = Source {
     time: "received_at",
     org: "org_id",
 };
+
+/// A text message's `sms` stream events carry its number, name and body.
+const TEXT_EVENTS: Source = Source {
+    from: "stream_events",
+    held: "call_id IS NOT NULL",
+    count: "DISTINCT call_id",
+    time: "expires_at",
+    org: "org_id",
+};
+
+const fn sms_bodies(held: &'static str) -> Source {
+    Source {
+        from: "sms_bodies",
+        held,
+        count: "*",
+        time: "received_at",
+        org: "org_id",
+    }
+}
 
 /// A pop's sealed stream events carry the caller-id name and the AMS match.
 const POP_EVENTS: Source = Source {
@@ -316,7 +370,14 @@ const POP_EVENTS: Source = Source {
 /// Every kind the report names, in its order, with where it can be.
 const RETAINED: [(&str, &[Source]); 7] = [
     ("phone_number", &[CALL_NUMBERS, INBOX]),
-    ("contact_name", &[POP_EVENTS, INBOX]),
+    (
+        "contact_name",
+        &[
+            POP_EVENTS,
+            INBOX,
+            sms_bodies("contact_name_sealed IS NOT NULL"),
+        ],
+    ),
     (
         "transcript",
         &[Source {
@@ -356,7 +417,10 @@ const RETAINED: [(&str, &[Source]); 7] = [
             },
         ],
     ),
-    ("sms_body", &[INBOX]),
+    (
+        "sms_body",
+        &[INBOX, sms_bodies("text_sealed IS NOT NULL"), TEXT_EVENTS],
+    ),
     ("pop", &[POP_EVENTS]),
 ];
 
@@ -460,7 +524,8 @@ pub(crate) fn put_transcript(
 }
 
 /// Deletes every piece of personal data of `call` but its number (the caller masks or clears
-/// that): notes, pick, transcript, summary, and the pops' stream events. Counts only.
+/// that): notes, pick, transcript, summary, a text's body, and the stream events that carried
+/// them. Counts only.
 pub(crate) fn delete_call_pii(tx: &Transaction<'_>, call: CallId) -> Result<SyncPurge, Error> {
     let id = call.as_bytes();
     let notes = tx
@@ -473,15 +538,20 @@ pub(crate) fn delete_call_pii(tx: &Transaction<'_>, call: CallId) -> Result<Sync
         .execute([id])?;
     tx.prepare_cached("UPDATE sync_outbox SET summary_sealed = NULL WHERE call_id = ?1")?
         .execute([id])?;
+    let texts = tx
+        .prepare_cached("DELETE FROM sms_bodies WHERE call_id = ?1")?
+        .execute([id])?;
     let pop_events = tx
         .prepare_cached(
-            "DELETE FROM stream_events WHERE pop_id IN (SELECT id FROM pops WHERE call_id = ?1)",
+            "DELETE FROM stream_events
+             WHERE pop_id IN (SELECT id FROM pops WHERE call_id = ?1) OR call_id = ?1",
         )?
         .execute([id])?;
     Ok(SyncPurge {
         number: false,
         notes: count(notes),
         transcripts: count(transcripts),
+        texts: count(texts),
         pop_events: count(pop_events),
     })
 }
@@ -509,23 +579,24 @@ fn material(
 ) -> Result<SyncMaterial, Error> {
     let (org, call) = (job.org, job.call);
     let id = call.as_bytes();
-    let (direction, state, answered, number, started_at, ended_at, summary) = tx
+    let (kind, direction, state, answered, number, started_at, ended_at, summary) = tx
         .prepare_cached(
-            "SELECT c.direction, c.state, c.answered, c.number_sealed, c.started_at, c.ended_at,
-                    o.summary_sealed
+            "SELECT c.kind, c.direction, c.state, c.answered, c.number_sealed, c.started_at,
+                    c.ended_at, o.summary_sealed
              FROM calls c JOIN sync_outbox o ON o.call_id = c.id
              WHERE c.id = ?1 AND c.org_id = ?2",
         )?
         .query_row(params![id, org.as_bytes()], |r| {
             Ok((
-                direction_from(&r.get::<_, String>(0)?),
-                CallState::from_name(&r.get::<_, String>(1)?)
+                CallKind::from_name(&r.get::<_, String>(0)?)?,
+                direction_from(&r.get::<_, String>(1)?),
+                CallState::from_name(&r.get::<_, String>(2)?)
                     .ok_or_else(|| conversion("call state"))?,
-                r.get::<_, bool>(2)?,
-                r.get::<_, Option<Vec<u8>>>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, Option<i64>>(5)?,
-                r.get::<_, Option<Vec<u8>>>(6)?,
+                r.get::<_, bool>(3)?,
+                r.get::<_, Option<Vec<u8>>>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, Option<i64>>(6)?,
+                r.get::<_, Option<Vec<u8>>>(7)?,
             ))
         })?;
     let number = number
@@ -546,6 +617,7 @@ fn material(
         None => Vec::new(),
     };
     let (notes, pick) = crate::notes::read_additions(tx, org, call, keys)?;
+    let text = crate::texts::read_text(tx, org, call, keys)?;
     let popped_for = tx
         .prepare_cached("SELECT user_id FROM pops WHERE call_id = ?1 ORDER BY created_at, rowid")?
         .query_map([id], |r| Ok(UserId::from_bytes(bytes16(r.get(0)?)?)))?
@@ -553,6 +625,7 @@ fn material(
     Ok(SyncMaterial {
         org,
         call,
+        kind,
         direction,
         state,
         answered,
@@ -564,6 +637,7 @@ fn material(
         popped_for,
         transcript,
         summary,
+        text,
         attempt,
         in_doubt,
     })
@@ -676,7 +750,7 @@ impl SyncStore for Store {
             // where a number was held.
             let had_number: bool = tx
                 .prepare_cached(
-                    "UPDATE calls SET number_sealed = NULL,
+                    "UPDATE calls SET number_sealed = NULL, number_index = NULL,
                             number_masked = CASE WHEN number_sealed IS NOT NULL THEN ?2
                                                  ELSE number_masked END,
                             synced_at = CASE WHEN ?3 THEN ?4 END, purged_at = ?4,
@@ -765,7 +839,7 @@ impl SyncStore for Store {
         let conn = self.read();
         let mut stmt = conn.prepare_cached(
             "SELECT o.org_id, o.call_id, o.state, o.attempts, o.reason, o.next_at, c.started_at,
-                    o.created_at, o.updated_at, c.number_masked
+                    o.created_at, o.updated_at, c.number_masked, c.kind
              FROM sync_outbox o JOIN calls c ON c.id = o.call_id
              WHERE (?1 IS NULL OR o.org_id = ?1)
                AND o.state IN (SELECT value FROM json_each(?2))
@@ -786,6 +860,7 @@ impl SyncStore for Store {
                         created_at: r.get(7)?,
                         updated_at: r.get(8)?,
                         number_masked: r.get(9)?,
+                        kind: CallKind::from_name(&r.get::<_, String>(10)?)?,
                     })
                 },
             )?

@@ -29,8 +29,9 @@ pub struct InboundEvent<'a> {
     pub org: OrgId,
     /// The provider's identity of the event (hashed before it is stored).
     pub event_id: &'a str,
-    /// The normalized event as JSON, sealed before it is stored in the inbox (text messages);
-    /// unused for call events, which are applied to their call instead.
+    /// The normalized event as JSON, sealed before it is stored in the inbox
+    /// ([`InboxStore::accept_webhook_event`]); unused for call, text and transcript events,
+    /// which are applied to their rows instead.
     pub event_json: &'a [u8],
     /// When it arrived (unix seconds).
     pub received_at: i64,
@@ -73,9 +74,10 @@ pub trait InboxStore {
         keys: &OrgKeyring,
     ) -> Result<Option<CallOutcome>, Error>;
 
-    /// Deduplicates a text message and, the first time, keeps it sealed in the inbox (for the
-    /// AMS sync) and queues an `sms` stream event for each of `targets`: one transaction.
-    /// `Ok(None)`: a duplicate.
+    /// Deduplicates a text message and, the first time, keeps it sealed for its AMS sync (a
+    /// `kind = 'sms'` row on `calls`, its body in `sms_bodies`, its outbox row; an opt keyword
+    /// moves the number's opt-out) and queues an `sms` stream event for each of `targets`: one
+    /// transaction. `Ok(None)`: a duplicate.
     fn accept_sms_event(
         &self,
         event: &InboundEvent<'_>,
@@ -175,11 +177,11 @@ impl InboxStore for Store {
                 if log_event(tx, event, &hash)? == Accepted::Duplicate {
                     return Ok(None);
                 }
-                put_in_inbox(tx, event, &hash, keys)?;
+                let text = crate::texts::insert_text(tx, event, sms, keys, now)?;
                 let mut events = Vec::with_capacity(targets.len());
                 for &user in targets {
                     events.push(crate::stream::append_sms(
-                        tx, keys, event.org, user, sms, now,
+                        tx, keys, event.org, user, text, sms, now,
                     )?);
                 }
                 persist_seal_counts(tx, keys)?;

@@ -308,6 +308,7 @@ impl Conn {
             caller_name: None,
             state: CallState::Ringing,
             match_state: MatchState::Unavailable,
+            sms_opted_out: false,
             created_at: now,
             expires_at: now + Duration::from_secs(300),
         }))

@@ -214,6 +214,9 @@ pub struct Pop {
     /// The AMS lookup.
     #[serde(rename = "match")]
     pub match_state: MatchState,
+    /// The number texted STOP (or UNSUBSCRIBE, …) and not START since: do not text it.
+    #[serde(default)]
+    pub sms_opted_out: bool,
     /// When the pop was made.
     #[serde(with = "time::serde::rfc3339")]
     #[ts(type = "string")]
@@ -495,6 +498,7 @@ mod tests {
             caller_name: Some(Pii::new("Marker Name".to_owned())),
             state: CallState::Ringing,
             match_state: MatchState::Unavailable,
+            sms_opted_out: false,
             created_at: OffsetDateTime::UNIX_EPOCH,
             expires_at: OffsetDateTime::UNIX_EPOCH,
         };

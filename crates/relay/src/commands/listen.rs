@@ -214,8 +214,13 @@ impl Printer {
                     Direction::Outbound => "outbound",
                     Direction::Unknown => "unknown",
                 };
+                let opted_out = if pop.sms_opted_out {
+                    "  texts: opted out"
+                } else {
+                    ""
+                };
                 format!(
-                    "pop  {number}{name}  call {}  {direction} {}  match: {}  (seq {seq}, pop {})",
+                    "pop  {number}{name}  call {}  {direction} {}  match: {}{opted_out}  (seq {seq}, pop {})",
                     pop.call_id,
                     pop.state.as_str(),
                     self.match_state(&pop.match_state),
@@ -370,6 +375,7 @@ mod tests {
             caller_name: Some(Pii::new("Dana Marker".to_owned())),
             state: CallState::Ringing,
             match_state,
+            sms_opted_out: false,
             created_at: time::OffsetDateTime::UNIX_EPOCH,
             expires_at: time::OffsetDateTime::UNIX_EPOCH,
         })
