@@ -29,7 +29,7 @@ pub(crate) fn line() -> Line {
     line_on(fixture())
 }
 
-fn line_on(f: Fixture) -> Line {
+pub(crate) fn line_on(f: Fixture) -> Line {
     let (org, keys) = f.org("Acme");
     f.user(
         org,

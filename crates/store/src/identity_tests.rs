@@ -152,7 +152,7 @@ impl Fixture {
         (org, keys, agent)
     }
 
-    fn session(
+    pub(crate) fn session(
         &self,
         org: OrgId,
         user: UserId,

@@ -8,7 +8,7 @@
 //! The seam for other backends is one narrow, object-safe trait per domain — [`CallStore`],
 //! [`InboxStore`], [`StreamStore`], [`RoutingStore`], [`IntegrationStore`], [`OrgStore`],
 //! [`SecretStore`], [`UserStore`], [`SessionStore`], [`InvitationStore`], [`ThrottleStore`],
-//! [`AuditStore`], [`SyncStore`], [`NumberStore`] — reached through [`Store`]'s accessors (`store.calls()`, `store.users().list()`, ...).
+//! [`AuditStore`], [`SyncStore`], [`NumberStore`], [`TerminationStore`] — reached through [`Store`]'s accessors (`store.calls()`, `store.users().list()`, ...).
 //! They take and return `ringside-core` types, and no rusqlite type crosses them. Each trait
 //! sits at the top of its module, above this backend's implementation of it; another backend
 //! (PostgreSQL for a multi-node relay) implements the same traits, with no change above the
@@ -36,6 +36,7 @@ mod secrets;
 mod sessions;
 mod stream;
 mod sync;
+mod terminations;
 mod texts;
 mod throttle;
 mod users;
@@ -79,6 +80,7 @@ pub use sync::{
     CallKind, MAX_UTTERANCES, Retained, SyncFinish, SyncJob, SyncMaterial, SyncPurge, SyncRow, SyncState,
     SyncStore, TranscriptStored,
 };
+pub use terminations::{TERMINATION_GRACE_SECS, Shredded, Terminated, TerminationStore};
 pub use throttle::{
     FailureWindow, ThrottleKey, ThrottleState, ThrottleStore, UNKNOWN_DEVICE_BUCKET,
 };
@@ -308,6 +310,11 @@ impl Store {
     pub fn numbers(&self) -> &dyn NumberStore {
         self
     }
+
+    /// Ending an account: terminate, restore, shred: [`TerminationStore`].
+    pub fn terminations(&self) -> &dyn TerminationStore {
+        self
+    }
 }
 
 /// Sets the connection's pragmas; returns the journal mode SQLite actually chose.
@@ -376,5 +383,7 @@ mod integration_tests;
 mod number_tests;
 #[cfg(test)]
 mod routing_tests;
+#[cfg(test)]
+mod termination_tests;
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,8 @@ pub struct Org {
     pub name: String,
     /// When it was created (unix seconds).
     pub created_at: i64,
+    /// When it was terminated (read-only until restored or shredded), if it was.
+    pub terminated_at: Option<i64>,
 }
 
 /// One stored data-key generation of an org.
@@ -133,6 +135,7 @@ impl OrgStore for Store {
             id: OrgId::random(),
             name: name.to_owned(),
             created_at: self.now(),
+            terminated_at: None,
         };
         let (_keys, wrapped) = OrgKeyring::generate(org.id, masters)?;
         let entry = ctx
@@ -156,12 +159,13 @@ impl OrgStore for Store {
     fn list(&self) -> Result<Vec<Org>, Error> {
         let conn = self.conn();
         let mut stmt =
-            conn.prepare("SELECT id, name, created_at FROM orgs ORDER BY created_at, id")?;
+            conn.prepare("SELECT id, name, created_at, terminated_at FROM orgs ORDER BY created_at, id")?;
         let rows = stmt.query_map([], |r| {
             Ok(Org {
                 id: org_id(r.get(0)?)?,
                 name: r.get(1)?,
                 created_at: r.get(2)?,
+                terminated_at: r.get(3)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -170,13 +174,14 @@ impl OrgStore for Store {
     fn org(&self, id: OrgId) -> Result<Org, Error> {
         self.conn()
             .query_row(
-                "SELECT name, created_at FROM orgs WHERE id = ?1",
+                "SELECT name, created_at, terminated_at FROM orgs WHERE id = ?1",
                 [id.as_bytes()],
                 |r| {
                     Ok(Org {
                         id,
                         name: r.get(0)?,
                         created_at: r.get(1)?,
+                        terminated_at: r.get(2)?,
                     })
                 },
             )
