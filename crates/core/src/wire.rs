@@ -30,7 +30,10 @@ pub use stream::{
     Direction, Hello, MatchState, Notice, Pop, PopGone, PopUpdate, RecordKind, ServerMessage,
     SessionRevoked, Sms, StreamError, StreamTicket, close,
 };
-pub use sync::{RetentionKind, RetentionReport, SyncEntry, SyncEntryList};
+pub use sync::{
+    EraseReport, EraseRequest, RetentionKind, RetentionReport, SyncEntry, SyncEntryList,
+    TerminateReport, TerminateRequest,
+};
 
 /// The version of the relay <-> client protocol (HTTP API and WebSocket messages). A client and a
 /// relay with different versions refuse each other with a clear message rather than misparse.

@@ -70,6 +70,9 @@ pub enum AuthError {
     /// The change would leave the organisation without an active owner.
     #[error("an organisation must keep at least one active owner")]
     LastOwner,
+    /// The organisation is terminated: read-only until it is restored or shredded.
+    #[error("this organisation was terminated and is read-only")]
+    OrgTerminated,
     /// Nothing of that kind in the caller's organisation.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -115,6 +118,7 @@ impl AuthError {
             Self::InvalidInput(_) => "invalid_input",
             Self::EmailUnavailable => "email_unavailable",
             Self::LastOwner => "last_owner",
+            Self::OrgTerminated => "org_terminated",
             Self::NotFound(_) => "not_found",
             Self::NoPendingEnrollment => "no_pending_enrollment",
             Self::Internal(_) => "internal",
@@ -130,7 +134,10 @@ impl AuthError {
             | Self::SessionExpired
             | Self::SessionRevoked
             | Self::Unauthenticated => 401,
-            Self::Forbidden | Self::StepUpRequired | Self::MfaEnrollmentRequired => 403,
+            Self::Forbidden
+            | Self::StepUpRequired
+            | Self::MfaEnrollmentRequired
+            | Self::OrgTerminated => 403,
             Self::NotFound(_) | Self::InvitationInvalid => 404,
             Self::EmailUnavailable | Self::LastOwner | Self::NoPendingEnrollment => 409,
             Self::WeakPassword(_) | Self::InvalidInput(_) => 422,
@@ -198,6 +205,7 @@ mod tests {
             AuthError::InvalidInput("email"),
             AuthError::EmailUnavailable,
             AuthError::LastOwner,
+            AuthError::OrgTerminated,
             AuthError::NotFound("user"),
             AuthError::NoPendingEnrollment,
             AuthError::Internal(Internal::Crypto("x")),

@@ -91,6 +91,16 @@ enum Command {
         #[command(subcommand)]
         command: crate::commands::sync::SyncCommand,
     },
+    /// Erase every record of one client number in an organisation — calls and text messages
+    /// not yet purged, synced or not (a data-subject request; docs/lifecycle.md).
+    Erase {
+        /// The organisation (org_…).
+        #[arg(long, value_name = "ORG")]
+        org: ringside_core::OrgId,
+        /// The number, in any common format (+1 617 555 0100).
+        #[arg(long, value_name = "NUMBER")]
+        number: String,
+    },
     /// How much personal data the relay holds now, by kind (docs/lifecycle.md).
     Retention {
         #[command(subcommand)]
@@ -264,6 +274,13 @@ fn dispatch(command: Command, config: Config) -> Result<(), Error> {
         }
         Command::Sync { command } => crate::commands::sync::run(&config, command),
         Command::Retention { command } => crate::commands::sync::run_retention(&config, command),
+        Command::Erase { org, number } => crate::commands::privacy::erase(&config, org, &number),
+        Command::Org {
+            command: OrgCommand::Terminate { org },
+        } => crate::commands::privacy::terminate(&config, org),
+        Command::Org {
+            command: OrgCommand::Restore { org },
+        } => crate::commands::privacy::restore(&config, org),
         Command::Hygiene { now: _ } => {
             println!("{}", crate::hygiene::run_now(&config)?);
             Ok(())
@@ -321,6 +338,19 @@ enum OrgCommand {
         /// Print `{"org_id", "invitation_id", "invitation", "role", "expires_at"}` as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// End an organisation's account: read-only at once (sessions and streams end, webhooks
+    /// answer 410), its keys destroyed and its data deleted 30 days later (docs/lifecycle.md).
+    Terminate {
+        /// The organisation (org_…).
+        #[arg(long, value_name = "ORG")]
+        org: ringside_core::OrgId,
+    },
+    /// Undo a termination within its 30 days.
+    Restore {
+        /// The organisation (org_…).
+        #[arg(long, value_name = "ORG")]
+        org: ringside_core::OrgId,
     },
 }
 

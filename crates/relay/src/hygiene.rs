@@ -11,6 +11,8 @@
 //!   note never reached the AMS is marked `expired`, audited (counts only) and its org's admins
 //!   get a `notice`; legs and pop markers of calls over for a day are deleted; the WAL is
 //!   checkpointed, so what was deleted does not linger in it;
+//! - organisations terminated more than 30 days ago are shredded: their data keys destroyed,
+//!   then every row of theirs deleted, one `org.shred` audit entry (counts) kept;
 //! - (every minute) idle rate-limit keys are forgotten.
 //!
 //! Reports are counts only: hygiene never prints or logs what it removed.
@@ -21,7 +23,9 @@ use std::time::Duration;
 
 use ringside_core::{Role, SystemClock};
 use ringside_identity::AuthService;
-use ringside_store::{AuditContext, CallPurge, IdentityPurge, OrgKeys, PruneReport, Store};
+use ringside_store::{
+    AuditContext, CallPurge, IdentityPurge, OrgKeys, PruneReport, Shredded, Store,
+};
 use ringside_vault::MasterKeyring;
 
 use crate::Error;
@@ -56,6 +60,8 @@ pub struct HygieneReport {
     pub calls: CallPurge,
     /// Legs and pop markers of calls over for a day.
     pub call_rows: u64,
+    /// Organisations shredded 30 days after their termination.
+    pub shredded: Vec<Shredded>,
 }
 
 impl fmt::Display for HygieneReport {
@@ -64,9 +70,10 @@ impl fmt::Display for HygieneReport {
             f,
             "removed: {} ended session(s), {} stale device(s), {} finished invitation(s), \
              {} audit entr(y/ies) past retention, {} webhook log row(s), {} expired pop(s), \
-             {} call number(s), {} inbox event(s), {} agent note(s) or pick(s) and {} \
-             transcript(s) or summar(y/ies) past the PII cap ({} call(s) whose note never \
-             landed expired), {} row(s) of finished calls; audit head {}",
+             {} call number(s), {} inbox event(s), {} agent note(s) or pick(s), {} \
+             transcript(s) or summar(y/ies) and {} text message(s) past the PII cap ({} call(s) \
+             whose note never landed expired), {} row(s) of finished calls, {} terminated \
+             organisation(s) shredded; audit head {}",
             self.identity.sessions,
             self.identity.devices,
             self.identity.invitations,
@@ -77,8 +84,10 @@ impl fmt::Display for HygieneReport {
             self.calls.inbox,
             self.calls.notes,
             self.calls.transcripts,
+            self.calls.texts,
             self.calls.expired_syncs.iter().map(|(_, n)| n).sum::<u64>(),
             self.call_rows,
+            self.shredded.len(),
             if self.head_signed {
                 "signed"
             } else {
@@ -109,6 +118,13 @@ pub(crate) fn run_once(
     let calls = store.calls().purge_call_pii(cap)?;
     tell_about_expired(store, keys, &calls)?;
     let call_rows = store.calls().prune_finished_calls(FINISHED_CALL_ROWS)?;
+    let shredded = store
+        .terminations()
+        .shred_terminated(&AuditContext::system("hygiene").entry("org.shred", "org"))?;
+    for gone in &shredded {
+        keys.forget(gone.org);
+        tracing::warn!(org = %gone.org, "terminated organisation shredded");
+    }
     store.checkpoint_wal()?;
     Ok(HygieneReport {
         identity,
@@ -118,6 +134,7 @@ pub(crate) fn run_once(
         pops: u64::try_from(expired.events.len()).unwrap_or(u64::MAX),
         calls,
         call_rows,
+        shredded,
     })
 }
 
@@ -135,7 +152,8 @@ fn tell_about_expired(store: &Store, keys: &OrgKeys, purge: &CallPurge) -> Resul
             .users()
             .active_users_with_roles(org, &[Role::Owner, Role::Admin])?;
         let message = format!(
-            "{calls} call(s) reached the {}-day limit before their note could be written to the              AMS; their personal data is deleted (see `sync list` and docs/lifecycle.md)",
+            "{calls} call(s) reached the {}-day limit before their note could be written to the \
+             AMS; their personal data is deleted (see `sync list` and docs/lifecycle.md)",
             crate::config::PII_HARD_CAP_DAYS
         );
         let org_keys = keys.get(org)?;

@@ -20,6 +20,7 @@ mod hub;
 pub mod hygiene;
 pub mod integrations;
 mod open;
+mod privacy;
 mod server;
 mod state;
 pub mod sync;

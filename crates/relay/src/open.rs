@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use ringside_core::Clock;
 use ringside_identity::{AuthConfig, AuthService};
-use ringside_store::{OrgKeys, Store};
+use ringside_store::{NumberIndexKey, OrgKeys, Store};
 use ringside_vault::MasterKeyring;
 
 use crate::integrations::Integrations;
@@ -23,6 +23,8 @@ pub(crate) struct DataFolder {
     /// The org data keys, shared by identity, ingest, the hub and hygiene.
     pub(crate) keys: OrgKeys,
     pub(crate) auth: AuthService,
+    /// The installation's key for the numbers' blind index (erasure, SMS opt-outs).
+    pub(crate) numbers: NumberIndexKey,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -38,11 +40,13 @@ impl DataFolder {
             Arc::clone(&clock),
             AuthConfig::default(),
         )?;
+        let numbers = NumberIndexKey::load(&store, &masters)?;
         Ok(Self {
             store,
             masters,
             keys,
             auth,
+            numbers,
             clock,
         })
     }

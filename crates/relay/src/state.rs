@@ -97,6 +97,7 @@ impl AppState {
             lookup,
             settings.ams_timeout,
             sync.waker(),
+            folder.numbers.clone(),
         );
         let clock = &folder.clock;
         let build = BuildInfo::new("ringside-relay", env!("CARGO_PKG_VERSION"));

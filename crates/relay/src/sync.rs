@@ -77,6 +77,7 @@ fn at(t: i64) -> OffsetDateTime {
 pub fn entry(row: &SyncRow) -> SyncEntry {
     SyncEntry {
         call_id: row.call,
+        kind: row.kind.as_str().to_owned(),
         state: row.state.as_str().to_owned(),
         attempts: row.attempts,
         reason: row.reason.clone(),

@@ -248,7 +248,8 @@ pub trait SyncStore {
     fn recover_in_flight(&self, settle_secs: u32) -> Result<u64, Error>;
 
     /// Up to `limit` calls due now: `pending` with `next_at` passed — and, for a first attempt,
-    /// `grace_secs` past the hang-up unless the transcript is in. Oldest first. A terminated
+    /// `grace_secs` past the hang-up unless the transcript is in (a text never waits). Oldest
+    /// first. A terminated
     /// org's calls wait (it is read-only; a restore resumes them).
     fn due_syncs(&self, grace_secs: u32, limit: u32) -> Result<Vec<SyncJob>, Error>;
 
@@ -667,7 +668,8 @@ impl SyncStore for Store {
              WHERE o.state = 'pending' AND o.next_at <= ?1
                AND o.org_id NOT IN (SELECT id FROM orgs WHERE terminated_at IS NOT NULL)
                AND (o.attempts > 0 OR o.in_doubt = 1 OR o.next_at <= ?1 - ?2
-                    OR EXISTS (SELECT 1 FROM call_transcripts t WHERE t.call_id = o.call_id))
+                    OR EXISTS (SELECT 1 FROM call_transcripts t WHERE t.call_id = o.call_id)
+                    OR EXISTS (SELECT 1 FROM sms_bodies b WHERE b.call_id = o.call_id))
              ORDER BY o.next_at, o.rowid LIMIT ?3",
         )?;
         let jobs = stmt

@@ -1,6 +1,7 @@
-//! The call's note, as it lands in the AMS: one activity per call, in the plain-text layout call
-//! loggers use (`ams-apis.md` §11) — a first line that reads well in a list view, the call's
-//! details as `- Key: value` lines, then the summary, the agent's notes and the transcript.
+//! The call's note, as it lands in the AMS: one activity per call (or text message), in the
+//! plain-text layout call loggers use (`ams-apis.md` §11) — a first line that reads well in a
+//! list view, the call's details as `- Key: value` lines, then the message, the summary, the
+//! agent's notes and the transcript.
 //!
 //! Why it is composed here and nowhere else: this is the last text Ringside ever writes about
 //! the call, so it is the one place the redaction must hold. Every free text that goes in —
@@ -53,6 +54,9 @@ pub struct NoteInput<'a> {
     pub notes: &'a [Pii<String>],
     /// The transcript.
     pub transcript: &'a [Utterance],
+    /// For a text message, its text: the note is then about the message (no duration, no
+    /// result, the text in a `Message` section).
+    pub text: Option<&'a Pii<String>>,
 }
 
 /// The call's reference as it appears in its note: its id, which names no one.
@@ -87,8 +91,10 @@ pub fn duration_text(secs: u32) -> String {
 /// The activity note of one call on `record`.
 #[must_use]
 pub fn compose(input: &NoteInput<'_>, record: &Record) -> ActivityNote {
+    let texted = input.text.is_some();
     let duration = input
         .ended_at
+        .filter(|_| !texted)
         .map(|end| u32::try_from(end.saturating_sub(input.started_at)).unwrap_or(0));
     let direction = match input.direction {
         Direction::Inbound => "Inbound",
@@ -96,11 +102,18 @@ pub fn compose(input: &NoteInput<'_>, record: &Record) -> ActivityNote {
         Direction::Unknown => "Phone",
     };
     let result = outcome(input.state, input.answered);
-    let mut subject = format!("{direction} call, {}", result.to_lowercase());
-    if let Some(secs) = duration.filter(|s| *s > 0) {
-        subject.push_str(", ");
-        subject.push_str(&duration_text(secs));
-    }
+    let subject = match (texted, input.direction) {
+        (true, Direction::Outbound) => "Text message sent".to_owned(),
+        (true, _) => "Text message received".to_owned(),
+        (false, _) => {
+            let mut subject = format!("{direction} call, {}", result.to_lowercase());
+            if let Some(secs) = duration.filter(|s| *s > 0) {
+                subject.push_str(", ");
+                subject.push_str(&duration_text(secs));
+            }
+            subject
+        }
+    };
 
     let reference = reference(input.call);
     let started =
@@ -118,10 +131,15 @@ pub fn compose(input: &NoteInput<'_>, record: &Record) -> ActivityNote {
     if let Some(secs) = duration {
         body.push_str(&format!("- Duration: {}\n", duration_text(secs)));
     }
-    body.push_str(&format!("- Result: {result}\n"));
+    if !texted {
+        body.push_str(&format!("- Result: {result}\n"));
+    }
     if !input.agents.is_empty() {
         let names: Vec<&str> = input.agents.iter().map(|a| a.expose().as_str()).collect();
         body.push_str(&format!("- Agent: {}\n", names.join(", ")));
+    }
+    if let Some(text) = input.text {
+        section(&mut body, "Message", &redact(text.expose().trim()).text);
     }
     if let Some(summary) = input.summary.filter(|s| !s.expose().trim().is_empty()) {
         section(&mut body, "Summary", &redact(summary.expose()).text);
@@ -221,6 +239,7 @@ mod tests {
             summary: Some(&summary),
             notes: &notes,
             transcript: &transcript,
+            text: None,
         };
         let note = compose(&input, &record());
         let body = note.body.expose();
@@ -257,6 +276,7 @@ mod tests {
             summary: None,
             notes: &[],
             transcript: &[],
+            text: None,
         };
         let note = compose(&input, &record());
         assert_eq!(note.subject, "Outbound call, missed");
@@ -264,6 +284,39 @@ mod tests {
         assert!(!body.contains("Contact number") && !body.contains("Summary"));
         assert!(!body.contains("Transcript") && !body.contains("Agent"));
         assert!(body.ends_with("- Result: Missed"), "{body}");
+    }
+
+    #[test]
+    fn a_text_message_note_carries_the_message_redacted_and_no_call_details() {
+        let number = PhoneNumber::parse("+14155550100").unwrap();
+        let text = Pii::new("Renewal question, card 4111 1111 1111 1111".to_owned());
+        let call = CallId::random();
+        let input = NoteInput {
+            call,
+            direction: Direction::Inbound,
+            state: CallState::Ended,
+            answered: false,
+            number: Some(&number),
+            started_at: 1_764_800_000,
+            ended_at: Some(1_764_800_000),
+            agents: &[],
+            summary: None,
+            notes: &[],
+            transcript: &[],
+            text: Some(&text),
+        };
+        let note = compose(&input, &record());
+        assert_eq!(note.subject, "Text message received");
+        assert_eq!(note.duration_secs, None);
+        let body = note.body.expose();
+        assert!(body.starts_with(&format!("Ringside ref: {call}\nText message received\n")));
+        assert!(body.contains("Message:\nRenewal question, card "), "{body}");
+        assert!(!body.contains("4111") && !body.contains("Result"), "{body}");
+        let sent = NoteInput {
+            direction: Direction::Outbound,
+            ..input
+        };
+        assert_eq!(compose(&sent, &record()).subject, "Text message sent");
     }
 
     #[test]

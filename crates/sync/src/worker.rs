@@ -359,6 +359,7 @@ impl Worker {
             summary: summary.as_ref(),
             notes: &notes,
             transcript: &m.transcript,
+            text: m.text.as_ref(),
         };
         Ok(Prepared::Write(compose(&input, &record), connector))
     }

@@ -40,6 +40,10 @@ state: CallState,
  */
 match: MatchState, 
 /**
+ * The number texted STOP (or UNSUBSCRIBE, …) and not START since: do not text it.
+ */
+sms_opted_out: boolean, 
+/**
  * When the pop was made.
  */
 created_at: string, 

@@ -9,6 +9,10 @@ export type SyncEntry = {
  */
 call_id: string, 
 /**
+ * `call`, or `sms` for a text message (synced the same way).
+ */
+kind: string, 
+/**
  * `pending`, `writing`, `held` (several AMS records match and no one picked), `dead` (a
  * refusal no retry fixes), `done`, `skipped` or `expired`.
  */

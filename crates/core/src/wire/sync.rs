@@ -1,6 +1,7 @@
-//! The HTTP API's sync and retention bodies (`/v1/admin/sync/…`, `/v1/admin/retention`): which
-//! calls' notes are waiting or stuck, and how much personal data the relay holds right now
-//! (docs/lifecycle.md). Ids, states, codes, counts and times only: never a number or a name.
+//! The HTTP API's sync, retention, erasure and termination bodies (`/v1/admin/sync/…`,
+//! `/v1/admin/retention`, `/v1/admin/erase`, `/v1/admin/org/terminate`): which calls' notes are
+//! waiting or stuck, how much personal data the relay holds right now, and what an erasure
+//! removed (docs/lifecycle.md). Answers carry ids, states, codes, counts and times only.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -16,6 +17,9 @@ pub struct SyncEntry {
     /// The call.
     #[schema(value_type = String)]
     pub call_id: CallId,
+    /// `call`, or `sms` for a text message (synced the same way).
+    #[schema(example = "call")]
+    pub kind: String,
     /// `pending`, `writing`, `held` (several AMS records match and no one picked), `dead` (a
     /// refusal no retry fixes), `done`, `skipped` or `expired`.
     #[schema(example = "dead")]
@@ -67,4 +71,49 @@ pub struct RetentionReport {
     pub generated_at: OffsetDateTime,
     /// Every kind, in a fixed order, with zero counts included.
     pub kinds: Vec<RetentionKind>,
+}
+
+/// `POST /v1/admin/erase`: a data-subject request — erase every record of one client number.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct EraseRequest {
+    /// The number, in any common format (`+1 617 555 0100`, `(617) 555-0100`).
+    #[schema(value_type = String, example = "+16175550100")]
+    pub number: crate::Pii<String>,
+}
+
+/// What an erasure removed (the same counts its audit entry records).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct EraseReport {
+    /// Calls deleted, with everything that hung off them.
+    pub calls: u64,
+    /// Text messages deleted.
+    pub texts: u64,
+}
+
+/// `POST /v1/admin/org/terminate`: the owner ends the organisation's account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct TerminateRequest {
+    /// The organisation's name, typed again: a guard against the wrong tab.
+    pub confirm_name: String,
+}
+
+/// The answer to a termination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct TerminateReport {
+    /// When it was terminated.
+    #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
+    pub terminated_at: OffsetDateTime,
+    /// When its keys are destroyed and its data deleted, unless the operator restores it first.
+    #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
+    pub shred_at: OffsetDateTime,
+    /// Sessions ended.
+    pub sessions: u64,
 }

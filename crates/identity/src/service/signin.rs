@@ -439,6 +439,7 @@ impl AuthService {
             mfa_verified_at: session.mfa_verified_at.map(at),
             mfa_enrolled: user.mfa_enrolled_at.is_some(),
             mfa_required_for: self.mfa_scope(&user)?,
+            org_terminated: self.store().orgs().org(user.org)?.terminated_at.is_some(),
             source_ip: None,
         })
     }

@@ -140,6 +140,8 @@ pub struct Principal {
     pub mfa_enrolled: bool,
     /// What is held back until they enrol one.
     pub mfa_required_for: MfaScope,
+    /// Their org is terminated: it is read-only (the HTTP layer refuses every change).
+    pub org_terminated: bool,
     /// Where the request came from, for the audit entries it writes (set by the HTTP layer with
     /// [`Principal::from_ip`]).
     pub source_ip: Option<IpAddr>,

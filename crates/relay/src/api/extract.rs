@@ -96,7 +96,8 @@ fn bearer_token(parts: &Parts) -> Option<String> {
 /// A caller with a live session: the access token checked out (not expired, not revoked, user
 /// not disabled), and the user is within 100 requests a minute. Refusals are 401
 /// (`unauthenticated`, `session_expired`, `session_revoked`), counted against the client
-/// address; over the limit, 429 with `Retry-After`.
+/// address; over the limit, 429 with `Retry-After`; a change in a terminated org, 403
+/// `org_terminated`.
 #[derive(Debug, Clone)]
 pub(crate) struct Authenticated {
     /// Who, in which org, with which role and session.
@@ -120,6 +121,9 @@ impl FromRequestParts<AppState> for Authenticated {
         match checked {
             Ok(principal) => {
                 state.limits().per_user.check(&principal.user)?;
+                if principal.org_terminated && !allowed_when_terminated(parts) {
+                    return Err(AuthError::OrgTerminated.into());
+                }
                 Ok(Self {
                     principal: principal.from_ip(ip),
                     ip,
@@ -132,6 +136,17 @@ impl FromRequestParts<AppState> for Authenticated {
             }
         }
     }
+}
+
+/// What a user of a terminated (read-only) org may still do: read, sign out, step up, and end
+/// their own sessions. Every other change is 403 `org_terminated` (docs/lifecycle.md).
+fn allowed_when_terminated(parts: &Parts) -> bool {
+    let path = parts.uri.path();
+    parts.method == Method::GET
+        || parts.method == Method::HEAD
+        || path == "/v1/auth/logout"
+        || path == "/v1/me/step-up"
+        || path.starts_with("/v1/me/sessions")
 }
 
 /// What a route needs, named by a zero-sized marker type in [`perm`].
@@ -162,6 +177,7 @@ pub(crate) mod perm {
         ManageSettings,
         ManageTeam,
         ReceivePops,
+        TerminateOrg,
         WriteNotes,
         ViewAllCalls,
         ViewAuditLog

@@ -105,6 +105,15 @@ pub(crate) async fn receive(
             state.forget_integration_org(id);
             return Err(unknown(&state));
         }
+        Ingested::Gone => {
+            tracing::info!(integration = %id, outcome = "org_terminated", "webhook refused");
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "org_terminated",
+                "This organisation was terminated",
+            )
+            .detail("stop sending events to this URL"));
+        }
         Ingested::Refused(err) => {
             tracing::info!(integration = %id, outcome = err.code(), "webhook refused");
             // Not a bearer route: the 401 names no scheme the provider could switch to.

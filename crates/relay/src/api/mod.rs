@@ -26,6 +26,7 @@ mod integrations;
 mod invitations;
 mod me;
 mod openapi;
+mod privacy;
 pub(crate) mod problem;
 pub(crate) mod rate_limit;
 mod routing;
@@ -93,7 +94,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::query))
         .routes(routes!(sync::dead_letters))
         .routes(routes!(sync::retry))
-        .routes(routes!(sync::retention));
+        .routes(routes!(sync::retention))
+        .routes(routes!(privacy::erase))
+        .routes(routes!(privacy::terminate));
     OpenApiRouter::with_openapi(openapi::base())
         .merge(public)
         .merge(own)

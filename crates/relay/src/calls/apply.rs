@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use ringside_core::wire::{Direction, MatchState};
 use ringside_core::{IntegrationId, OrgId, PhoneNumber, Pii, PopId, UserId};
-use ringside_providers::{CallEvent, Number, Routing, SmsEvent, TranscriptEvent, WebhookEvent};
+use ringside_providers::{CallEvent, Number, Routing, SmsEvent, TranscriptEvent};
 use ringside_store::{CallUpdate, InboundEvent, NewSms, RouteQuery, Store, TranscriptStored};
 use ringside_vault::OrgKeyring;
 
@@ -79,6 +79,7 @@ pub(crate) fn apply_call(
         direction: call.direction,
         state: call.state,
         number: number.as_ref(),
+        number_index: number.as_ref().map(|n| calls.numbers.index(n)),
         caller_name: call.contact_name.as_ref(),
         targets: &targets,
         match_state,
@@ -127,9 +128,9 @@ fn targets(
     Ok(store.routing().route_targets(org, &query)?.users)
 }
 
-/// Routes one text message and stores it (sealed, in the inbox for the AMS sync) with an `sms`
-/// stream event per agent, in one transaction with its dedupe record (blocking). `None`: a
-/// duplicate.
+/// Routes one text message and stores it (sealed, with its outbox row, for its AMS sync) with an
+/// `sms` stream event per agent, in one transaction with its dedupe record (blocking); wakes the
+/// sync. `None`: a duplicate.
 pub(crate) fn apply_sms(
     calls: &Calls,
     integration: IntegrationId,
@@ -137,11 +138,6 @@ pub(crate) fn apply_sms(
     sms: &SmsEvent,
     received_at: i64,
 ) -> Result<Applied, Error> {
-    let json =
-        serde_json::to_vec(&WebhookEvent::Sms(sms.clone())).map_err(|source| Error::Encode {
-            what: "an SMS event",
-            source,
-        })?;
     let store = &calls.store;
     let org = keys.org();
     let targets = targets(store, org, integration, &sms.routing)?;
@@ -153,12 +149,15 @@ pub(crate) fn apply_sms(
         integration,
         org,
         event_id: &sms.event_id,
-        event_json: &json,
+        // Kept on its own row (`sms_bodies`) for its sync, not in the inbox.
+        event_json: &[],
         received_at,
     };
+    let number = client.and_then(Number::phone);
     let new = NewSms {
         direction: sms.direction,
-        number: client.and_then(Number::phone),
+        number,
+        number_index: number.map(|n| calls.numbers.index(n)),
         contact_name: sms.contact_name.as_ref(),
         text: sms.text.as_ref(),
     };
@@ -167,7 +166,10 @@ pub(crate) fn apply_sms(
             .inbox()
             .accept_sms_event(&inbound, &new, &targets, keys)?
         {
-            Some(_) => Applied::First,
+            Some(_) => {
+                calls.sync.wake();
+                Applied::First
+            }
             None => Applied::Again,
         },
     )

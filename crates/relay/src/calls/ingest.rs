@@ -36,6 +36,8 @@ pub(crate) struct Delivery {
 pub(crate) enum Ingested {
     /// No active integration has this id.
     Unknown,
+    /// The integration's org is terminated: the provider should stop sending (410).
+    Gone,
     /// Authentication or parsing failed (logged with its code, nothing else stored).
     Refused(ProviderError),
     /// A subscription handshake to echo.
@@ -71,6 +73,9 @@ fn run(calls: &Calls, delivery: &Delivery) -> Result<Answer, Error> {
     let Some((integration, sealed)) = store.integrations().integration_for_webhook(id)? else {
         return Ok(answer(Ingested::Unknown, None));
     };
+    if store.orgs().org(integration.org)?.terminated_at.is_some() {
+        return Ok(answer(Ingested::Gone, None));
+    }
     let keys = calls.keys.get(integration.org)?;
     let unusable = |what| Error::Integration {
         integration: id,

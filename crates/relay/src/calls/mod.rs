@@ -21,7 +21,7 @@ pub(crate) mod notes;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ringside_store::{OrgKeys, Store};
+use ringside_store::{NumberIndexKey, OrgKeys, Store};
 
 pub(crate) use ingest::{Delivery, Ingested};
 use lookup::Lookup;
@@ -36,15 +36,23 @@ pub(crate) struct Calls {
     ams_timeout: Duration,
     /// Wakes the sync worker when a call is over.
     sync: ringside_sync::Waker,
+    /// Keys the blind index every client number is stored with.
+    numbers: NumberIndexKey,
 }
 
 impl Calls {
+    /// The key of the numbers' blind index.
+    pub(crate) fn numbers(&self) -> &NumberIndexKey {
+        &self.numbers
+    }
+
     pub(crate) fn new(
         store: Arc<Store>,
         keys: OrgKeys,
         lookup: Arc<dyn Lookup>,
         ams_timeout: Duration,
         sync: ringside_sync::Waker,
+        numbers: NumberIndexKey,
     ) -> Self {
         Self {
             store,
@@ -52,6 +60,7 @@ impl Calls {
             lookup,
             ams_timeout,
             sync,
+            numbers,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`keys`]: `keys rotate`;
 //! - [`audit`]: `audit verify|export`;
 //! - [`sync`]: `sync list|retry`, `retention report`;
+//! - [`privacy`]: `erase`, `org terminate|restore`;
 //! - [`simulate`]: `simulate call|sms`, signed as each provider would;
 //! - [`demo`]: `demo`, a relay and a stream of fictional calls on a fresh folder;
 //! - [`listen`]: `listen`, a terminal client of a relay's pop stream.
@@ -18,6 +19,7 @@ pub mod demo;
 pub mod keys;
 pub mod listen;
 pub mod org;
+pub mod privacy;
 pub mod route;
 pub mod sandbox;
 pub mod simulate;

@@ -204,6 +204,11 @@ async fn run(
                 if timeout(WRITE_TIMEOUT, socket.send(Message::Ping(Default::default()))).await.map_or(true, |r| r.is_err()) {
                     break End::Gone;
                 }
+                // A session ended by another process (`ringside-relay org terminate`) has no
+                // revocation on this relay's channel: each heartbeat looks it up.
+                if !history.session_live(who.org, who.session).await {
+                    break End::Close(close::SESSION_REVOKED, "revoked");
+                }
             }
         }
     };
