@@ -57,7 +57,15 @@ mod tests {
 
     #[test]
     fn a_whole_message_keyword_in_any_case_is_one() {
-        for text in ["STOP", "stop", " Stop. ", "Unsubscribe", "opt out!", "Opt-Out", "quit"] {
+        for text in [
+            "STOP",
+            "stop",
+            " Stop. ",
+            "Unsubscribe",
+            "opt out!",
+            "Opt-Out",
+            "quit",
+        ] {
             assert_eq!(OptKeyword::of(text), Some(OptKeyword::Out), "{text:?}");
         }
         for text in ["START", "start", "Unstop", "subscribe!"] {

@@ -7,9 +7,7 @@ use ringside_core::{IntegrationId, OrgId, PhoneNumber, Pii, Role, UserId};
 use ringside_vault::OrgKeyring;
 
 use crate::identity_tests::{Fixture, fixture, fixture_at};
-use crate::{
-    AuditEntry, CallOutcome, CallUpdate, InboundEvent, NewIntegration, NumberIndexKey,
-};
+use crate::{AuditEntry, CallOutcome, CallUpdate, InboundEvent, NewIntegration, NumberIndexKey};
 
 pub(crate) const NOW: i64 = 1_795_424_400; // 2026-11-23 09:00 UTC
 const MARKER: &str = "+16172430734";

@@ -379,8 +379,8 @@ pub(crate) fn apply(
     let pops_now =
         !after.is_final() && (update.state == CallState::Ringing || !has_pops(tx, call)?);
     if pops_now {
-        let sms_opted_out = !update.targets.is_empty()
-            && opted_out(tx, update.org, update.number_index.as_ref())?;
+        let sms_opted_out =
+            !update.targets.is_empty() && opted_out(tx, update.org, update.number_index.as_ref())?;
         for &user in update.targets {
             let pop = PopId::random();
             let made = tx

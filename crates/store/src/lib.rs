@@ -77,10 +77,10 @@ pub use sessions::{
 };
 pub use stream::{Event, Expired, NOTICE_TTL_SECS, NewSms, POP_TTL_SECS, StreamStore};
 pub use sync::{
-    CallKind, MAX_UTTERANCES, Retained, SyncFinish, SyncJob, SyncMaterial, SyncPurge, SyncRow, SyncState,
-    SyncStore, TranscriptStored,
+    CallKind, MAX_UTTERANCES, Retained, SyncFinish, SyncJob, SyncMaterial, SyncPurge, SyncRow,
+    SyncState, SyncStore, TranscriptStored,
 };
-pub use terminations::{TERMINATION_GRACE_SECS, Shredded, Terminated, TerminationStore};
+pub use terminations::{Shredded, TERMINATION_GRACE_SECS, Terminated, TerminationStore};
 pub use throttle::{
     FailureWindow, ThrottleKey, ThrottleState, ThrottleStore, UNKNOWN_DEVICE_BUCKET,
 };

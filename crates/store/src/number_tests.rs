@@ -60,7 +60,11 @@ fn a_text_waits_sealed_for_its_sync_and_its_body_goes_with_the_purge() {
     let l = line();
     l.text_from("sms-1", &l.number, "Marker text about my policy");
     assert_eq!(l.count("SELECT count(*) FROM calls WHERE kind = 'sms'"), 1);
-    assert_eq!(l.retained("sms_body"), 2, "its body row and its stream event");
+    assert_eq!(
+        l.retained("sms_body"),
+        2,
+        "its body row and its stream event"
+    );
     assert_eq!(l.retained("phone_number"), 1);
     let raw = std::fs::read(l.f.store.path()).unwrap();
     assert!(
@@ -70,7 +74,12 @@ fn a_text_waits_sealed_for_its_sync_and_its_body_goes_with_the_purge() {
 
     let jobs = l.f.store.sync().due_syncs(0, 10).unwrap();
     assert_eq!(jobs.len(), 1, "the text is owed its note");
-    let m = l.f.store.sync().begin_sync(jobs[0], &l.keys).unwrap().unwrap();
+    let m =
+        l.f.store
+            .sync()
+            .begin_sync(jobs[0], &l.keys)
+            .unwrap()
+            .unwrap();
     assert_eq!(m.kind, CallKind::Sms);
     assert_eq!(m.direction, Direction::Inbound);
     assert_eq!(m.state, CallState::Ended);
@@ -78,17 +87,19 @@ fn a_text_waits_sealed_for_its_sync_and_its_body_goes_with_the_purge() {
         m.text.as_ref().map(|t| t.expose().as_str()),
         Some("Marker text about my policy")
     );
-    assert_eq!(m.number.as_ref().map(|n| n.expose().as_str()), Some(l.number.expose().e164()));
+    assert_eq!(
+        m.number.as_ref().map(|n| n.expose().as_str()),
+        Some(l.number.expose().e164())
+    );
 
     let finish = SyncFinish::Written {
         activity_id: "act-1".to_owned(),
     };
-    let purge = l
-        .f
-        .store
-        .sync()
-        .finish_sync(l.org, m.call, &finish, Some("***-***-0734"), None)
-        .unwrap();
+    let purge =
+        l.f.store
+            .sync()
+            .finish_sync(l.org, m.call, &finish, Some("***-***-0734"), None)
+            .unwrap();
     assert_eq!((purge.texts, purge.pop_events), (1, 1));
     assert_eq!(l.retained("sms_body"), 0);
     assert_eq!(l.retained("contact_name"), 0);
@@ -98,7 +109,11 @@ fn a_text_waits_sealed_for_its_sync_and_its_body_goes_with_the_purge() {
         0,
         "the number's index goes with the number"
     );
-    let rows = l.f.store.sync().list_syncs(Some(l.org), &[SyncState::Done], 10).unwrap();
+    let rows =
+        l.f.store
+            .sync()
+            .list_syncs(Some(l.org), &[SyncState::Done], 10)
+            .unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].kind, CallKind::Sms);
     assert_eq!(rows[0].number_masked.as_deref(), Some("***-***-0734"));
@@ -111,11 +126,16 @@ fn stop_marks_the_number_opted_out_on_its_next_pop_and_start_clears_it() {
     l.text_from("sms-1", &l.number, "  Stop. ");
     assert!(l.f.store.numbers().sms_opted_out(l.org, &index).unwrap());
     assert!(
-        !l.f.store.numbers().sms_opted_out(l.org, &l.index_key.index(&other())).unwrap(),
+        !l.f.store
+            .numbers()
+            .sms_opted_out(l.org, &l.index_key.index(&other()))
+            .unwrap(),
         "only that number"
     );
 
-    let first = l.send("e1", "call-1", "call-1", CallState::Ringing, &[l.agent]).unwrap();
+    let first = l
+        .send("e1", "call-1", "call-1", CallState::Ringing, &[l.agent])
+        .unwrap();
     let pop = first.events.iter().find_map(|e| match &e.message {
         ServerMessage::Pop(pop) => Some(pop.clone()),
         _ => None,
@@ -129,7 +149,9 @@ fn stop_marks_the_number_opted_out_on_its_next_pop_and_start_clears_it() {
     );
     l.text_from("sms-3", &l.number, "START");
     assert!(!l.f.store.numbers().sms_opted_out(l.org, &index).unwrap());
-    let next = l.send("e2", "call-2", "call-2", CallState::Ringing, &[l.agent]).unwrap();
+    let next = l
+        .send("e2", "call-2", "call-2", CallState::Ringing, &[l.agent])
+        .unwrap();
     let pop = next.events.iter().find_map(|e| match &e.message {
         ServerMessage::Pop(pop) => Some(pop.clone()),
         _ => None,
@@ -140,17 +162,27 @@ fn stop_marks_the_number_opted_out_on_its_next_pop_and_start_clears_it() {
 #[test]
 fn erasing_a_number_removes_its_calls_and_texts_and_nothing_else() {
     let l = line();
-    l.send("e1", "call-1", "call-1", CallState::Ringing, &[l.agent]).unwrap();
-    l.send("e2", "call-1", "call-1", CallState::Ended, &[]).unwrap();
+    l.send("e1", "call-1", "call-1", CallState::Ringing, &[l.agent])
+        .unwrap();
+    l.send("e2", "call-1", "call-1", CallState::Ended, &[])
+        .unwrap();
     l.text_from("sms-1", &l.number, "STOP");
     l.text_from("sms-2", &other(), "Marker other text");
     assert_eq!(l.count("SELECT count(*) FROM calls"), 3);
 
     let audit = AuditEntry::new(Actor::system("test"), "privacy.erase", "number").in_org(l.org);
     let index = l.index_key.index(&l.number);
-    let erased = l.f.store.numbers().erase_number(l.org, &index, audit).unwrap();
+    let erased =
+        l.f.store
+            .numbers()
+            .erase_number(l.org, &index, audit)
+            .unwrap();
     assert_eq!((erased.calls, erased.texts), (1, 1));
-    assert_eq!(l.count("SELECT count(*) FROM calls"), 1, "the other number's text stays");
+    assert_eq!(
+        l.count("SELECT count(*) FROM calls"),
+        1,
+        "the other number's text stays"
+    );
     assert_eq!(l.count("SELECT count(*) FROM pops"), 0);
     assert_eq!(l.count("SELECT count(*) FROM sync_outbox"), 1);
     assert_eq!(l.count("SELECT count(*) FROM sms_bodies"), 1);
@@ -179,10 +211,25 @@ fn erasing_a_number_removes_its_calls_and_texts_and_nothing_else() {
     };
     let entries = l.f.store.audit().query_audit(l.org, &filter, page).unwrap();
     assert_eq!(entries.len(), 1);
-    assert!(entries[0].details.contains("\"calls\":\"1\""), "{}", entries[0].details);
-    assert!(!entries[0].details.contains("0734"), "no number in the audit");
+    assert!(
+        entries[0].details.contains("\"calls\":\"1\""),
+        "{}",
+        entries[0].details
+    );
+    assert!(
+        !entries[0].details.contains("0734"),
+        "no number in the audit"
+    );
 
     let again = AuditEntry::new(Actor::system("test"), "privacy.erase", "number").in_org(l.org);
-    let erased = l.f.store.numbers().erase_number(l.org, &index, again).unwrap();
-    assert_eq!((erased.calls, erased.texts), (0, 0), "nothing left to erase");
+    let erased =
+        l.f.store
+            .numbers()
+            .erase_number(l.org, &index, again)
+            .unwrap();
+    assert_eq!(
+        (erased.calls, erased.texts),
+        (0, 0),
+        "nothing left to erase"
+    );
 }

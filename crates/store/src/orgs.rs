@@ -158,8 +158,9 @@ impl OrgStore for Store {
 
     fn list(&self) -> Result<Vec<Org>, Error> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT id, name, created_at, terminated_at FROM orgs ORDER BY created_at, id")?;
+        let mut stmt = conn.prepare(
+            "SELECT id, name, created_at, terminated_at FROM orgs ORDER BY created_at, id",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok(Org {
                 id: org_id(r.get(0)?)?,

@@ -166,21 +166,29 @@ pub(crate) fn append_pop(
     user: UserId,
     pop: &PopMessage<'_>,
 ) -> Result<Event, Error> {
-    append(tx, keys, org, user, About::Pop(pop.pop), pop.expires_at, |seq| {
-        ServerMessage::Pop(Pop {
-            seq,
-            pop_id: pop.pop,
-            call_id: pop.call,
-            direction: pop.direction,
-            number: pop.number.map(|n| n.map(|n| n.e164().to_owned())),
-            caller_name: pop.caller_name.cloned(),
-            state: pop.state,
-            match_state: pop.match_state.clone(),
-            sms_opted_out: pop.sms_opted_out,
-            created_at: time_of(pop.created_at),
-            expires_at: time_of(pop.expires_at),
-        })
-    })
+    append(
+        tx,
+        keys,
+        org,
+        user,
+        About::Pop(pop.pop),
+        pop.expires_at,
+        |seq| {
+            ServerMessage::Pop(Pop {
+                seq,
+                pop_id: pop.pop,
+                call_id: pop.call,
+                direction: pop.direction,
+                number: pop.number.map(|n| n.map(|n| n.e164().to_owned())),
+                caller_name: pop.caller_name.cloned(),
+                state: pop.state,
+                match_state: pop.match_state.clone(),
+                sms_opted_out: pop.sms_opted_out,
+                created_at: time_of(pop.created_at),
+                expires_at: time_of(pop.expires_at),
+            })
+        },
+    )
 }
 
 pub(crate) fn append_sms(
@@ -192,16 +200,24 @@ pub(crate) fn append_sms(
     sms: &NewSms<'_>,
     now: i64,
 ) -> Result<Event, Error> {
-    append(tx, keys, org, user, About::Text(text), now + POP_TTL_SECS, |seq| {
-        ServerMessage::Sms(Sms {
-            seq,
-            direction: sms.direction,
-            number: sms.number.map(|n| n.map(|n| n.e164().to_owned())),
-            contact_name: sms.contact_name.cloned(),
-            text: sms.text.cloned(),
-            received_at: time_of(now),
-        })
-    })
+    append(
+        tx,
+        keys,
+        org,
+        user,
+        About::Text(text),
+        now + POP_TTL_SECS,
+        |seq| {
+            ServerMessage::Sms(Sms {
+                seq,
+                direction: sms.direction,
+                number: sms.number.map(|n| n.map(|n| n.e164().to_owned())),
+                contact_name: sms.contact_name.cloned(),
+                text: sms.text.cloned(),
+                received_at: time_of(now),
+            })
+        },
+    )
 }
 
 #[allow(clippy::too_many_arguments)] // one event's fields, all required
@@ -378,13 +394,21 @@ impl StreamStore for Store {
             |tx| {
                 let mut events = Vec::with_capacity(users.len());
                 for &user in users {
-                    events.push(append(tx, keys, org, user, About::Nothing, expires_at, |seq| {
-                        ServerMessage::Notice(Notice {
-                            seq,
-                            code: code.to_owned(),
-                            message: message.to_owned(),
-                        })
-                    })?);
+                    events.push(append(
+                        tx,
+                        keys,
+                        org,
+                        user,
+                        About::Nothing,
+                        expires_at,
+                        |seq| {
+                            ServerMessage::Notice(Notice {
+                                seq,
+                                code: code.to_owned(),
+                                message: message.to_owned(),
+                            })
+                        },
+                    )?);
                 }
                 persist_seal_counts(tx, keys)?;
                 Ok(events)
@@ -412,9 +436,15 @@ impl StreamStore for Store {
                     .execute(params![pop.as_bytes(), now])?;
                 tx.prepare_cached("DELETE FROM stream_events WHERE pop_id = ?1")?
                     .execute([pop.as_bytes()])?;
-                let event = append(tx, keys, org, user, About::Nothing, now + POP_TTL_SECS, |seq| {
-                    ServerMessage::PopDismissed(PopGone { seq, pop_id: pop })
-                })?;
+                let event = append(
+                    tx,
+                    keys,
+                    org,
+                    user,
+                    About::Nothing,
+                    now + POP_TTL_SECS,
+                    |seq| ServerMessage::PopDismissed(PopGone { seq, pop_id: pop }),
+                )?;
                 persist_seal_counts(tx, keys)?;
                 Ok(Some(event))
             },

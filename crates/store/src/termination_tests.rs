@@ -26,7 +26,9 @@ fn terminating_ends_every_session_pauses_the_sync_and_restore_undoes_it() {
     l.send("e2", "call-1", "call-1", CallState::Ended, &[]);
     let ends = l.f.store.terminations();
 
-    let done = ends.terminate_org(l.org, &entry("org.terminate", l.org)).unwrap();
+    let done = ends
+        .terminate_org(l.org, &entry("org.terminate", l.org))
+        .unwrap();
     assert_eq!(done.sessions, 1);
     assert_eq!(done.users.len(), 2, "owner and agent");
     let revoked = l.f.store.sessions().session(l.org, session).unwrap();
@@ -41,9 +43,14 @@ fn terminating_ends_every_session_pauses_the_sync_and_restore_undoes_it() {
         Err(Error::Conflict(_))
     ));
 
-    ends.restore_org(l.org, &entry("org.restore", l.org)).unwrap();
+    ends.restore_org(l.org, &entry("org.restore", l.org))
+        .unwrap();
     assert_eq!(l.f.store.orgs().org(l.org).unwrap().terminated_at, None);
-    assert_eq!(l.f.store.sync().due_syncs(0, 10).unwrap().len(), 1, "resumed");
+    assert_eq!(
+        l.f.store.sync().due_syncs(0, 10).unwrap().len(),
+        1,
+        "resumed"
+    );
     assert!(matches!(
         ends.restore_org(l.org, &entry("org.restore", l.org)),
         Err(Error::Conflict(_))
@@ -61,21 +68,38 @@ fn thirty_days_after_termination_the_keys_and_every_row_are_gone_but_the_audit_e
     let (kept, _) = l.f.org("Other agency");
     l.send("e1", "call-1", "call-1", CallState::Ringing, &[l.agent]);
     let ends = l.f.store.terminations();
-    ends.terminate_org(l.org, &entry("org.terminate", l.org)).unwrap();
+    ends.terminate_org(l.org, &entry("org.terminate", l.org))
+        .unwrap();
     let shred = || {
-        ends.shred_terminated(&AuditEntry::new(Actor::system("hygiene"), "org.shred", "org"))
-            .unwrap()
+        ends.shred_terminated(&AuditEntry::new(
+            Actor::system("hygiene"),
+            "org.shred",
+            "org",
+        ))
+        .unwrap()
     };
 
-    clock.advance(Duration::from_secs(u64::try_from(TERMINATION_GRACE_SECS).unwrap() - 60));
+    clock.advance(Duration::from_secs(
+        u64::try_from(TERMINATION_GRACE_SECS).unwrap() - 60,
+    ));
     assert!(shred().is_empty(), "still in its grace");
     clock.advance(Duration::from_secs(120));
     let gone = shred();
     assert_eq!(gone.len(), 1);
-    assert_eq!((gone[0].org, gone[0].keys, gone[0].users, gone[0].calls), (l.org, 1, 2, 1));
+    assert_eq!(
+        (gone[0].org, gone[0].keys, gone[0].users, gone[0].calls),
+        (l.org, 1, 2, 1)
+    );
 
     let conn = rusqlite::Connection::open(l.f.store.path()).unwrap();
-    for table in ["org_keys", "users", "calls", "pops", "stream_events", "integrations"] {
+    for table in [
+        "org_keys",
+        "users",
+        "calls",
+        "pops",
+        "stream_events",
+        "integrations",
+    ] {
         let n: i64 = conn
             .query_row(
                 &format!("SELECT count(*) FROM {table} WHERE org_id = ?1"),
@@ -85,7 +109,10 @@ fn thirty_days_after_termination_the_keys_and_every_row_are_gone_but_the_audit_e
             .unwrap();
         assert_eq!(n, 0, "{table}");
     }
-    assert!(l.f.store.orgs().org(kept).is_ok(), "another org is untouched");
+    assert!(
+        l.f.store.orgs().org(kept).is_ok(),
+        "another org is untouched"
+    );
     assert!(shred().is_empty(), "once");
 
     let filter = AuditFilter {
@@ -98,5 +125,9 @@ fn thirty_days_after_termination_the_keys_and_every_row_are_gone_but_the_audit_e
     };
     let entries = l.f.store.audit().query_audit(l.org, &filter, page).unwrap();
     assert_eq!(entries.len(), 1, "the record outlives the org");
-    assert!(entries[0].details.contains("\"calls\":\"1\""), "{}", entries[0].details);
+    assert!(
+        entries[0].details.contains("\"calls\":\"1\""),
+        "{}",
+        entries[0].details
+    );
 }

@@ -82,8 +82,14 @@ impl TerminationStore for Store {
                 .collect::<Result<_, _>>()?;
             let mut out = Terminated::default();
             for user in users {
-                let ended =
-                    revoke_user_sessions_in(tx, org, user, RevokeReason::RevokedByAdmin, now, None)?;
+                let ended = revoke_user_sessions_in(
+                    tx,
+                    org,
+                    user,
+                    RevokeReason::RevokedByAdmin,
+                    now,
+                    None,
+                )?;
                 out.sessions += u64::try_from(ended.len()).unwrap_or(u64::MAX);
                 out.users.push(user);
             }

@@ -44,7 +44,8 @@ pub fn erase(config: &Config, org: OrgId, number: &str) -> Result<(), Error> {
 #[allow(clippy::print_stdout)] // the CLI's job is to print
 pub fn terminate(config: &Config, org: OrgId) -> Result<(), Error> {
     let folder = open(config)?;
-    let ended = crate::privacy::terminate(&folder.auth, &folder.store, Caller::Operator(org), None)?;
+    let ended =
+        crate::privacy::terminate(&folder.auth, &folder.store, Caller::Operator(org), None)?;
     println!(
         "{org} terminated: read-only, {} session(s) ended, webhooks answer 410; its keys and data \
          are destroyed in {} days unless `ringside-relay org restore --org {org}` runs first",

@@ -28,6 +28,8 @@ mod hooks;
 mod integrations;
 /// `keys rotate` against a real store and key file.
 mod keys;
+/// Erasing a number, terminating, restoring and shredding an org.
+mod lifecycle;
 /// Notes and picks: kept for the routed agent, refused for anyone else, stream and HTTP.
 mod notes;
 /// The one fixture: an org on a running relay, its members, and calls rung as a provider would.

@@ -266,6 +266,42 @@ impl Office {
         status
     }
 
+    /// Text message `id` from `from` saying `text` (`sms.received`, for provider user `u-alice`),
+    /// signed as a Standard Webhooks sender signs it; sent `times` times (a provider's
+    /// retries): the relay's last status.
+    pub(crate) async fn text(&self, id: &str, from: &str, text: &str, times: usize) -> u16 {
+        let body = serde_json::json!({
+            "type": "sms.received",
+            "timestamp": self.relay.now_rfc3339(),
+            "data": {"message_id": id, "from": from, "to": ["+16175550100"],
+                     "text": text, "user_id": "u-alice"}
+        })
+        .to_string();
+        let now = self.relay.now_unix();
+        let webhook_id = format!("msg-{id}");
+        let secret = ringside_providers::ProviderSecret::new(&self.line().secret).unwrap();
+        let signature =
+            ringside_providers::standard::sign(&secret, &webhook_id, now, body.as_bytes()).unwrap();
+        let url = format!("http://{}/v1/hooks/{}", self.relay.addr, self.line().id);
+        let mut status = 0;
+        for _ in 0..times {
+            status = self
+                .http
+                .post(&url)
+                .header("webhook-id", &webhook_id)
+                .header("webhook-timestamp", now.to_string())
+                .header("webhook-signature", &signature)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16();
+        }
+        status
+    }
+
     /// Sends `delivery` again, byte for byte, as a provider retries: the relay's status.
     pub(crate) async fn retry(&self, delivery: &Delivery) -> u16 {
         simulate::send(&self.http, &self.line().target.post_url, &delivery.request)

@@ -11,7 +11,6 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use ringside_core::wire::{CallState, Contact, MatchState, RecordKind};
 use ringside_core::{OrgId, PhoneNumber, Pii, Role};
-use ringside_providers::{ProviderSecret, standard};
 use ringside_relay::calls::lookup::{Lookup, LookupFuture};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -462,37 +461,11 @@ async fn a_text_from_a_client_reaches_the_routed_agent_once_and_is_sealed_at_res
     b.resume(0).await;
 
     let text = "Marker renewal question about policy QX-4471";
-    let body = json!({
-        "type": "sms.received",
-        "timestamp": office.relay.now_rfc3339(),
-        "data": {"message_id": "m-1", "from": CALLER, "to": ["+16175550100"],
-                 "text": text, "user_id": "u-alice"}
-    })
-    .to_string();
-    let now = office.relay.now_unix();
-    let signature = standard::sign(
-        &ProviderSecret::new(&office.line().secret).unwrap(),
-        "msg-sms-1",
-        now,
-        body.as_bytes(),
-    )
-    .unwrap();
-    let url = format!("http://{}/v1/hooks/{}", office.relay.addr, office.line().id);
-    for _ in 0..2 {
-        let status = office
-            .http
-            .post(&url)
-            .header("webhook-id", "msg-sms-1")
-            .header("webhook-timestamp", now.to_string())
-            .header("webhook-signature", &signature)
-            .header("content-type", "application/json")
-            .body(body.clone())
-            .send()
-            .await
-            .unwrap()
-            .status();
-        assert_eq!(status, 200, "delivered, then retried by the provider");
-    }
+    assert_eq!(
+        office.text("m-1", CALLER, text, 2).await,
+        200,
+        "delivered, then retried by the provider"
+    );
 
     let sms = a.next().await.expect("alice's sms");
     assert_eq!(sms["type"], "sms");

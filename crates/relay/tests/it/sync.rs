@@ -591,3 +591,67 @@ async fn killed_after_the_write_the_restarted_relay_finds_the_note_and_does_not_
 async fn killed_after_the_purge_the_restarted_relay_has_nothing_left_to_do() {
     killed_at("after_purge").await;
 }
+
+/// What a client texts: it must land in the AMS and nowhere else; the card never does.
+const TEXT: &str = "Marker question about renewal ZQ-5531, card 4111 1111 1111 1111";
+
+#[tokio::test]
+async fn a_text_lands_as_one_note_on_its_client_then_its_body_is_gone_and_a_stop_shows_on_the_next_pop()
+ {
+    let (office, ams, mut alice) = sync_office(AT_ONCE).await;
+    assert_eq!(
+        office.text("m-1", DANA, TEXT, 2).await,
+        200,
+        "sent and retried"
+    );
+    let sms = next_of(&mut alice, "sms").await;
+    assert_eq!(sms["text"], TEXT, "the agent sees it live");
+
+    let written = activities(&ams, 1).await;
+    let note = &written[0];
+    assert_eq!(note.description, "Text message received");
+    let body = note.notes.concat();
+    assert!(body.starts_with("Ringside ref: cal_"), "{body}");
+    assert!(
+        body.contains("- Contact number: (617) 555-0199 (+16175550199)"),
+        "{body}"
+    );
+    assert!(
+        body.contains("Message:\nMarker question about renewal ZQ-5531, card "),
+        "{body}"
+    );
+    assert!(!body.contains("4111"), "the card is redacted: {body}");
+    let (_, update) = pop_and_update(&office, &mut alice, DANA, "call-1").await;
+    assert_eq!(
+        note.client_id, update["match"]["contacts"][0]["id"],
+        "on the number's one client"
+    );
+    assert!(
+        retained(&office)
+            .iter()
+            .all(|(kind, n)| kind == "phone_number"
+                || kind == "pop"
+                || kind == "contact_name"
+                || *n == 0),
+        "the text's body is gone: {:?}",
+        retained(&office)
+    );
+    assert_not_on_disk(&office.dir.path().join("data"), &["ZQ-5531", "4111 1111"]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        ams.sandbox.activities().len(),
+        1,
+        "the retry made no second note"
+    );
+
+    assert_eq!(office.text("m-2", DANA, "Stop", 1).await, 200);
+    next_of(&mut alice, "sms").await;
+    activities(&ams, 2).await;
+    let (pop, _) = pop_and_update(&office, &mut alice, DANA, "call-2").await;
+    assert_eq!(pop["sms_opted_out"], true, "{pop}");
+    assert_eq!(office.text("m-3", DANA, "START", 1).await, 200);
+    next_of(&mut alice, "sms").await;
+    activities(&ams, 3).await;
+    let (pop, _) = pop_and_update(&office, &mut alice, DANA, "call-3").await;
+    assert_eq!(pop["sms_opted_out"], false, "{pop}");
+}

@@ -127,8 +127,8 @@ const fn route(
 use Access::{Member as Signed, Needs, Public};
 use Input::*;
 use Permission::{
-    ManageCredentials, ManageRouting, ManageSettings, ManageTeam, ReceivePops, ViewAllCalls,
-    ViewAuditLog, WriteNotes,
+    ManageCredentials, ManageRouting, ManageSettings, ManageTeam, ReceivePops, TerminateOrg,
+    ViewAllCalls, ViewAuditLog, WriteNotes,
 };
 
 /// Every route of the API.
@@ -179,6 +179,9 @@ pub(crate) const ROUTES: &[Route] = &[
     route("GET",    "/v1/admin/sync/dead-letters",                  Needs(ViewAllCalls), Nothing, 200),
     route("POST",   "/v1/admin/sync/dead-letters/{call_id}/retry",  Needs(ViewAllCalls), UnknownCall("{}"), 404),
     route("GET",    "/v1/admin/retention",                          Needs(ManageSettings), Nothing, 200),
+    route("POST",   "/v1/admin/erase",                              Needs(ManageSettings), Body(r#"{"number":"+16175550111"}"#), 200),
+    // The walk must not end its own org: the name is never right, so the owner's answer is 422.
+    route("POST",   "/v1/admin/org/terminate",                      Needs(TerminateOrg), Body(r#"{"confirm_name":"not the name"}"#), 422),
     route("GET",    "/v1/admin/routes",                             Needs(ManageRouting), Nothing, 200),
     route("POST",   "/v1/admin/routes",                             Needs(ManageRouting), NewRoute, 201),
     route("DELETE", "/v1/admin/routes/{route_id}",                  Needs(ManageRouting), ActiveRoute, 204),
