@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod routing;
 mod stream;
+mod summarizer;
 mod sync;
 
 pub use admin::{
@@ -30,6 +31,7 @@ pub use stream::{
     Direction, Hello, MatchState, Notice, Pop, PopGone, PopUpdate, RecordKind, ServerMessage,
     SessionRevoked, Sms, StreamError, StreamTicket, close,
 };
+pub use summarizer::{SetSummarizerRequest, SummarizerSettings};
 pub use sync::{
     EraseReport, EraseRequest, RetentionKind, RetentionReport, SyncEntry, SyncEntryList,
     TerminateReport, TerminateRequest,

@@ -101,6 +101,12 @@ enum Command {
         #[arg(long, value_name = "NUMBER")]
         number: String,
     },
+    /// Which summarizer writes an organisation's note summaries: the built-in one or an
+    /// OpenAI-compatible endpoint (docs/lifecycle.md).
+    Summarizer {
+        #[command(subcommand)]
+        command: crate::commands::summarizer::SummarizerCommand,
+    },
     /// How much personal data the relay holds now, by kind (docs/lifecycle.md).
     Retention {
         #[command(subcommand)]
@@ -274,6 +280,7 @@ fn dispatch(command: Command, config: Config) -> Result<(), Error> {
         }
         Command::Sync { command } => crate::commands::sync::run(&config, command),
         Command::Retention { command } => crate::commands::sync::run_retention(&config, command),
+        Command::Summarizer { command } => crate::commands::summarizer::run(&config, command),
         Command::Erase { org, number } => crate::commands::privacy::erase(&config, org, &number),
         Command::Org {
             command: OrgCommand::Terminate { org },

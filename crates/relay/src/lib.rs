@@ -23,6 +23,7 @@ mod open;
 mod privacy;
 mod server;
 mod state;
+mod summarizer;
 pub mod sync;
 pub mod telemetry;
 mod tls;

@@ -1,5 +1,5 @@
--- 0011: finding a number without reading it, text messages in the sync, and ending an account
--- (docs/lifecycle.md).
+-- 0011: finding a number without reading it, text messages in the sync, ending an account, and
+-- each org's summarizer (docs/lifecycle.md).
 -- Released migrations are never edited: add a new numbered file instead (docs/operations.md).
 --
 -- `number_index`: HMAC-SHA256 of the client's number (E.164) under the installation's
@@ -48,3 +48,16 @@ CREATE TABLE sms_opt_outs (
 -- read-only and its webhooks answer 410; `org restore` clears it; 30 days later the org's data
 -- keys are destroyed and its rows deleted in cascade.
 ALTER TABLE orgs ADD COLUMN terminated_at INTEGER;
+
+-- Each org's choice of summarizer: none (the built-in, local extractive one) or an
+-- OpenAI-compatible chat-completions endpoint the agency trusts (OpenAI, Azure OpenAI, Ollama,
+-- vLLM). The endpoint and model are configuration, not personal data; the API key is sealed
+-- with the org's data key, bound to the org.
+CREATE TABLE summarizers (
+    org_id      BLOB PRIMARY KEY NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    base_url    TEXT NOT NULL CHECK (length(base_url) BETWEEN 1 AND 2048),
+    model       TEXT NOT NULL CHECK (length(model) BETWEEN 1 AND 200),
+    auth        TEXT NOT NULL CHECK (auth IN ('bearer', 'azure_api_key')),
+    key_sealed  BLOB,
+    updated_at  INTEGER NOT NULL
+) STRICT;

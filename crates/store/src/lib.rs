@@ -8,7 +8,8 @@
 //! The seam for other backends is one narrow, object-safe trait per domain — [`CallStore`],
 //! [`InboxStore`], [`StreamStore`], [`RoutingStore`], [`IntegrationStore`], [`OrgStore`],
 //! [`SecretStore`], [`UserStore`], [`SessionStore`], [`InvitationStore`], [`ThrottleStore`],
-//! [`AuditStore`], [`SyncStore`], [`NumberStore`], [`TerminationStore`] — reached through [`Store`]'s accessors (`store.calls()`, `store.users().list()`, ...).
+//! [`AuditStore`], [`SyncStore`], [`NumberStore`], [`TerminationStore`], [`SummarizerStore`] —
+//! reached through [`Store`]'s accessors (`store.calls()`, `store.users().list()`, ...).
 //! They take and return `ringside-core` types, and no rusqlite type crosses them. Each trait
 //! sits at the top of its module, above this backend's implementation of it; another backend
 //! (PostgreSQL for a multi-node relay) implements the same traits, with no change above the
@@ -35,6 +36,7 @@ mod sealed;
 mod secrets;
 mod sessions;
 mod stream;
+mod summarizers;
 mod sync;
 mod terminations;
 mod texts;
@@ -76,6 +78,7 @@ pub use sessions::{
     SessionStore,
 };
 pub use stream::{Event, Expired, NOTICE_TTL_SECS, NewSms, POP_TTL_SECS, StreamStore};
+pub use summarizers::{NewSummarizer, OpenedSummarizer, SummarizerRow, SummarizerStore};
 pub use sync::{
     CallKind, MAX_UTTERANCES, Retained, SyncFinish, SyncJob, SyncMaterial, SyncPurge, SyncRow,
     SyncState, SyncStore, TranscriptStored,
@@ -308,6 +311,11 @@ impl Store {
 
     /// Numbers by their blind index: erasure, SMS opt-outs: [`NumberStore`].
     pub fn numbers(&self) -> &dyn NumberStore {
+        self
+    }
+
+    /// Each org's summarizer endpoint: [`SummarizerStore`].
+    pub fn summarizers(&self) -> &dyn SummarizerStore {
         self
     }
 

@@ -1,6 +1,6 @@
-//! Tests of text messages kept for their sync, the SMS opt-outs and the erasure of a number, on
-//! real SQLite files: what goes in, what the sync's purge and an erasure leave, and that the
-//! number itself is never what the store searches by.
+//! Tests of text messages kept for their sync, the SMS opt-outs, the erasure of a number and an
+//! org's sealed summarizer key, on real SQLite files: what goes in, what the sync's purge and an
+//! erasure leave, and that the number itself is never what the store searches by.
 
 use ringside_core::wire::{Actor, CallState, Direction, ServerMessage};
 use ringside_core::{PhoneNumber, Pii};
@@ -232,4 +232,59 @@ fn erasing_a_number_removes_its_calls_and_texts_and_nothing_else() {
         (0, 0),
         "nothing left to erase"
     );
+}
+
+#[test]
+fn a_summarizer_key_is_sealed_on_disk_opened_only_with_the_orgs_keys_and_cleared() {
+    use crate::{NewSummarizer, SummarizerRow};
+
+    let l = line();
+    let store = &l.f.store;
+    assert_eq!(store.summarizers().summarizer(l.org).unwrap(), None);
+    let audit = || AuditEntry::new(Actor::system("test"), "summarizer.set", "org").in_org(l.org);
+    let new = NewSummarizer {
+        base_url: "https://models.agency.example/v1",
+        model: "gpt-4o-mini",
+        auth: "bearer",
+        api_key: Some("sk-marker-key-7731"),
+    };
+    store
+        .summarizers()
+        .set_summarizer(l.org, &new, &l.keys, &audit())
+        .unwrap();
+    let shown = store.summarizers().summarizer(l.org).unwrap().unwrap();
+    assert_eq!(
+        shown,
+        SummarizerRow {
+            base_url: "https://models.agency.example/v1".to_owned(),
+            model: "gpt-4o-mini".to_owned(),
+            auth: "bearer".to_owned(),
+            has_key: true,
+            updated_at: NOW,
+        }
+    );
+    let (_, key) = store
+        .summarizers()
+        .open_summarizer(l.org, &l.keys)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        key.as_deref().map(String::as_str),
+        Some("sk-marker-key-7731")
+    );
+    let raw = std::fs::read(store.path()).unwrap();
+    assert!(
+        !raw.windows(10).any(|w| w == b"marker-key"),
+        "the key is sealed"
+    );
+
+    store
+        .summarizers()
+        .clear_summarizer(l.org, &audit())
+        .unwrap();
+    assert_eq!(store.summarizers().summarizer(l.org).unwrap(), None);
+    assert!(matches!(
+        store.summarizers().clear_summarizer(l.org, &audit()),
+        Err(crate::Error::NotFound(_))
+    ));
 }

@@ -155,6 +155,7 @@ pub struct Worker {
     store: Arc<Store>,
     keys: OrgKeys,
     target: Arc<dyn Target>,
+    /// For orgs that chose no summarizer of their own (`summary::choice`).
     summarizer: Arc<dyn Summarizer>,
     clock: Arc<dyn Clock>,
     settings: Settings,
@@ -377,12 +378,19 @@ impl Worker {
         if m.transcript.is_empty() {
             return Ok(None);
         }
+        let (org, opened, default) = (m.org, Arc::clone(keys), Arc::clone(&self.summarizer));
+        let Some(summarizer) = self
+            .blocking(move |s| crate::summary::choice::for_org(s, org, &opened, &default))
+            .await?
+        else {
+            return Ok(None);
+        };
         let input = SummaryInput {
             transcript: m.transcript.clone(),
             agent_notes: m.notes.iter().map(|(_, t)| t.clone()).collect(),
         };
         let (clean, _) = redacted_input(&input);
-        let summary = match self.summarizer.summarize(&clean).await {
+        let summary = match summarizer.summarize(&clean).await {
             Ok(summary) if !summary.expose().trim().is_empty() => summary,
             Ok(_) => return Ok(None),
             Err(err) => {

@@ -31,6 +31,7 @@ pub(crate) mod problem;
 pub(crate) mod rate_limit;
 mod routing;
 mod stream;
+mod summarizer;
 mod sync;
 mod team;
 
@@ -96,7 +97,12 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sync::retry))
         .routes(routes!(sync::retention))
         .routes(routes!(privacy::erase))
-        .routes(routes!(privacy::terminate));
+        .routes(routes!(privacy::terminate))
+        .routes(routes!(
+            summarizer::show,
+            summarizer::set,
+            summarizer::clear
+        ));
     OpenApiRouter::with_openapi(openapi::base())
         .merge(public)
         .merge(own)

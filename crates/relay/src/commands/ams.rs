@@ -128,7 +128,7 @@ fn open(config: &Config) -> Result<crate::ams::AmsConnections, Error> {
 }
 
 /// The file's bytes, when only its owner can read it and it is small.
-fn read_credentials(path: &Path) -> Result<Zeroizing<Vec<u8>>, Error> {
+pub(crate) fn read_credentials(path: &Path) -> Result<Zeroizing<Vec<u8>>, Error> {
     use std::os::unix::fs::PermissionsExt as _;
     let shown = path.display();
     let file = std::fs::File::open(path)

@@ -8,7 +8,7 @@
 //! - [`keys`]: `keys rotate`;
 //! - [`audit`]: `audit verify|export`;
 //! - [`sync`]: `sync list|retry`, `retention report`;
-//! - [`privacy`]: `erase`, `org terminate|restore`;
+//! - [`privacy`]: `erase`, `org terminate|restore`; [`summarizer`]: `summarizer set|show|clear`;
 //! - [`simulate`]: `simulate call|sms`, signed as each provider would;
 //! - [`demo`]: `demo`, a relay and a stream of fictional calls on a fresh folder;
 //! - [`listen`]: `listen`, a terminal client of a relay's pop stream.
@@ -23,4 +23,5 @@ pub mod privacy;
 pub mod route;
 pub mod sandbox;
 pub mod simulate;
+pub mod summarizer;
 pub mod sync;

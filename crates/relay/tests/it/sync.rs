@@ -655,3 +655,137 @@ async fn a_text_lands_as_one_note_on_its_client_then_its_body_is_gone_and_a_stop
     let (pop, _) = pop_and_update(&office, &mut alice, DANA, "call-3").await;
     assert_eq!(pop["sms_opted_out"], false, "{pop}");
 }
+
+/// A model behind an OpenAI-compatible chat-completions endpoint on `127.0.0.1:0`: answers every
+/// request with `summary` and keeps what it was sent (the `Authorization` header and the body).
+struct Model {
+    base_url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+async fn model(summary: &'static str) -> Model {
+    use axum::http::HeaderMap;
+
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = std::sync::Arc::clone(&seen);
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(move |headers: HeaderMap, body: axum::Json<Value>| {
+            let kept = std::sync::Arc::clone(&kept);
+            async move {
+                let auth = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                kept.lock().unwrap().push((auth, body.0));
+                axum::Json(json!({
+                    "id": "chatcmpl-1", "object": "chat.completion", "model": "test-model",
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": summary}}]
+                }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    Model {
+        base_url,
+        seen,
+        _task: task,
+    }
+}
+
+#[tokio::test]
+async fn an_org_that_chose_a_model_gets_its_summary_from_it_redacted_both_ways_and_can_go_back() {
+    let (office, ams, mut alice) = sync_office(WAITING).await;
+    let owner = office.enrolled("owner@acme.example", Role::Owner).await;
+    let model = model("Adds son as a driver; card 4111 1111 1111 1111 given.").await;
+    let path = "/v1/admin/summarizer";
+
+    let built_in = office.api.get(path, owner.token()).await;
+    assert_eq!(built_in.body["kind"], "built_in", "{:?}", built_in.body);
+    let bad = office
+        .api
+        .send(
+            "PUT",
+            path,
+            owner.token(),
+            Some(&json!({"base_url": "http://models.example/v1", "model": "m"})),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.code()),
+        (422, "invalid_input"),
+        "plain http off loopback"
+    );
+    let set = office
+        .api
+        .send(
+            "PUT",
+            path,
+            owner.token(),
+            Some(&json!({"base_url": model.base_url, "model": "test-model",
+                        "api_key": "sk-marker-7731"})),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    assert_eq!(set.body["kind"], "openai_compatible");
+    assert_eq!(set.body["has_key"], true);
+    assert!(
+        set.body.get("api_key").is_none(),
+        "the key is never answered"
+    );
+
+    let (pop, _) = pop_and_update(&office, &mut alice, DANA, "call-1").await;
+    office
+        .ring("call-1", CallState::Ended, Some("u-alice"))
+        .await;
+    assert_eq!(office.transcript("call-1", TRANSCRIPT).await, 200);
+    let written = activities(&ams, 1).await;
+    let body = written[0].notes.concat();
+    assert!(
+        body.contains("Summary:\nAdds son as a driver; card [card number removed] given."),
+        "the model's answer, redacted again: {body}"
+    );
+    synced_as(&office, pop["call_id"].as_str().unwrap(), SyncState::Done).await;
+    let sent = model.seen.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "one request per call");
+    assert_eq!(sent[0].0, "Bearer sk-marker-7731");
+    let text = sent[0].1.to_string();
+    assert!(
+        text.contains("Biscuit-Jones") && !text.contains("4111"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("6175550199"),
+        "no number leaves for the model: {text}"
+    );
+
+    let cleared = office.api.send("DELETE", path, owner.token(), None).await;
+    assert_eq!(cleared.status, 204);
+    next_of(&mut alice, "call_state").await;
+    pop_and_update(&office, &mut alice, DANA, "call-2").await;
+    office
+        .ring("call-2", CallState::Ended, Some("u-alice"))
+        .await;
+    assert_eq!(office.transcript("call-2", TRANSCRIPT).await, 200);
+    let written = activities(&ams, 2).await;
+    assert!(
+        written[1]
+            .notes
+            .concat()
+            .contains("Summary:\nReason for call: Hi, I'd like to add"),
+        "back to the built-in summary"
+    );
+    assert_eq!(
+        model.seen.lock().unwrap().len(),
+        1,
+        "the model is asked no more"
+    );
+    assert_not_on_disk(&office.dir.path().join("data"), &["sk-marker-7731"]);
+}

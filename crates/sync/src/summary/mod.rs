@@ -2,8 +2,8 @@
 //! why the client called and what was done without reading the whole transcript.
 //!
 //! Why a seam: an agency may point Ringside at a language model it trusts (an OpenAI-compatible
-//! endpoint: [`openai::OpenAiCompatible`], not yet selectable in the relay's configuration), or
-//! at none. [`Summarizer`] is that choice; [`Extractive`] is the default that always works:
+//! endpoint: [`openai::OpenAiCompatible`], chosen per org: [`choice`]), or at none.
+//! [`Summarizer`] is that choice; [`Extractive`] is the default that always works:
 //! local, deterministic, no network and no model. It picks the most
 //! informative sentences of the transcript itself, so it can never invent a fact.
 //!
@@ -21,6 +21,7 @@ use crate::redact::{Counts, redact};
 
 pub use ringside_core::transcript::{Speaker, Utterance};
 
+pub mod choice;
 pub mod openai;
 pub use openai::{ApiKey, AuthStyle, OpenAiCompatible, OpenAiConfig, OpenAiConfigError};
 

@@ -79,6 +79,8 @@ enum Input {
     /// The caller's org (each org walked) has an AMS connected first: the sandbox kind, at a
     /// loopback port nothing listens on, so a test answers "unavailable" without the network.
     AmsConnected,
+    /// The caller's org (each org walked) has a summarizer endpoint set first.
+    SummarizerSet,
 }
 
 impl Input {
@@ -179,6 +181,9 @@ pub(crate) const ROUTES: &[Route] = &[
     route("GET",    "/v1/admin/sync/dead-letters",                  Needs(ViewAllCalls), Nothing, 200),
     route("POST",   "/v1/admin/sync/dead-letters/{call_id}/retry",  Needs(ViewAllCalls), UnknownCall("{}"), 404),
     route("GET",    "/v1/admin/retention",                          Needs(ManageSettings), Nothing, 200),
+    route("GET",    "/v1/admin/summarizer",                         Needs(ManageCredentials), Nothing, 200),
+    route("PUT",    "/v1/admin/summarizer",                         Needs(ManageCredentials), Body(r#"{"base_url":"http://127.0.0.1:9/v1","model":"m"}"#), 200),
+    route("DELETE", "/v1/admin/summarizer",                         Needs(ManageCredentials), SummarizerSet, 204),
     route("POST",   "/v1/admin/erase",                              Needs(ManageSettings), Body(r#"{"number":"+16175550111"}"#), 200),
     // The walk must not end its own org: the name is never right, so the owner's answer is 422.
     route("POST",   "/v1/admin/org/terminate",                      Needs(TerminateOrg), Body(r#"{"confirm_name":"not the name"}"#), 422),
@@ -453,6 +458,19 @@ impl World {
                         "http://127.0.0.1:9",
                         r#"{"client_id":"walk","client_secret":"walk"}"#,
                     );
+                }
+            }
+            SummarizerSet => {
+                for org in [self.office.org, self.other] {
+                    let set = ringside_relay::commands::summarizer::SummarizerCommand::Set {
+                        org,
+                        base_url: "http://127.0.0.1:9/v1".to_owned(),
+                        model: "walk".to_owned(),
+                        auth: "bearer".to_owned(),
+                        api_key_file: None,
+                    };
+                    ringside_relay::commands::summarizer::run(&self.office.relay.config, set)
+                        .unwrap();
                 }
             }
             NewPassword => {
