@@ -7,7 +7,6 @@
 //! ignored). Secrets are wiped from memory when dropped and never printed.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::str::FromStr;
 
 use serde::Deserialize;
@@ -129,12 +128,8 @@ impl fmt::Display for BaseUrl {
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    url.host_str()
+        .is_some_and(ringside_core::net::is_loopback_host)
 }
 
 /// A secret string: wiped when dropped, never printed.

@@ -5,11 +5,11 @@
 //! for loopback (a relay on the same machine: development, the tests, `ringside-relay demo`), and
 //! redirects are never followed, so a token only ever goes to the address that was checked.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, Url};
+use ringside_core::net::is_loopback_host as is_loopback;
 use ringside_core::wire::{
     AcceptInvitationRequest, LoginRequest, LoginResponse, RefreshRequest, SecondFactorRequest,
     Secret, SessionTokens,
@@ -230,13 +230,6 @@ fn checked_base(base_url: &str) -> Result<String, ClientError> {
         _ => return Err(ClientError::InvalidUrl("the scheme must be https")),
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
-}
-
-/// Whether `host` (as in a URL: IPv6 in brackets) is this machine.
-fn is_loopback(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

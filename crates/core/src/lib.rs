@@ -46,6 +46,7 @@ pub mod calls;
 pub mod clock;
 pub mod error;
 pub mod ids;
+pub mod net;
 pub mod phone;
 pub mod pii;
 pub mod random;

@@ -15,8 +15,8 @@ mod sync;
 
 pub use admin::{
     AuditLogPage, AuditQuery, CreateIntegrationRequest, CreateInvitationRequest,
-    IntegrationCreated, IntegrationInfo, IntegrationList, InvitationCreated, InvitationInfo,
-    InvitationList, MfaPolicyRequest, SetRoleRequest, UserList,
+    IntegrationApiKeyRequest, IntegrationCreated, IntegrationInfo, IntegrationList,
+    InvitationCreated, InvitationInfo, InvitationList, MfaPolicyRequest, SetRoleRequest, UserList,
 };
 pub use ams::{AmsCredentials, AmsStatus, AmsStatusResponse, AmsTestResult, ConnectAmsRequest};
 pub use audit::{Actor, ActorKind, AuditOutcome, AuditRecord};

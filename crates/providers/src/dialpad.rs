@@ -15,10 +15,11 @@
 //! `transcription_text`, which becomes a [`TranscriptEvent`] of one utterance (speaker unknown;
 //! ignored when the text is empty). Its identity has the state in it
 //! (`call_id:transcription:event_timestamp`), so it never collides with the call's state events.
-//! The post-call AI transcript (`call_transcription`) and the recaps are not in the events: the
-//! event only says they are ready, and the lines are Dialpad's transcript API's
-//! (`GET /api/v2/transcripts/{call_id}`), which [`transcript_from_api`] reads. Those states stay
-//! ignored here; fetching is the caller's (this crate does no I/O).
+//! The post-call AI transcript (`call_transcription`) is not in the event: the event only says it
+//! is ready, and the lines are Dialpad's transcript API's (`GET /api/v2/transcripts/{call_id}`,
+//! [`transcript_url`]), which [`transcript_from_api`] reads. The event becomes a
+//! [`TranscriptReady`]; fetching is the caller's (this crate does no I/O). The recaps are
+//! ignored.
 
 use ringside_core::Pii;
 use ringside_core::transcript::{Speaker, Utterance};
@@ -31,7 +32,7 @@ use crate::fields::{
 };
 use crate::{
     CallEvent, CallState, Direction, MAX_TRANSCRIPT_LINES, Outcome, ProviderError, ProviderKind,
-    ProviderSecret, Request, SmsEvent, TranscriptEvent, WebhookEvent, jwt,
+    ProviderSecret, Request, SmsEvent, TranscriptEvent, TranscriptReady, WebhookEvent, jwt,
 };
 
 /// How far past a token's `exp` we still accept it (Dialpad retries within seconds; clocks drift).
@@ -173,9 +174,32 @@ pub fn map_state(state: &str, is_transferred: bool) -> Option<CallState> {
 /// The call state that carries a voicemail's transcript (`transcription_text`).
 pub const TRANSCRIPTION_STATE: &str = "transcription";
 
-/// Whether a Dialpad call state announces a post-call AI transcript or recap: its content is only
-/// in Dialpad's API (`GET /api/v2/transcripts/{call_id}`, see [`transcript_from_api`]), so the
-/// event itself is ignored.
+/// The call state that announces the post-call AI transcript, kept in Dialpad's API
+/// (`GET /api/v2/transcripts/{call_id}`, see [`transcript_from_api`]): a
+/// [`TranscriptReady`] event.
+pub const AI_TRANSCRIPT_STATE: &str = "call_transcription";
+
+/// The API every Dialpad transcript is fetched from, unless an integration names another.
+pub const API_BASE: &str = "https://dialpad.com/api/v2";
+
+/// The URL of call `call_id`'s transcript in the Dialpad API at `base` (no trailing slash
+/// needed); the id is percent-encoded as a path segment.
+pub fn transcript_url(base: &str, call_id: &str) -> String {
+    let id: String = call_id
+        .bytes()
+        .map(|b| match b {
+            b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'-' | b'_' | b'.' => {
+                char::from(b).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    format!("{}/transcripts/{id}", base.trim_end_matches('/'))
+}
+
+/// Whether a Dialpad call state announces a post-call AI transcript or recap. The transcript
+/// ([`AI_TRANSCRIPT_STATE`]) is fetched from Dialpad's API; the recaps are ignored (Ringside
+/// writes its own summary).
 pub fn is_ai_transcript_state(state: &str) -> bool {
     state == "call_transcription" || state.starts_with("recap_")
 }
@@ -228,6 +252,16 @@ fn parse_call(payload: Payload) -> Result<Outcome, ProviderError> {
                 start_ms: None,
             }],
         })));
+    }
+    if provider_state == AI_TRANSCRIPT_STATE {
+        return Ok(Outcome::Event(WebhookEvent::TranscriptReady(
+            TranscriptReady {
+                provider: ProviderKind::Dialpad,
+                event_id,
+                call_id,
+                parent_call_id,
+            },
+        )));
     }
     if is_ai_transcript_state(&provider_state) {
         return Ok(Outcome::Ignored {

@@ -33,6 +33,9 @@ pub enum WebhookEvent {
     Sms(SmsEvent),
     /// A call's transcript (after the call, or a voicemail's).
     Transcript(TranscriptEvent),
+    /// A call's transcript is ready in the provider's API, not in the event (Dialpad's
+    /// `call_transcription`): the relay fetches it where the integration has an API key.
+    TranscriptReady(TranscriptReady),
 }
 
 impl WebhookEvent {
@@ -42,6 +45,7 @@ impl WebhookEvent {
             Self::Call(call) => call.provider,
             Self::Sms(sms) => sms.provider,
             Self::Transcript(transcript) => transcript.provider,
+            Self::TranscriptReady(ready) => ready.provider,
         }
     }
 
@@ -52,6 +56,7 @@ impl WebhookEvent {
             Self::Call(call) => &call.event_id,
             Self::Sms(sms) => &sms.event_id,
             Self::Transcript(transcript) => &transcript.event_id,
+            Self::TranscriptReady(ready) => &ready.event_id,
         }
     }
 }
@@ -73,6 +78,27 @@ pub struct TranscriptEvent {
 }
 
 impl TranscriptEvent {
+    /// The id that follows the call across its legs: the parent id when there is one.
+    pub fn call_key(&self) -> &str {
+        self.parent_call_id.as_deref().unwrap_or(&self.call_id)
+    }
+}
+
+/// A call whose transcript the provider made and keeps in its API (see
+/// [`crate::dialpad::transcript_from_api`]): ids only.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TranscriptReady {
+    /// Who sent it.
+    pub provider: ProviderKind,
+    /// The provider's identity of this event, for deduplication.
+    pub event_id: String,
+    /// The provider's id of the call (or leg): the one its transcript API is asked for.
+    pub call_id: String,
+    /// The id the call's legs share, when sent (as on [`CallEvent`]).
+    pub parent_call_id: Option<String>,
+}
+
+impl TranscriptReady {
     /// The id that follows the call across its legs: the parent id when there is one.
     pub fn call_key(&self) -> &str {
         self.parent_call_id.as_deref().unwrap_or(&self.call_id)

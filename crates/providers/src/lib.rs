@@ -29,7 +29,8 @@ pub mod vonage;
 
 pub use error::ProviderError;
 pub use event::{
-    CallEvent, CallState, Direction, Number, Routing, SmsEvent, TranscriptEvent, WebhookEvent,
+    CallEvent, CallState, Direction, Number, Routing, SmsEvent, TranscriptEvent, TranscriptReady,
+    WebhookEvent,
 };
 
 /// The largest body we read. Call events are a few KB; Dialpad's can carry a transcript.

@@ -314,6 +314,27 @@ pub fn sign_transcript(
     }
 }
 
+/// Signs Dialpad's `call_transcription` event for `call` (the post-call AI transcript is ready in
+/// Dialpad's API) as Dialpad would send it to `url`.
+///
+/// # Errors
+/// [`ProviderError::Unprocessable`] for a provider other than Dialpad (only Dialpad announces
+/// transcripts this way); [`ProviderError::InvalidSecret`] when the secret is unusable.
+pub fn sign_transcript_ready(
+    kind: ProviderKind,
+    secret: &ProviderSecret,
+    url: &str,
+    call: &SimulatedCall,
+    now: OffsetDateTime,
+) -> Result<SignedRequest, ProviderError> {
+    if kind != ProviderKind::Dialpad {
+        return Err(ProviderError::Unprocessable {
+            what: "only Dialpad announces a transcript kept in its API",
+        });
+    }
+    dialpad_event(secret, url, call, &DIALPAD_CALL_TRANSCRIPTION, None, now)
+}
+
 /// Reads a transcript file as `simulate call --transcript FILE` takes it: one utterance per
 /// non-empty line, `Caller: …` or `Agent: …` (the label in any case, spaces around it allowed)
 /// for a speaker, any other line as an utterance of an unknown speaker. No times (`start_ms` is
@@ -424,6 +445,13 @@ const DIALPAD_TRANSCRIPTION: DialpadState = DialpadState {
     word: crate::dialpad::TRANSCRIPTION_STATE,
     transferred: false,
     connected: false,
+    ended: true,
+};
+
+const DIALPAD_CALL_TRANSCRIPTION: DialpadState = DialpadState {
+    word: crate::dialpad::AI_TRANSCRIPT_STATE,
+    transferred: false,
+    connected: true,
     ended: true,
 };
 

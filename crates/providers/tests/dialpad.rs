@@ -308,13 +308,36 @@ fn a_transcription_event_is_a_one_utterance_transcript_with_its_own_identity() {
 }
 
 #[test]
-fn a_transcription_without_text_and_ai_transcript_states_are_ignored() {
+fn the_ai_transcript_event_says_the_transcript_is_in_dialpads_api_with_the_calls_ids() {
+    let payload = r#"{"call_id":7,"master_call_id":5,"state":"call_transcription",
+                      "event_timestamp":1764800000000,"transcription_text":"hi"}"#;
+    let token = sign_hs256(payload.as_bytes(), SECRET.as_bytes());
+    let Ok(Outcome::Event(ringside_providers::WebhookEvent::TranscriptReady(ready))) =
+        dialpad(SECRET, token.as_bytes())
+    else {
+        panic!("a TranscriptReady");
+    };
+    assert_eq!(ready.call_id, "7", "the id the API is asked for");
+    assert_eq!(ready.call_key(), "5", "the call it belongs to");
+    assert_eq!(ready.event_id, "7:call_transcription:1764800000000");
+    assert_eq!(
+        ringside_providers::dialpad::transcript_url("https://dialpad.com/api/v2/", "7"),
+        "https://dialpad.com/api/v2/transcripts/7"
+    );
+    assert_eq!(
+        ringside_providers::dialpad::transcript_url("http://127.0.0.1:9/api/v2", "a/b c"),
+        "http://127.0.0.1:9/api/v2/transcripts/a%2Fb%20c",
+        "the id stays one path segment"
+    );
+}
+
+#[test]
+fn a_transcription_without_text_and_the_recaps_are_ignored() {
     for payload in [
         r#"{"call_id":1,"state":"transcription"}"#,
         r#"{"call_id":1,"state":"transcription","transcription_text":""}"#,
         r#"{"call_id":1,"state":"transcription","transcription_text":"  \n "}"#,
         r#"{"call_id":1,"state":"transcription","transcription_text":null}"#,
-        r#"{"call_id":1,"state":"call_transcription","transcription_text":"hi"}"#,
         r#"{"call_id":1,"state":"recap_summary"}"#,
         r#"{"call_id":1,"state":"recap_action_items"}"#,
         r#"{"call_id":1,"state":"recap_outcome"}"#,

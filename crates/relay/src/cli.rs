@@ -186,6 +186,25 @@ enum IntegrationCommand {
         #[arg(long, value_name = "ID")]
         id: ringside_core::IntegrationId,
     },
+    /// Keep a provider API key for an integration (Dialpad: its post-call AI transcripts are
+    /// then fetched from its API), or delete it with --clear.
+    ApiKey {
+        /// The organisation's id (org_…).
+        #[arg(long, value_name = "ORG")]
+        org: ringside_core::OrgId,
+        /// The integration's id (int_…).
+        #[arg(long, value_name = "ID")]
+        id: ringside_core::IntegrationId,
+        /// A file holding the key (mode 0600).
+        #[arg(long, value_name = "FILE", required_unless_present = "clear")]
+        api_key_file: Option<std::path::PathBuf>,
+        /// The API's base URL when not the provider's own (https; http only to loopback).
+        #[arg(long, value_name = "URL")]
+        api_base: Option<String>,
+        /// Delete the key instead.
+        #[arg(long, conflicts_with_all = ["api_key_file", "api_base"])]
+        clear: bool,
+    },
     /// List an organisation's integrations (never their secrets).
     List {
         /// The organisation's id (org_…).
@@ -397,6 +416,29 @@ fn integration(config: &Config, command: IntegrationCommand) -> Result<(), Error
             crate::commands::org::delete_integration(config, org, id)?;
             println!("integration {id} revoked");
         }
+        IntegrationCommand::ApiKey {
+            org,
+            id,
+            api_key_file,
+            api_base,
+            clear: _,
+        } => {
+            let kept = crate::commands::org::set_integration_api_key(
+                config,
+                org,
+                id,
+                api_key_file.as_deref(),
+                api_base.as_deref(),
+            )?;
+            println!(
+                "integration {id}: {}",
+                if kept {
+                    "API key kept (sealed); transcripts are fetched from the provider's API"
+                } else {
+                    "API key deleted"
+                }
+            );
+        }
         IntegrationCommand::List { org, json } => {
             let list = crate::commands::org::list_integrations(config, org)?;
             if json {
@@ -410,6 +452,7 @@ fn integration(config: &Config, command: IntegrationCommand) -> Result<(), Error
                             "webhook_path": crate::integrations::webhook_path(i.id),
                             "created_at": i.created_at,
                             "disabled_at": i.disabled_at,
+                            "has_api_key": i.has_api_key,
                         })
                     })
                     .collect();

@@ -23,6 +23,30 @@ use zeroize::Zeroizing;
 /// Longest integration label, in characters (the database refuses longer).
 pub const MAX_INTEGRATION_LABEL_CHARS: usize = 64;
 
+/// A provider API's base URL, checked: absolute https (plain http only to a loopback host), no
+/// credentials, query or fragment; without its trailing slash.
+fn check_api_base(raw: &str) -> Result<String, AuthError> {
+    let bad = || AuthError::InvalidInput("api_base");
+    let url = reqwest::Url::parse(raw.trim()).map_err(|_| bad())?;
+    let secure = match url.scheme() {
+        "https" => true,
+        "http" => url
+            .host_str()
+            .is_some_and(ringside_core::net::is_loopback_host),
+        _ => false,
+    };
+    if !secure
+        || url.host_str().is_none_or(str::is_empty)
+        || !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(bad());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
 /// An integration just created: the only time its secret is shown.
 pub struct CreatedIntegration {
     /// Its id (the webhook URL's last segment).
@@ -161,6 +185,49 @@ impl Integrations {
         self.store
             .integrations()
             .delete_integration(caller.org(), id, self.clock.now().unix_timestamp(), &audit)
+            .map_err(store_err)
+    }
+
+    /// Keeps a provider API key for an active integration of the caller's org (`None` deletes
+    /// it), to fetch what the provider keeps in its API rather than in its webhooks: Dialpad's
+    /// post-call AI transcripts. `api_base` is the API's base URL when not the provider's own
+    /// (https; plain http only to a loopback host). Audited (`integration.api_key`), never the
+    /// key. [`AuthError::InvalidInput`] for a provider whose API Ringside does not call, a blank
+    /// or oversized key, or an unusable base URL: nothing changes.
+    pub fn set_api_key(
+        &self,
+        caller: Caller<'_>,
+        id: IntegrationId,
+        api_key: Option<&str>,
+        api_base: Option<&str>,
+    ) -> Result<(), AuthError> {
+        self.admit(caller, true)?;
+        let org = caller.org();
+        let integration = self
+            .store
+            .integrations()
+            .integration(org, id)
+            .map_err(store_err)?;
+        if integration.provider != ProviderKind::Dialpad.as_str() {
+            return Err(AuthError::InvalidInput(
+                "provider (only Dialpad's API is used, for its AI transcripts)",
+            ));
+        }
+        let api_key = api_key.map(str::trim);
+        if api_key
+            .is_some_and(|k| k.is_empty() || k.len() > 1024 || k.chars().any(char::is_control))
+        {
+            return Err(AuthError::InvalidInput("api_key"));
+        }
+        let api_base = api_base.map(check_api_base).transpose()?;
+        let keys = self.keys.get(org).map_err(store_err)?;
+        let audit = caller
+            .entry("integration.api_key", "integration")
+            .resource(id)
+            .detail("set", api_key.is_some());
+        self.store
+            .integrations()
+            .set_integration_api_key(org, id, api_key, api_base.as_deref(), &keys, &audit)
             .map_err(store_err)
     }
 

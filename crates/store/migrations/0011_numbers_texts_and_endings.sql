@@ -61,3 +61,9 @@ CREATE TABLE summarizers (
     key_sealed  BLOB,
     updated_at  INTEGER NOT NULL
 ) STRICT;
+
+-- A provider API key for an integration (Dialpad's: its post-call AI transcripts are fetched
+-- from its API), sealed with the org's data key, bound to the integration; and the API's base
+-- URL when not the provider's own (a proxy, a test server). Revoking the integration deletes it.
+ALTER TABLE integrations ADD COLUMN api_key_sealed BLOB;
+ALTER TABLE integrations ADD COLUMN api_base TEXT CHECK (api_base IS NULL OR length(api_base) <= 2048);

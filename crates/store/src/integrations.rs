@@ -9,7 +9,7 @@
 
 use ringside_core::{IntegrationId, OrgId};
 use ringside_vault::OrgKeyring;
-use rusqlite::{Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 use zeroize::Zeroizing;
 
 use crate::audit::AuditEntry;
@@ -51,6 +51,10 @@ pub struct Integration {
     pub created_at: i64,
     /// Revoked (its secret is then gone).
     pub disabled_at: Option<i64>,
+    /// Whether a provider API key is kept (sealed) for it.
+    pub has_api_key: bool,
+    /// The provider API's base URL, when not the provider's own.
+    pub api_base: Option<String>,
 }
 
 /// An active integration with its secret opened, for the webhook route.
@@ -70,15 +74,36 @@ impl std::fmt::Debug for IntegrationSecret {
     }
 }
 
+/// An integration's provider API key, opened, and where the API is. `Debug` hides the key.
+pub struct ProviderApiKey {
+    /// The key, wiped when dropped.
+    pub key: Zeroizing<String>,
+    /// The API's base URL, when not the provider's own.
+    pub api_base: Option<String>,
+}
+
+impl std::fmt::Debug for ProviderApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderApiKey")
+            .field("key", &"<redacted>")
+            .field("api_base", &self.api_base)
+            .finish()
+    }
+}
+
 const INTEGRATIONS: Table<Integration> = Table {
     name: "integrations",
-    columns: "id, org_id, provider, settings, label, created_at, disabled_at",
+    columns: "id, org_id, provider, settings, label, created_at, disabled_at, \
+              api_key_sealed IS NOT NULL, api_base",
     what: "integration",
     read: integration_row,
 };
 
 /// The provider secret, sealed with the org's data key.
 const SECRET: SealedColumn = SealedColumn::new("integrations", "secret");
+
+/// The provider API key, sealed with the org's data key.
+const API_KEY: SealedColumn = SealedColumn::new("integrations", "api_key");
 
 fn integration_row(r: &Row<'_>) -> rusqlite::Result<Integration> {
     Ok(Integration {
@@ -89,6 +114,8 @@ fn integration_row(r: &Row<'_>) -> rusqlite::Result<Integration> {
         label: r.get(4)?,
         created_at: r.get(5)?,
         disabled_at: r.get(6)?,
+        has_api_key: r.get(7)?,
+        api_base: r.get(8)?,
     })
 }
 
@@ -126,9 +153,31 @@ pub trait IntegrationStore {
         keys: &OrgKeyring,
     ) -> Result<IntegrationSecret, Error>;
 
-    /// Revokes an integration of `org`: marks it disabled and deletes its sealed secret, with
-    /// `audit` in the same transaction. [`Error::NotFound`] if it is not `org`'s or already
-    /// revoked.
+    /// Keeps `api_key` (sealed) for an active integration of `org`, to call the provider's API
+    /// at `api_base` (its own when `None`); `None` deletes the key. With `audit`.
+    /// [`Error::NotFound`] if it is not `org`'s active integration.
+    fn set_integration_api_key(
+        &self,
+        org: OrgId,
+        id: IntegrationId,
+        api_key: Option<&str>,
+        api_base: Option<&str>,
+        keys: &OrgKeyring,
+        audit: &AuditEntry,
+    ) -> Result<(), Error>;
+
+    /// The provider API key of an active integration of `org`, opened (wiped when dropped),
+    /// with the API's base URL; `None` when it has none.
+    fn open_integration_api_key(
+        &self,
+        org: OrgId,
+        id: IntegrationId,
+        keys: &OrgKeyring,
+    ) -> Result<Option<ProviderApiKey>, Error>;
+
+    /// Revokes an integration of `org`: marks it disabled and deletes its sealed secret and API
+    /// key, with `audit` in the same transaction. [`Error::NotFound`] if it is not `org`'s or
+    /// already revoked.
     fn delete_integration(
         &self,
         org: OrgId,
@@ -190,7 +239,7 @@ impl IntegrationStore for Store {
                 "WHERE id = ?1 AND disabled_at IS NULL AND secret_sealed IS NOT NULL",
             ))?
             .query_row([id.as_bytes()], |r| {
-                Ok((integration_row(r)?, r.get::<_, Vec<u8>>(7)?))
+                Ok((integration_row(r)?, r.get::<_, Vec<u8>>(9)?))
             })
             .map(Some)
             .or_else(|e| match e {
@@ -216,6 +265,64 @@ impl IntegrationStore for Store {
         })
     }
 
+    fn set_integration_api_key(
+        &self,
+        org: OrgId,
+        id: IntegrationId,
+        api_key: Option<&str>,
+        api_base: Option<&str>,
+        keys: &OrgKeyring,
+        audit: &AuditEntry,
+    ) -> Result<(), Error> {
+        check_keys(keys, org)?;
+        let sealed = api_key
+            .map(|key| API_KEY.seal(keys, org, id.as_bytes(), key.as_bytes()))
+            .transpose()?;
+        self.audited(audit, |tx| {
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE integrations SET api_key_sealed = ?3, api_base = ?4
+                     WHERE org_id = ?1 AND id = ?2 AND disabled_at IS NULL",
+                )?
+                .execute(params![
+                    org.as_bytes(),
+                    id.as_bytes(),
+                    sealed,
+                    api_key.and(api_base)
+                ])?;
+            require_changed(changed, "integration")?;
+            persist_seal_counts(tx, keys)
+        })
+    }
+
+    fn open_integration_api_key(
+        &self,
+        org: OrgId,
+        id: IntegrationId,
+        keys: &OrgKeyring,
+    ) -> Result<Option<ProviderApiKey>, Error> {
+        check_keys(keys, org)?;
+        let row: Option<(Option<Vec<u8>>, Option<String>)> = self
+            .read()
+            .prepare_cached(
+                "SELECT api_key_sealed, api_base FROM integrations
+                 WHERE org_id = ?1 AND id = ?2 AND disabled_at IS NULL",
+            )?
+            .query_row(params![org.as_bytes(), id.as_bytes()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let Some((Some(sealed), base)) = row else {
+            return Ok(None);
+        };
+        let plain = API_KEY.open(keys, org, id.as_bytes(), &sealed)?;
+        let key = std::str::from_utf8(&plain).map_err(|_| ringside_vault::Error::OpenFailed)?;
+        Ok(Some(ProviderApiKey {
+            key: Zeroizing::new(key.to_owned()),
+            api_base: base,
+        }))
+    }
+
     fn delete_integration(
         &self,
         org: OrgId,
@@ -225,7 +332,8 @@ impl IntegrationStore for Store {
     ) -> Result<(), Error> {
         self.audited(audit, |tx| {
             let changed = tx.execute(
-                "UPDATE integrations SET secret_sealed = NULL, disabled_at = ?3
+                "UPDATE integrations SET secret_sealed = NULL, api_key_sealed = NULL,
+                        disabled_at = ?3
                  WHERE org_id = ?1 AND id = ?2 AND disabled_at IS NULL",
                 params![org.as_bytes(), id.as_bytes(), now],
             )?;

@@ -62,7 +62,9 @@ pub use audit::{
 };
 pub use calls::{CallOutcome, CallPurge, CallStore, CallUpdate};
 pub use error::Error;
-pub use integrations::{Integration, IntegrationSecret, IntegrationStore, NewIntegration};
+pub use integrations::{
+    Integration, IntegrationSecret, IntegrationStore, NewIntegration, ProviderApiKey,
+};
 pub use invitations::{Invitation, InvitationInfo, InvitationStore, NewInvitation};
 pub use keys::OrgKeys;
 pub use migrate::{Applied, MIGRATIONS, Migration, latest_version};

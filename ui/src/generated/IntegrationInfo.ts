@@ -27,4 +27,9 @@ created_at: string,
 /**
  * When it was revoked (its secret is then deleted), if it was.
  */
-disabled_at: string | null, };
+disabled_at: string | null, 
+/**
+ * Whether a provider API key is kept (sealed) for it: Dialpad's AI transcripts are then
+ * fetched from its API.
+ */
+has_api_key: boolean, };

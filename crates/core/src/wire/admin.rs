@@ -225,6 +225,26 @@ pub struct IntegrationInfo {
     #[serde(with = "time::serde::rfc3339::option")]
     #[ts(type = "string | null")]
     pub disabled_at: Option<OffsetDateTime>,
+    /// Whether a provider API key is kept (sealed) for it: Dialpad's AI transcripts are then
+    /// fetched from its API.
+    #[serde(default)]
+    pub has_api_key: bool,
+}
+
+/// `PUT /v1/admin/integrations/{id}/api-key`: a provider API key for an integration (Dialpad:
+/// its post-call AI transcripts are fetched from its API). Write-only.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct IntegrationApiKeyRequest {
+    /// The key (Dialpad: an API key of the company that can read its call transcripts).
+    #[schema(value_type = String)]
+    #[ts(type = "string")]
+    pub api_key: crate::Pii<String>,
+    /// The API's base URL when not the provider's own (`https://dialpad.com/api/v2`): a proxy.
+    #[serde(default)]
+    #[ts(optional)]
+    pub api_base: Option<String>,
 }
 
 /// `GET /v1/admin/integrations`: the organisation's integrations, revoked ones included.

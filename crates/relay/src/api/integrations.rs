@@ -2,8 +2,9 @@
 //!
 //! Provider credentials are the owner's alone (`ManageCredentials` in the matrix) and creating
 //! or revoking one needs a recent second factor — the extractor checks both. The secret is
-//! answered once, to the creation; the list never carries it. An id of another org is 404, the
-//! same answer as an id that does not exist.
+//! answered once, to the creation; the list never carries it. A provider API key (Dialpad's, for
+//! its AI transcripts) is set and deleted on its own route and never answered either. An id of
+//! another org is 404, the same answer as an id that does not exist.
 
 use std::str::FromStr;
 
@@ -12,7 +13,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use ringside_core::IntegrationId;
 use ringside_core::wire::{
-    CreateIntegrationRequest, IntegrationCreated, IntegrationInfo, IntegrationList,
+    CreateIntegrationRequest, IntegrationApiKeyRequest, IntegrationCreated, IntegrationInfo,
+    IntegrationList,
 };
 use ringside_identity::AuthError;
 use ringside_providers::ProviderKind;
@@ -34,6 +36,7 @@ fn info(i: ringside_store::Integration) -> IntegrationInfo {
         label: i.label,
         created_at: at(i.created_at),
         disabled_at: i.disabled_at.map(at),
+        has_api_key: i.has_api_key,
     }
 }
 
@@ -85,6 +88,8 @@ pub(crate) async fn create(
         label: created.label.clone(),
         created_at: created.created_at,
         disabled_at: None,
+        has_api_key: false,
+        api_base: None,
     });
     Ok((
         StatusCode::CREATED,
@@ -107,5 +112,49 @@ pub(crate) async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     let integrations = state.integrations().clone();
     blocking(move || integrations.delete(Caller::Member(&caller.principal), id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Keeps a provider API key for an integration (owner, recent second factor): Dialpad's
+/// post-call AI transcripts are then fetched from its API when it announces them. Sealed; never
+/// answered.
+#[utoipa::path(put, path = "/v1/admin/integrations/{id}/api-key", tag = "admin",
+    security(("bearer" = ["manage_credentials"])), request_body = IntegrationApiKeyRequest,
+    params(("id" = String, Path, description = "The integration (int_…)")),
+    responses((status = 204, description = "Kept"),
+        Unauthorized, Forbidden, NotFound, Invalid, TooManyRequests))]
+pub(crate) async fn set_api_key(
+    State(state): State<AppState>,
+    caller: Authorized<ManageCredentials>,
+    Path(id): Path<IntegrationId>,
+    Json(body): Json<IntegrationApiKeyRequest>,
+) -> Result<StatusCode, ApiError> {
+    let integrations = state.integrations().clone();
+    blocking(move || {
+        integrations.set_api_key(
+            Caller::Member(&caller.principal),
+            id,
+            Some(body.api_key.expose()),
+            body.api_base.as_deref(),
+        )
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes an integration's provider API key: transcripts are no longer fetched.
+#[utoipa::path(delete, path = "/v1/admin/integrations/{id}/api-key", tag = "admin",
+    security(("bearer" = ["manage_credentials"])),
+    params(("id" = String, Path, description = "The integration (int_…)")),
+    responses((status = 204, description = "Deleted"),
+        Unauthorized, Forbidden, NotFound, Invalid, TooManyRequests))]
+pub(crate) async fn delete_api_key(
+    State(state): State<AppState>,
+    caller: Authorized<ManageCredentials>,
+    Path(id): Path<IntegrationId>,
+) -> Result<StatusCode, ApiError> {
+    let integrations = state.integrations().clone();
+    blocking(move || integrations.set_api_key(Caller::Member(&caller.principal), id, None, None))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

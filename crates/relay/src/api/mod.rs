@@ -87,6 +87,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(invitations::revoke))
         .routes(routes!(integrations::list, integrations::create))
         .routes(routes!(integrations::revoke))
+        .routes(routes!(
+            integrations::set_api_key,
+            integrations::delete_api_key
+        ))
         .routes(routes!(ams::show, ams::connect, ams::disconnect))
         .routes(routes!(ams::test))
         .routes(routes!(routing::list, routing::create))

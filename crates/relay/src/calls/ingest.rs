@@ -122,6 +122,13 @@ fn run(calls: &Calls, delivery: &Delivery) -> Result<Answer, Error> {
         Ok(Outcome::Event(WebhookEvent::Transcript(transcript))) => {
             applied(apply::apply_transcript(calls, id, &keys, &transcript, at)?)
         }
+        Ok(Outcome::Event(WebhookEvent::TranscriptReady(ready))) => {
+            if super::fetch::transcript_ready(calls, id, &keys, &ready, at)? {
+                Ingested::Accepted
+            } else {
+                Ingested::Ignored
+            }
+        }
         Ok(_) => {
             store.inbox().record_webhook_outcome(id, "ignored", at)?;
             Ingested::Ignored

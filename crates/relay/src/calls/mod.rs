@@ -7,13 +7,16 @@
 //!    by `ringside_core::calls`, pops and their stream events; the store pushes those to the hub
 //!    as it commits (wired once, in `server.rs`);
 //! 3. [`lookup`]: for a call's new pops, the AMS lookup on the runtime, bounded by
-//!    `ams.timeout_ms`; its answer is stored and pushed (`pop_update`) the same way.
+//!    `ams.timeout_ms`; its answer is stored and pushed (`pop_update`) the same way;
+//! 4. `fetch`: a transcript the provider keeps in its API (Dialpad's), fetched on the runtime
+//!    and kept for the sync.
 //!
 //! `Calls` holds exactly what that needs — the store, the org keys, the lookup — not the
 //! relay's whole state, and calls nothing back along the way.
 
 mod apply;
 pub(crate) mod breaker;
+mod fetch;
 mod ingest;
 pub mod lookup;
 pub(crate) mod notes;
@@ -38,6 +41,8 @@ pub(crate) struct Calls {
     sync: ringside_sync::Waker,
     /// Keys the blind index every client number is stored with.
     numbers: NumberIndexKey,
+    /// Fetches what providers keep in their APIs (`fetch`).
+    http: reqwest::Client,
 }
 
 impl Calls {
@@ -61,6 +66,7 @@ impl Calls {
             ams_timeout,
             sync,
             numbers,
+            http: fetch::client(),
         }
     }
 }

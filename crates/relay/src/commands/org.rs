@@ -95,6 +95,28 @@ pub fn list_integrations(config: &Config, org: OrgId) -> Result<Vec<Integration>
     Ok(open(config)?.integrations().list(Caller::Operator(org))?)
 }
 
+/// `integration api-key`: keeps the key in `key_file` (mode 0600) for an integration of `org`,
+/// or deletes its key when `None`; answers whether a key is kept now.
+pub fn set_integration_api_key(
+    config: &Config,
+    org: OrgId,
+    id: IntegrationId,
+    key_file: Option<&std::path::Path>,
+    api_base: Option<&str>,
+) -> Result<bool, Error> {
+    let key = key_file
+        .map(crate::commands::ams::read_credentials)
+        .transpose()?;
+    let key = key.as_ref().map(|bytes| String::from_utf8_lossy(bytes));
+    open(config)?.integrations().set_api_key(
+        Caller::Operator(org),
+        id,
+        key.as_deref(),
+        api_base,
+    )?;
+    Ok(key.is_some())
+}
+
 /// `integration delete`: revokes an integration of `org` (its sealed secret is deleted).
 pub fn delete_integration(config: &Config, org: OrgId, id: IntegrationId) -> Result<(), Error> {
     Ok(open(config)?

@@ -312,21 +312,62 @@ pub async fn send_transcript(
     utterances: &[ringside_core::transcript::Utterance],
     clock: &dyn Clock,
 ) -> Result<(u16, SignedRequest), SimulateError> {
+    send_after_call(client, signer, target, plan, call_id, clock, |call, now| {
+        simulate::sign_transcript(
+            signer.provider,
+            &signer.secret,
+            &signer.settings,
+            &target.signed_url,
+            call,
+            utterances,
+            now,
+        )
+    })
+    .await
+}
+
+/// Signs Dialpad's announcement that call `call_id`'s AI transcript is ready in its API
+/// (`call_transcription`), and POSTs it: the delivery.
+///
+/// # Errors
+/// [`SimulateError::Sign`] for a provider other than Dialpad; [`SimulateError::Http`] when the
+/// relay cannot be reached.
+pub async fn send_transcript_ready(
+    client: &reqwest::Client,
+    signer: &Signer,
+    target: &Target,
+    plan: &CallPlan,
+    call_id: &str,
+    clock: &dyn Clock,
+) -> Result<(u16, SignedRequest), SimulateError> {
+    send_after_call(client, signer, target, plan, call_id, clock, |call, now| {
+        simulate::sign_transcript_ready(
+            signer.provider,
+            &signer.secret,
+            &target.signed_url,
+            call,
+            now,
+        )
+    })
+    .await
+}
+
+/// Signs one after-the-call event of call `call_id` of `plan` with `sign`, and POSTs it.
+async fn send_after_call(
+    client: &reqwest::Client,
+    signer: &Signer,
+    target: &Target,
+    plan: &CallPlan,
+    call_id: &str,
+    clock: &dyn Clock,
+    sign: impl FnOnce(&SimulatedCall, time::OffsetDateTime) -> Result<SignedRequest, ProviderError>,
+) -> Result<(u16, SignedRequest), SimulateError> {
     let call = simulated(
         plan,
         call_id,
         plan.states.last().copied().unwrap_or(CallState::Ended),
     );
-    let request = simulate::sign_transcript(
-        signer.provider,
-        &signer.secret,
-        &signer.settings,
-        &target.signed_url,
-        &call,
-        utterances,
-        clock.now(),
-    )
-    .map_err(|source| SimulateError::Sign {
+    let request = sign(&call, clock.now()).map_err(|source| SimulateError::Sign {
         provider: signer.provider,
         source,
     })?;

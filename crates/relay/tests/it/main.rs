@@ -48,5 +48,7 @@ mod stream;
 mod sync;
 /// `serve` over TLS 1.3 (rustls).
 mod tls;
+/// Transcripts fetched from a provider's API (Dialpad's) with the integration's key.
+mod transcript_api;
 /// Shared helpers: a relay on port 0, temporary data folders.
 mod utils;

@@ -23,7 +23,7 @@ const AT_ONCE: &str = "[sync]\ntranscript_grace_secs = 0\nin_doubt_settle_secs =
 
 /// The first note waits for the transcript (the default grace, on a fake clock that does not move
 /// by itself); an in-doubt note is searched for at once.
-const WAITING: &str = "[sync]\nin_doubt_settle_secs = 0\n";
+pub(crate) const WAITING: &str = "[sync]\nin_doubt_settle_secs = 0\n";
 
 /// What the caller says, a card number in it: the words reach the AMS, the card never does.
 const TRANSCRIPT: &str = "Caller: Hi, I'd like to add my son Biscuit-Jones to my auto policy.\n\
@@ -34,7 +34,7 @@ const TRANSCRIPT: &str = "Caller: Hi, I'd like to add my son Biscuit-Jones to my
 const NOTE: &str = "Adding teen driver QX-8812 to the auto policy";
 
 /// Waits (up to 15 s) until `check` answers.
-async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+pub(crate) async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         if let Some(found) = check() {
@@ -46,7 +46,7 @@ async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
 }
 
 /// An office connected to a fresh sandbox AMS, configured by `toml`, and Alice on her route.
-async fn sync_office(toml: &'static str) -> (Office, SandboxAms, Socket) {
+pub(crate) async fn sync_office(toml: &'static str) -> (Office, SandboxAms, Socket) {
     connected_office(Setup { toml, lookup: None }, Duration::ZERO, None).await
 }
 
@@ -64,7 +64,7 @@ async fn next_of(socket: &mut Socket, kind: &str) -> Value {
 }
 
 /// The activities the sandbox holds once it holds `n`.
-async fn activities(ams: &SandboxAms, n: usize) -> Vec<SandboxActivity> {
+pub(crate) async fn activities(ams: &SandboxAms, n: usize) -> Vec<SandboxActivity> {
     eventually(&format!("{n} activities in the AMS"), || {
         let all = ams.sandbox.activities();
         (all.len() >= n).then_some(all)

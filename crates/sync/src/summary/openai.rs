@@ -41,7 +41,6 @@
 //! model on another machine is reached over https, or through a TLS proxy in front of it.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -493,12 +492,8 @@ fn endpoint(base: &str) -> Result<Url, OpenAiConfigError> {
 }
 
 fn is_loopback(url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    url.host_str()
+        .is_some_and(ringside_core::net::is_loopback_host)
 }
 
 /// The header that sends `key` the way `auth` wants, marked sensitive.

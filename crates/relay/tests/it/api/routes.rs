@@ -54,6 +54,8 @@ enum Input {
     PendingInvitation,
     /// `{id}`: a fresh active integration of the walked org.
     ActiveIntegration,
+    /// `{id}`: a fresh active (Dialpad) integration of the walked org, and an API key for it.
+    IntegrationKey,
     /// `{id}`: an integration id that exists nowhere (signed webhooks are walked in `hooks.rs`).
     UnknownIntegration,
     /// `{call_id}`: a call that rang for nobody, with a body (real calls are walked in
@@ -91,6 +93,7 @@ impl Input {
             self,
             Self::PendingInvitation
                 | Self::ActiveIntegration
+                | Self::IntegrationKey
                 | Self::NewRoute
                 | Self::ActiveRoute
                 | Self::Subject(_)
@@ -174,6 +177,8 @@ pub(crate) const ROUTES: &[Route] = &[
     route("GET",    "/v1/admin/integrations",                       Needs(ManageCredentials), Nothing, 200),
     route("POST",   "/v1/admin/integrations",                       Needs(ManageCredentials), Body(r#"{"provider":"dialpad","label":"Walk"}"#), 201),
     route("DELETE", "/v1/admin/integrations/{id}",                  Needs(ManageCredentials), ActiveIntegration, 204),
+    route("PUT",    "/v1/admin/integrations/{id}/api-key",          Needs(ManageCredentials), IntegrationKey, 204),
+    route("DELETE", "/v1/admin/integrations/{id}/api-key",          Needs(ManageCredentials), ActiveIntegration, 204),
     route("GET",    "/v1/admin/ams",                                Needs(ManageCredentials), Nothing, 200),
     route("PUT",    "/v1/admin/ams",                                Needs(ManageCredentials), Body(r#"{"kind":"hubspot","credentials":{"token":"pat-walk"}}"#), 200),
     route("POST",   "/v1/admin/ams/test",                           Needs(ManageCredentials), AmsConnected, 200),
@@ -369,9 +374,12 @@ impl World {
                     .invite(self.office.org, &email, Role::Agent);
                 set_id(&mut prepared, &id);
             }
-            ActiveIntegration => {
+            ActiveIntegration | IntegrationKey => {
                 let id = self.office.operator.create_integration(self.office.org);
                 set_id(&mut prepared, &id);
+                if matches!(route.input, IntegrationKey) {
+                    prepared.body = Some(json!({"api_key": "walk-key"}));
+                }
             }
             NewRoute => {
                 prepared.body = Some(json!({"kind": "extension", "value": self.fresh_extension(),
