@@ -30,6 +30,8 @@ mod integrations;
 mod keys;
 /// Erasing a number, terminating, restoring and shredding an org.
 mod lifecycle;
+/// The debug-level log of the process's relays, in memory, for marker scans.
+mod logs;
 /// Notes and picks: kept for the routed agent, refused for anyone else, stream and HTTP.
 mod notes;
 /// The one fixture: an org on a running relay, its members, and calls rung as a provider would.

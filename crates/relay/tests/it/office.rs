@@ -231,12 +231,17 @@ impl Office {
         plan.call_id = Some(call.to_owned());
         plan.states = vec![state];
         plan.provider_user_id = user.map(str::to_owned);
+        self.ring_plan(&plan).await
+    }
+
+    /// Places `plan` through the org's line: the last delivery.
+    pub(crate) async fn ring_plan(&self, plan: &CallPlan) -> Delivery {
         let line = self.line();
         let (_, mut sent) = simulate::place_call(
             &self.http,
             &line.signer,
             &line.target,
-            &plan,
+            plan,
             &self.relay.clock,
             |_| {},
         )

@@ -789,3 +789,74 @@ async fn an_org_that_chose_a_model_gets_its_summary_from_it_redacted_both_ways_a
     );
     assert_not_on_disk(&office.dir.path().join("data"), &["sk-marker-7731"]);
 }
+
+#[tokio::test]
+async fn a_whole_call_and_a_text_with_marker_values_leave_nothing_on_disk_or_in_the_debug_logs() {
+    let logs = crate::logs::captured();
+    let (office, ams, mut alice) = sync_office(WAITING).await;
+    const CALLER_ID: &str = "Quillon Marker-Callerid";
+    const SAID: &str = "Caller: my dog Zephyrine-Boots chewed the policy papers\nAgent: noted\n";
+    const TYPED: &str = "Marker agent note KX-4490";
+    const TEXTED: &str = "Marker text message WV-7731 about the claim";
+
+    let mut plan = ringside_relay::commands::simulate::CallPlan::inbound(
+        ringside_core::PhoneNumber::parse(DANA).unwrap(),
+        None,
+    );
+    plan.call_id = Some("call-leak".to_owned());
+    plan.states = vec![CallState::Ringing];
+    plan.provider_user_id = Some("u-alice".to_owned());
+    plan.contact_name = Some(CALLER_ID.to_owned());
+    assert_eq!(office.ring_plan(&plan).await.status, 200);
+    let pop = next_of(&mut alice, "pop").await;
+    assert_eq!(pop["caller_name"], CALLER_ID, "the agent sees it");
+    let update = next_of(&mut alice, "pop_update").await;
+    let call = pop["call_id"].as_str().unwrap().to_owned();
+    let dana = update["match"]["contacts"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    alice
+        .send(json!({"type": "note", "call_id": call, "text": TYPED}))
+        .await;
+    alice
+        .send(json!({"type": "pick", "call_id": call, "contact": dana}))
+        .await;
+    alice.quiet("notes are taken without an answer").await;
+    office
+        .ring("call-leak", CallState::Ended, Some("u-alice"))
+        .await;
+    assert_eq!(office.transcript("call-leak", SAID).await, 200);
+    assert_eq!(office.text("m-leak", DANA, TEXTED, 1).await, 200);
+
+    let written = activities(&ams, 2).await;
+    let notes: String = written.iter().map(|a| a.notes.concat()).collect();
+    for landed in [TYPED, "Zephyrine-Boots", TEXTED] {
+        assert!(notes.contains(landed), "{landed} reached the AMS: {notes}");
+    }
+    for (kind, records) in retained(&office) {
+        assert_eq!(records, 0, "{kind} is still held after the syncs");
+    }
+    let markers = [
+        &DANA[1..],
+        "555-0199",
+        "Dana Whitfield",
+        "Whitfield",
+        CALLER_ID,
+        "Marker-Callerid",
+        "Zephyrine",
+        TYPED,
+        "KX-4490",
+        TEXTED,
+        "WV-7731",
+    ];
+    assert_not_on_disk(&office.dir.path().join("data"), &markers);
+    let logged = logs.text();
+    assert!(
+        logged.contains("sync: attempt done"),
+        "the capture sees this relay's debug log"
+    );
+    for marker in markers {
+        assert!(!logged.contains(marker), "a log line holds {marker:?}");
+    }
+}
