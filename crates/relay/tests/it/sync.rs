@@ -688,13 +688,9 @@ async fn model(summary: &'static str) -> Model {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
+    let (base, task) = crate::utils::serve_stand_in(app).await;
     Model {
-        base_url,
+        base_url: format!("{base}/v1"),
         seen,
         _task: task,
     }

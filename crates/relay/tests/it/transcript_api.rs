@@ -59,13 +59,9 @@ async fn dialpad_api() -> DialpadApi {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}/api/v2", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
+    let (base, task) = crate::utils::serve_stand_in(app).await;
     DialpadApi {
-        base,
+        base: format!("{base}/api/v2"),
         seen,
         _task: task,
     }

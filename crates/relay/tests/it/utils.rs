@@ -243,3 +243,14 @@ pub(crate) fn assert_not_on_disk(data_dir: &Path, needles: &[&str]) {
         }
     }
 }
+
+/// Serves `app` on `127.0.0.1:0` until the test ends (a stand-in for a service the relay calls:
+/// a model, a provider's API): its `http://host:port` base and the task.
+pub(crate) async fn serve_stand_in(app: axum::Router) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (base, task)
+}
