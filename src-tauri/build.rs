@@ -10,7 +10,22 @@ use std::path::Path;
 use std::process::ExitCode;
 
 /// Every `#[tauri::command]` registered in `lib.rs`; a command missing here cannot be granted.
-const COMMANDS: &[&str] = &["app_info"];
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "overview",
+    "board",
+    "choose_relay",
+    "accept_invitation",
+    "sign_in",
+    "second_factor",
+    "sign_out",
+    "dismiss",
+    "dismiss_all",
+    "pick",
+    "note",
+    "mark_missed_seen",
+    "open_record",
+];
 
 fn main() -> ExitCode {
     let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dist");

@@ -1,10 +1,12 @@
 //! The one error type every command returns.
 //!
-//! It crosses IPC as `{"code": "...", "message": "..."}`: the UI switches on `code` (stable,
-//! snake_case) and shows `message` to people; it never parses messages. The UI's side of this
-//! contract is `BackendError` in `ui/src/lib/backend.ts`.
+//! It crosses IPC as `{"code": "...", "message": "..."}` ([`ringside_core::wire::IpcError`], whose
+//! TypeScript twin the UI imports): the UI switches on `code` (stable, snake_case) and shows
+//! `message` to people; it never parses messages. The UI's side of this contract is
+//! `BackendError` in `ui/src/lib/backend.ts`.
 
-use serde::ser::{Serialize, SerializeStruct, Serializer};
+use ringside_core::wire::IpcError;
+use serde::{Serialize, Serializer};
 
 /// A failed command.
 #[derive(Debug, thiserror::Error)]
@@ -15,22 +17,24 @@ pub enum Error {
     /// Something failed inside the app (Tauri, the OS, a bug), not because of what the user did.
     #[error("internal error: {0}")]
     Internal(String),
-}
-
-/// The machine-readable kind of an [`Error`], as the UI sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Code {
-    InvalidInput,
-    Internal,
+    /// The app's logic said no (`ringside-desktop-core`): its own code.
+    #[error(transparent)]
+    App(#[from] ringside_desktop_core::Error),
 }
 
 impl Error {
-    /// The code the UI switches on.
-    pub fn code(&self) -> Code {
+    /// The error as it crosses IPC.
+    pub fn to_ipc(&self) -> IpcError {
         match self {
-            Self::InvalidInput(_) => Code::InvalidInput,
-            Self::Internal(_) => Code::Internal,
+            Self::App(err) => err.to_ipc(),
+            Self::InvalidInput(_) => IpcError {
+                code: "invalid_input".to_owned(),
+                message: self.to_string(),
+            },
+            Self::Internal(_) => IpcError {
+                code: "internal".to_owned(),
+                message: self.to_string(),
+            },
         }
     }
 }
@@ -43,10 +47,7 @@ impl From<tauri::Error> for Error {
 
 impl Serialize for Error {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut ipc = serializer.serialize_struct("Error", 2)?;
-        ipc.serialize_field("code", &self.code())?;
-        ipc.serialize_field("message", &self.to_string())?;
-        ipc.end()
+        self.to_ipc().serialize(serializer)
     }
 }
 
@@ -78,6 +79,17 @@ mod tests {
                 .as_str()
                 .is_some_and(|m| m.starts_with("internal error: ")),
             "the message says it is internal: {ipc}"
+        );
+    }
+
+    #[test]
+    fn the_apps_own_refusals_keep_their_code() {
+        let error = Error::from(ringside_desktop_core::Error::NotReady(
+            "choose a relay first",
+        ));
+        assert_eq!(
+            serde_json::to_value(&error).unwrap(),
+            json!({"code": "not_ready", "message": "choose a relay first"})
         );
     }
 }

@@ -1,5 +1,6 @@
-//! The smoke test of the desktop app: the real binary starts under WebDriver, renders its shell,
-//! and the About line shows what the Rust `app_info` command returned. If this passes, the build,
+//! The smoke test of the desktop app: the real binary starts under WebDriver on a fresh profile,
+//! renders its shell — asking which relay to connect to, the first step of onboarding — and the
+//! About line shows what the Rust `app_info` command returned. If this passes, the build,
 //! the embedded frontend, the capability grants and the IPC round trip all work.
 
 use fantoccini::{Client, Locator};
@@ -15,7 +16,7 @@ const ABOUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 struct Shell {
     title: String,
     product_name: String,
-    pops_empty: String,
+    first_step: String,
     app_version: Option<String>,
     protocol_version: Option<String>,
     error: Option<String>,
@@ -36,7 +37,7 @@ async fn read_shell(client: &Client) -> Result<Shell, fantoccini::error::CmdErro
     Ok(Shell {
         title: client.title().await?,
         product_name: text_of("#product-name").await?.unwrap_or_default(),
-        pops_empty: text_of("#pops-empty").await?.unwrap_or_default(),
+        first_step: text_of("#relay-form h2").await?.unwrap_or_default(),
         app_version: text_of("#app-version").await?,
         protocol_version: text_of("#protocol-version").await?,
         error: text_of("#app-info-error").await?,
@@ -47,7 +48,12 @@ async fn read_shell(client: &Client) -> Result<Shell, fantoccini::error::CmdErro
 async fn the_desktop_app_shows_its_shell_and_the_version_rust_reports() {
     let app = desktop_binary();
     let driver = TauriDriver::start();
-    let client = driver.launch(&app).await;
+    let profile = tempfile::tempdir().unwrap();
+    let args = [
+        "--profile".to_owned(),
+        profile.path().to_string_lossy().into_owned(),
+    ];
+    let client = driver.launch_with(&app, &args).await;
 
     let shell = read_shell(&client).await;
     let screenshot = artifacts_dir().join("desktop-smoke.png");
@@ -79,9 +85,9 @@ async fn the_desktop_app_shows_its_shell_and_the_version_rust_reports() {
         "the header names the product"
     );
     assert!(
-        shell.pops_empty.contains("No calls yet"),
-        "with no calls the pops area says so; it showed {:?}",
-        shell.pops_empty
+        shell.first_step.contains("Connect to your agency's relay"),
+        "a fresh profile starts by asking for the relay; it showed {:?}",
+        shell.first_step
     );
     assert_eq!(
         shell.error, None,

@@ -5,5 +5,10 @@
 //! These tests need a display and the helper programs; see docs/desktop.md for how to run them
 //! (`xvfb-run -a .ci/with-keyring cargo test -p ringside-e2e`).
 
+// Test helpers panic on failure: that is how a test reports it; and they print where they left
+// the screenshots, for the person reading the run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+mod agent;
 mod desktop_smoke;
 mod utils;

@@ -30,7 +30,9 @@ afterEach(() => {
 
 describe("the app shell", () => {
   it("shows the product name and an empty screen-pops area before any call", async () => {
-    const root = render(new MemoryBackend());
+    const backend = new MemoryBackend();
+    backend.state = { relay: "https://relay.example", insecure_relay: false, status: { state: "connected" } };
+    const root = render(backend);
     await settle();
 
     expect(root.querySelector("#product-name")?.textContent, "the header names the product").toBe(

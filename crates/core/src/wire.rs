@@ -8,6 +8,7 @@ mod admin;
 mod ams;
 mod audit;
 mod auth;
+mod desktop;
 mod routing;
 mod stream;
 mod summarizer;
@@ -25,6 +26,7 @@ pub use auth::{
     MfaRequirement, RecoveryCodes, RefreshRequest, SecondFactorRequest, Secret, SessionInfo,
     SessionList, SessionTokens, SessionsEnded, TotpEnrollment, UserInfo,
 };
+pub use desktop::{Board, ConnectionStatus, IpcError, MissedCall, Overview, PopCard, SignInStep};
 pub use routing::{CreateRouteRequest, Fallback, RouteInfo, RouteKind, RouteList, RouteMatch};
 pub use stream::{
     CallNoteRequest, CallPickRequest, CallState, CallStateChange, ClientMessage, Contact,

@@ -3,4 +3,5 @@
 //! be listed in `build.rs` (`COMMANDS`), registered in `lib.rs` (`generate_handler!`), granted in
 //! `capabilities/default.json` and given a method on the UI's `Backend` (`ui/src/lib/`).
 
+pub mod agent;
 pub mod app;

@@ -10,8 +10,12 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder};
 use serde_json::json;
 
+pub(crate) mod relay;
+
 /// How long `tauri-driver` may take to accept connections (it starts WebKitWebDriver first).
 const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(20);
+/// How many times a WebDriver session is asked for again while WebKitWebDriver starts.
+const SESSION_ATTEMPTS: u32 = 6;
 /// How long `tauri-driver` gets to shut down WebKitWebDriver after SIGTERM before it is killed.
 const DRIVER_STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -55,9 +59,24 @@ pub(crate) fn desktop_binary() -> PathBuf {
     path
 }
 
+/// The absolute path of the `ringside-relay` binary: `RINGSIDE_RELAY_BIN` if set, else the one
+/// in this test binary's profile directory (built by `cargo build --workspace`).
+pub(crate) fn relay_binary() -> PathBuf {
+    let path = std::env::var_os("RINGSIDE_RELAY_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| profile_dir().join("ringside-relay"));
+    let path = std::path::absolute(&path).expect("the relay binary path can be made absolute");
+    assert!(
+        path.is_file(),
+        "the relay is not built: {} does not exist. Build it first: cargo build -p ringside-relay",
+        path.display()
+    );
+    path
+}
+
 /// A TCP port that was free a moment ago. Another process could take it before we bind it again;
 /// on a test machine that race is rare, and far rarer than two runs fighting over a fixed 4444.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
         .expect("the OS hands out a free loopback port")
@@ -76,12 +95,18 @@ impl TauriDriver {
     /// Starts `tauri-driver` (from `TAURI_DRIVER`, else `PATH`) and waits until it accepts
     /// connections. Its output goes to `<target>/e2e/tauri-driver.log`.
     pub(crate) fn start() -> Self {
+        Self::start_with_env(&[])
+    }
+
+    /// [`TauriDriver::start`] with `env` set for it, and so for the app it launches.
+    pub(crate) fn start_with_env(env: &[(&str, &Path)]) -> Self {
         let program = std::env::var_os("TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
         let (port, native_port) = (free_port(), free_port());
         let log = artifacts_dir().join("tauri-driver.log");
         let out = File::create(&log).expect("can create the tauri-driver log");
         let err = out.try_clone().expect("can share the log file handle");
         let child = Command::new(&program)
+            .envs(env.iter().copied())
             .args([
                 "--port",
                 &port.to_string(),
@@ -129,31 +154,44 @@ impl TauriDriver {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Opens a WebDriver session, which launches `application` and attaches to its webview.
-    pub(crate) async fn launch(&self, application: &Path) -> Client {
+    /// Opens a WebDriver session, which launches `application` with command-line `args` and
+    /// attaches to its webview.
+    pub(crate) async fn launch_with(&self, application: &Path, args: &[String]) -> Client {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".to_owned(), json!("wry"));
         capabilities.insert(
             "tauri:options".to_owned(),
-            json!({ "application": application }),
+            json!({ "application": application, "args": args }),
         );
         // The workspace builds rustls with both `ring` (ours) and `aws-lc-rs` (fantoccini's
         // hyper-rustls), so rustls cannot pick a provider by itself: choose ours explicitly.
         // A second call (several tests in one process) finds it installed, which is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        ClientBuilder::rustls()
-            .expect("rustls client for WebDriver")
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .unwrap_or_else(|error| {
-                panic!(
+        // tauri-driver listens before the WebKitWebDriver behind it does: a session refused for
+        // want of a connection is asked for again, a few times, before it counts as a failure.
+        let mut attempt = 0;
+        loop {
+            let session = ClientBuilder::rustls()
+                .expect("rustls client for WebDriver")
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await;
+            match session {
+                Ok(client) => return client,
+                Err(error)
+                    if attempt < SESSION_ATTEMPTS && error.to_string().contains("SendRequest") =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(error) => panic!(
                     "could not start {} through tauri-driver: {error}\n\
                      (is there a display? run under `xvfb-run -a`); driver log:\n{}",
                     application.display(),
                     self.log_text()
-                )
-            })
+                ),
+            }
+        }
     }
 }
 

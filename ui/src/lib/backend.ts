@@ -10,17 +10,58 @@
  * `ringside-core`; nothing here redefines them.
  */
 import { getContext, setContext } from "svelte";
+import type { Board } from "../generated/Board";
 import type { BuildInfo } from "../generated/BuildInfo";
+import type { ConnectionStatus } from "../generated/ConnectionStatus";
+import type { Overview } from "../generated/Overview";
+import type { SignInStep } from "../generated/SignInStep";
+
+/** What the Rust side pushes as it happens. */
+export interface Updates {
+  status(status: ConnectionStatus): void;
+  board(board: Board): void;
+  newPop(popId: string): void;
+}
 
 export interface Backend {
   /** What the running app says about itself: name, version, protocol version, platform. */
   appInfo(): Promise<BuildInfo>;
+  /** Which relay, whether sign-ins are remembered, the connection. */
+  overview(): Promise<Overview>;
+  /** The pops and missed calls now. */
+  board(): Promise<Board>;
+  /** Chooses the relay (https; http only to this machine). */
+  chooseRelay(url: string): Promise<Overview>;
+  /** Joins the organisation with an invitation code, and signs in. */
+  acceptInvitation(code: string, displayName: string, password: string): Promise<void>;
+  /** Signs in; `second_factor` means: ask for the code, then call `secondFactor`. */
+  signIn(email: string, password: string): Promise<SignInStep>;
+  /** Completes a sign-in with the second factor's code. */
+  secondFactor(code: string): Promise<void>;
+  /** Signs out. */
+  signOut(): Promise<void>;
+  /** Closes a pop, on the agent's other devices too. */
+  dismiss(popId: string): Promise<Board>;
+  /** Closes every pop. */
+  dismissAll(): Promise<Board>;
+  /** Picks one of a pop's several matches. */
+  pick(popId: string, contact: string): Promise<Board>;
+  /** The agent's note on the pop's call. */
+  note(popId: string, text: string): Promise<void>;
+  /** Marks every missed call seen. */
+  markMissedSeen(): Promise<Board>;
+  /** Opens a client's record in the AMS in the system's browser (https links only). */
+  openRecord(url: string): Promise<void>;
+  /** Calls `updates` as the Rust side pushes; answers how to stop. */
+  subscribe(updates: Updates): Promise<() => void>;
 }
 
 /**
  * A failed backend call. `code` is stable and meant for `switch`; `message` is for people.
  *
- * Codes sent by the Rust commands (`src-tauri/src/error.rs`): `invalid_input`, `internal`.
+ * Codes sent by the Rust commands (`src-tauri/src/error.rs`, `IpcError`): `invalid_input`,
+ * `internal`, `not_ready`, `no_secure_keychain`, `unreachable`, and the relay's own
+ * (`invalid_credentials`, `invitation_invalid`, `weak_password`, …).
  * Codes made on this side: `ipc` (the IPC layer refused the call before any command ran, e.g. a
  * command the capability does not grant) and `unexpected` (a rejection of no known shape).
  */

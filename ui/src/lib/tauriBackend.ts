@@ -1,11 +1,17 @@
 /**
- * The production `Backend`: each method is one Tauri command. Command names and argument shapes
- * must match `#[tauri::command]` functions in `src-tauri/src/commands/` (and be granted in
- * `src-tauri/capabilities/default.json`).
+ * The production `Backend`: each method is one Tauri command, each update one Tauri event.
+ * Command names and argument shapes must match `#[tauri::command]` functions in
+ * `src-tauri/src/commands/` (and be granted in `src-tauri/capabilities/default.json`); event
+ * names match `src-tauri/src/events.rs`.
  */
 import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import type { Board } from "../generated/Board";
 import type { BuildInfo } from "../generated/BuildInfo";
-import { toBackendError, type Backend } from "./backend";
+import type { ConnectionStatus } from "../generated/ConnectionStatus";
+import type { Overview } from "../generated/Overview";
+import type { SignInStep } from "../generated/SignInStep";
+import { toBackendError, type Backend, type Updates } from "./backend";
 
 async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
   try {
@@ -18,5 +24,66 @@ async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
 export class TauriBackend implements Backend {
   appInfo(): Promise<BuildInfo> {
     return call<BuildInfo>("app_info");
+  }
+
+  overview(): Promise<Overview> {
+    return call<Overview>("overview");
+  }
+
+  board(): Promise<Board> {
+    return call<Board>("board");
+  }
+
+  chooseRelay(url: string): Promise<Overview> {
+    return call<Overview>("choose_relay", { url });
+  }
+
+  acceptInvitation(code: string, displayName: string, password: string): Promise<void> {
+    return call<void>("accept_invitation", { code, displayName, password });
+  }
+
+  signIn(email: string, password: string): Promise<SignInStep> {
+    return call<SignInStep>("sign_in", { email, password });
+  }
+
+  secondFactor(code: string): Promise<void> {
+    return call<void>("second_factor", { code });
+  }
+
+  signOut(): Promise<void> {
+    return call<void>("sign_out");
+  }
+
+  dismiss(popId: string): Promise<Board> {
+    return call<Board>("dismiss", { popId });
+  }
+
+  dismissAll(): Promise<Board> {
+    return call<Board>("dismiss_all");
+  }
+
+  pick(popId: string, contact: string): Promise<Board> {
+    return call<Board>("pick", { popId, contact });
+  }
+
+  note(popId: string, text: string): Promise<void> {
+    return call<void>("note", { popId, text });
+  }
+
+  markMissedSeen(): Promise<Board> {
+    return call<Board>("mark_missed_seen");
+  }
+
+  openRecord(url: string): Promise<void> {
+    return call<void>("open_record", { url });
+  }
+
+  async subscribe(updates: Updates): Promise<() => void> {
+    const stops = await Promise.all([
+      listen<ConnectionStatus>("status", (e) => updates.status(e.payload)),
+      listen<Board>("board", (e) => updates.board(e.payload)),
+      listen<string>("new_pop", (e) => updates.newPop(e.payload)),
+    ]);
+    return () => stops.forEach((stop) => stop());
   }
 }

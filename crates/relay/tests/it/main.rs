@@ -22,6 +22,8 @@ mod client_crate;
 mod client_stream;
 /// `ringside-relay demo` through the real binary: a fresh folder, invitations, calls that pop.
 mod demo;
+/// The desktop app's logic (no webview) against a real relay and keychain.
+mod desktop_app;
 /// `POST /v1/hooks/{integration_id}`: signed webhooks into the sealed inbox.
 mod hooks;
 /// `integration create|list` through the real binary.

@@ -1,0 +1,140 @@
+//! What the desktop app's Rust side tells its UI over IPC (`src-tauri`): the connection's
+//! status, the pops on screen and the missed calls, and the one error shape every command
+//! rejects with. The UI renders these and never rebuilds them from stream messages itself, so
+//! the rules (dedupe by `seq`, a dismissed pop never comes back, the stacking cap) live in Rust
+//! (`ringside-desktop-core`) and are tested without a webview.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::{CallState, Direction, MatchState};
+use crate::{CallId, Pii, PopId};
+
+/// Where the app's connection to the relay stands: always on screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+#[ts(export)]
+pub enum ConnectionStatus {
+    /// No session: the onboarding or sign-in screen.
+    SignedOut,
+    /// Signed in, the stream opening.
+    Connecting,
+    /// Live: pops arrive as they happen.
+    Connected,
+    /// The connection dropped; the next attempt is in `in_secs`.
+    Reconnecting {
+        /// Seconds until the next attempt.
+        in_secs: u32,
+    },
+    /// The relay cannot be reached at all (a wrong address, no network).
+    Unreachable,
+    /// An admin (or the user elsewhere) ended the session; `reason` says why.
+    Revoked {
+        /// The relay's reason (`revoked`, `user_disabled`, …).
+        reason: String,
+    },
+}
+
+/// One pop as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PopCard {
+    /// The pop.
+    pub pop_id: PopId,
+    /// Its call.
+    pub call_id: CallId,
+    /// Inbound or outbound.
+    pub direction: Direction,
+    /// The caller's number formatted for reading (`(617) 555-0199`); absent when withheld.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "string")]
+    pub number: Option<Pii<String>>,
+    /// The caller-id name, when the provider sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "string")]
+    pub caller_name: Option<Pii<String>>,
+    /// The call's state now.
+    pub state: CallState,
+    /// The AMS match now.
+    #[serde(rename = "match")]
+    pub match_state: MatchState,
+    /// The record the agent picked among several, when they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub picked: Option<String>,
+    /// The number asked not to be texted.
+    pub sms_opted_out: bool,
+    /// When the pop was made (RFC 3339).
+    pub created_at: String,
+}
+
+/// The pops on screen: the newest first, at most the cap; the older ones only counted (the
+/// "+N" line).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Board {
+    /// The pops shown, newest first.
+    pub cards: Vec<PopCard>,
+    /// How many older live pops are collapsed behind them.
+    pub collapsed: u32,
+    /// Calls the agent missed (rang, never answered), newest first.
+    pub missed: Vec<MissedCall>,
+}
+
+/// A call that rang for the agent and was not answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MissedCall {
+    /// The call.
+    pub call_id: CallId,
+    /// The number as it may still be shown: formatted while the pop lives, `***-***-1234`
+    /// after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub number: Option<String>,
+    /// When it rang (RFC 3339).
+    pub at: String,
+    /// Whether the agent marked it seen.
+    pub seen: bool,
+}
+
+/// Every command's failure, as the UI receives it: a stable `code` to switch on and a
+/// `message` for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct IpcError {
+    /// `invalid_input`, `internal`, `no_secure_keychain`, `unreachable`, or the relay's own code
+    /// (`invalid_credentials`, `step_up_required`, …).
+    pub code: String,
+    /// What to tell the person.
+    pub message: String,
+}
+
+/// What the app's first screen needs: which relay, whether tokens can be kept, the connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Overview {
+    /// The relay this profile signs in to, once chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub relay: Option<String>,
+    /// The relay is reached over plain http (allowed to this machine only): show a warning.
+    pub insecure_relay: bool,
+    /// Why sign-ins cannot be remembered (no secure keychain), when that is so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub keychain_problem: Option<String>,
+    /// The connection.
+    pub status: ConnectionStatus,
+}
+
+/// What a sign-in step answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SignInStep {
+    /// Signed in: the stream is opening.
+    SignedIn,
+    /// The account has a second factor: ask for the code.
+    SecondFactor,
+}

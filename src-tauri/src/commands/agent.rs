@@ -1,0 +1,112 @@
+//! The agent's commands: the relay, joining and signing in, the pops and what the agent does to
+//! them. Each is a thin adapter over `ringside_desktop_core::App`, which holds every rule.
+
+use ringside_core::PopId;
+use ringside_core::wire::{Board, Overview, SignInStep};
+use ringside_desktop_core::App;
+use tauri::State;
+
+use crate::Error;
+
+fn pop_id(text: &str) -> Result<PopId, Error> {
+    text.parse()
+        .map_err(|_| Error::InvalidInput("that pop is not known".to_owned()))
+}
+
+/// Which relay, whether sign-ins can be remembered, and the connection.
+#[tauri::command]
+pub fn overview(app: State<'_, App>) -> Result<Overview, Error> {
+    Ok(app.overview())
+}
+
+/// The pops and missed calls now.
+#[tauri::command]
+pub fn board(app: State<'_, App>) -> Result<Board, Error> {
+    Ok(app.board())
+}
+
+/// Chooses the relay this profile signs in to.
+#[tauri::command]
+pub fn choose_relay(app: State<'_, App>, url: String) -> Result<Overview, Error> {
+    Ok(app.choose_relay(&url)?)
+}
+
+/// Joins the organisation with an invitation code.
+#[tauri::command]
+pub async fn accept_invitation(
+    app: State<'_, App>,
+    code: String,
+    display_name: String,
+    password: String,
+) -> Result<(), Error> {
+    Ok(app
+        .accept_invitation(&code, &display_name, &password)
+        .await?)
+}
+
+/// Signs in with an email and a password.
+#[tauri::command]
+pub async fn sign_in(
+    app: State<'_, App>,
+    email: String,
+    password: String,
+) -> Result<SignInStep, Error> {
+    Ok(app.sign_in(&email, &password).await?)
+}
+
+/// Completes a sign-in with the second factor's code.
+#[tauri::command]
+pub async fn second_factor(app: State<'_, App>, code: String) -> Result<(), Error> {
+    Ok(app.second_factor(&code).await?)
+}
+
+/// Signs out.
+#[tauri::command]
+pub async fn sign_out(app: State<'_, App>) -> Result<(), Error> {
+    Ok(app.sign_out().await?)
+}
+
+/// Closes a pop (on the agent's other devices too).
+#[tauri::command]
+pub async fn dismiss(app: State<'_, App>, pop_id: String) -> Result<Board, Error> {
+    Ok(app.dismiss(self::pop_id(&pop_id)?).await?)
+}
+
+/// Closes every pop.
+#[tauri::command]
+pub async fn dismiss_all(app: State<'_, App>) -> Result<Board, Error> {
+    Ok(app.dismiss_all().await?)
+}
+
+/// Picks one of a pop's matches for the call's note.
+#[tauri::command]
+pub async fn pick(app: State<'_, App>, pop_id: String, contact: String) -> Result<Board, Error> {
+    Ok(app.pick(self::pop_id(&pop_id)?, &contact).await?)
+}
+
+/// The agent's note on a pop's call.
+#[tauri::command]
+pub async fn note(app: State<'_, App>, pop_id: String, text: String) -> Result<(), Error> {
+    Ok(app.note(self::pop_id(&pop_id)?, &text).await?)
+}
+
+/// Marks every missed call seen.
+#[tauri::command]
+pub fn mark_missed_seen(app: State<'_, App>) -> Result<Board, Error> {
+    Ok(app.mark_missed_seen())
+}
+
+/// Opens a client's record in the AMS ("Open in AMS") in the system's browser. Only an https
+/// link the AMS gave is opened; anything else is refused.
+#[tauri::command]
+pub fn open_record(app: tauri::AppHandle, url: String) -> Result<(), Error> {
+    use tauri_plugin_opener::OpenerExt;
+    if !url.starts_with("https://") || url.chars().any(char::is_whitespace) {
+        return Err(Error::InvalidInput(
+            "only an https link of the AMS is opened".to_owned(),
+        ));
+    }
+    app.opener()
+        .open_url(url, None::<&str>)
+        .map_err(|err| Error::Internal(err.to_string()))
+}

@@ -1,0 +1,220 @@
+// The agent's journey through the UI against an in-memory backend: the relay, joining, the
+// status line, pops as the Rust side sends them, the picker, notes and closing. No Tauri.
+import { flushSync, mount, unmount } from "svelte";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import App from "./App.svelte";
+import type { PopCard } from "./generated/PopCard";
+import { BackendError } from "./lib/backend";
+import { MemoryBackend } from "./lib/memoryBackend";
+
+let app: Record<string, unknown> | null = null;
+
+function render(backend: MemoryBackend): HTMLElement {
+  const target = document.createElement("div");
+  document.body.appendChild(target);
+  app = mount(App, { target, props: { backend } });
+  return target;
+}
+
+async function settle(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  flushSync();
+}
+
+function type(root: HTMLElement, css: string, value: string): void {
+  const input = root.querySelector<HTMLInputElement | HTMLTextAreaElement>(css);
+  if (input === null) throw new Error(`no ${css}`);
+  input.value = value;
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
+function submit(root: HTMLElement, css: string): void {
+  root.querySelector<HTMLFormElement>(css)?.requestSubmit();
+}
+
+const CARD: PopCard = {
+  pop_id: "pop_00000000000000000000000000000001",
+  call_id: "cal_00000000000000000000000000000001",
+  direction: "inbound",
+  number: "(617) 555-0199",
+  caller_name: "DANA W",
+  state: "ringing",
+  match: {
+    status: "found",
+    contacts: [
+      {
+        id: "c-1",
+        kind: "client",
+        name: "Dana Whitfield",
+        detail: "WHITDA-01",
+        open_url: "https://ams.example/clients/c-1",
+      },
+    ],
+  },
+  sms_opted_out: false,
+  created_at: "2026-12-04T09:00:00Z",
+};
+
+function connected(): MemoryBackend {
+  const backend = new MemoryBackend();
+  backend.state = { relay: "https://relay.example", insecure_relay: false, status: { state: "connected" } };
+  return backend;
+}
+
+afterEach(() => {
+  if (app !== null) {
+    unmount(app);
+    app = null;
+  }
+  document.body.innerHTML = "";
+  vi.useRealTimers();
+});
+
+describe("onboarding", () => {
+  it("asks for the relay, then the invitation, then shows the pops once connected", async () => {
+    const backend = new MemoryBackend();
+    const root = render(backend);
+    await settle();
+    expect(root.querySelector("#relay-form"), "no relay yet: ask for one").not.toBeNull();
+
+    type(root, "#relay-url", "http://127.0.0.1:8640");
+    submit(root, "#relay-form");
+    await settle();
+    expect(backend.sent[0]).toEqual({ kind: "choose_relay", url: "http://127.0.0.1:8640" });
+    expect(root.querySelector("#insecure-relay"), "plain http is flagged").not.toBeNull();
+
+    type(root, "#join-code", "rsi_code");
+    type(root, "#join-name", "Alice Agent");
+    type(root, "#join-password", "a long enough password");
+    submit(root, "#join-form");
+    await settle();
+    expect(backend.sent[1]).toEqual({
+      kind: "accept_invitation",
+      code: "rsi_code",
+      displayName: "Alice Agent",
+    });
+    expect(root.querySelector("#status")?.getAttribute("data-state")).toBe("connecting");
+    backend.push({ status: { state: "connected" } });
+    flushSync();
+    expect(root.querySelector("#status-text")?.textContent).toBe("Connected");
+    expect(root.querySelector("#pops-empty"), "signed in: the pops screen").not.toBeNull();
+  });
+
+  it("says why a sign-in was refused, in words, and asks for the second factor when needed", async () => {
+    const backend = new MemoryBackend();
+    backend.state.relay = "https://relay.example";
+    backend.signInStep = "second_factor";
+    const root = render(backend);
+    await settle();
+    root.querySelector<HTMLButtonElement>("#to-sign-in")?.click();
+    flushSync();
+    type(root, "#sign-in-email", "alice@agency.example");
+    type(root, "#sign-in-password", "a long enough password");
+    submit(root, "#sign-in-form");
+    await settle();
+    expect(root.querySelector("#code-form"), "the code is asked for").not.toBeNull();
+
+    backend.failure = new BackendError("invalid_second_factor", "invalid second factor");
+    type(root, "#code", "000000");
+    submit(root, "#code-form");
+    await settle();
+    expect(root.querySelector("#sign-in-error")?.textContent).toContain("That code is not right");
+  });
+
+  it("shows an admin's sign-out with its reason", async () => {
+    const backend = connected();
+    const root = render(backend);
+    await settle();
+    backend.push({ status: { state: "revoked", reason: "user_disabled" } });
+    flushSync();
+    expect(root.querySelector("#revoked")?.textContent).toContain("an admin disabled your account");
+    expect(root.querySelector("#join-form"), "back to signing in").not.toBeNull();
+  });
+});
+
+describe("a pop", () => {
+  it("shows the caller and the matched client, and closing it sends the note and the dismissal", async () => {
+    const backend = connected();
+    const root = render(backend);
+    await settle();
+    backend.push({ board: { cards: [CARD], collapsed: 0, missed: [] } });
+    flushSync();
+    const pop = root.querySelector<HTMLElement>("[data-testid=pop]");
+    expect(pop?.querySelector("[data-testid=pop-number]")?.textContent).toBe("(617) 555-0199");
+    expect(pop?.querySelector("[data-testid=pop-client]")?.textContent).toBe("Dana Whitfield");
+    expect(pop?.textContent).toContain("Client · WHITDA-01");
+    pop?.querySelector<HTMLButtonElement>("[data-testid=pop-open]")?.click();
+    await settle();
+    expect(backend.sent.shift(), "the record opens through Rust, not a webview link").toEqual({
+      kind: "open_record",
+      url: "https://ams.example/clients/c-1",
+    });
+
+    type(root, "[data-testid=pop-note]", "Wants to add a driver");
+    pop?.querySelector<HTMLButtonElement>("[data-testid=pop-dismiss]")?.click();
+    await settle();
+    expect(backend.sent).toEqual([
+      { kind: "note", popId: CARD.pop_id, text: "Wants to add a driver" },
+      { kind: "dismiss", popId: CARD.pop_id },
+    ]);
+  });
+
+  it("sends the note after a pause in typing, once", async () => {
+    vi.useFakeTimers();
+    const backend = connected();
+    const root = render(backend);
+    await vi.runOnlyPendingTimersAsync();
+    backend.push({ board: { cards: [CARD], collapsed: 0, missed: [] } });
+    flushSync();
+    type(root, "[data-testid=pop-note]", "Call back");
+    type(root, "[data-testid=pop-note]", "Call back Friday");
+    expect(backend.sent, "not while typing").toEqual([]);
+    await vi.advanceTimersByTimeAsync(900);
+    root.querySelector<HTMLTextAreaElement>("[data-testid=pop-note]")?.dispatchEvent(new Event("blur"));
+    expect(backend.sent).toEqual([{ kind: "note", popId: CARD.pop_id, text: "Call back Friday" }]);
+  });
+
+  it("with several matches shows a picker, and the choice is sent", async () => {
+    const backend = connected();
+    const root = render(backend);
+    await settle();
+    const several: PopCard = {
+      ...CARD,
+      match: {
+        status: "found",
+        contacts: [
+          { id: "c-1", kind: "client", name: "Dana Whitfield" },
+          { id: "c-2", kind: "client", name: "Sam Whitfield", detail: "Home policy" },
+        ],
+      },
+    };
+    backend.push({ board: { cards: [several], collapsed: 2, missed: [] } });
+    flushSync();
+    const picker = root.querySelector("[data-testid=pop-picker]");
+    expect(picker?.textContent).toContain("2 clients share this number");
+    const second = picker?.querySelectorAll<HTMLInputElement>("input[type=radio]")[1];
+    expect(second?.checked, "none picked silently").toBe(false);
+    second?.click();
+    await settle();
+    expect(backend.sent).toEqual([{ kind: "pick", popId: CARD.pop_id, contact: "c-2" }]);
+    expect(root.querySelector("#pops-collapsed")?.textContent).toBe("+2 more ringing");
+  });
+
+  it("lists missed calls and marks them seen", async () => {
+    const backend = connected();
+    const root = render(backend);
+    await settle();
+    backend.push({
+      board: {
+        cards: [],
+        collapsed: 0,
+        missed: [{ call_id: CARD.call_id, number: "***-***-0199", at: CARD.created_at, seen: false }],
+      },
+    });
+    flushSync();
+    expect(root.querySelector("#missed-heading")?.textContent).toContain("1");
+    root.querySelector<HTMLButtonElement>("#missed-seen")?.click();
+    await settle();
+    expect(backend.sent).toEqual([{ kind: "mark_missed_seen" }]);
+  });
+});

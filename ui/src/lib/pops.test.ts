@@ -1,0 +1,37 @@
+// The wording of states: one place, tested, so no component invents its own.
+import { describe, expect, it } from "vitest";
+import { callStateText, elapsed, matchText, recordKindText, statusText, statusTone } from "./pops";
+
+describe("the connection's status line", () => {
+  it("says what is happening and when the next attempt comes", () => {
+    expect(statusText({ state: "connected" })).toBe("Connected");
+    expect(statusText({ state: "reconnecting", in_secs: 4 })).toBe("Reconnecting in 4 s");
+    expect(statusText({ state: "unreachable" })).toContain("unreachable");
+    expect(statusText({ state: "revoked", reason: "user_disabled" })).toContain(
+      "an admin disabled your account",
+    );
+    expect(statusTone({ state: "connected" })).toBe("ok");
+    expect(statusTone({ state: "reconnecting", in_secs: 1 })).toBe("busy");
+    expect(statusTone({ state: "revoked", reason: "revoked" })).toBe("bad");
+    expect(statusTone({ state: "signed_out" }), "not alarming before sign-in").toBe("idle");
+  });
+});
+
+describe("a pop's lines", () => {
+  it("name each match state and call state for people", () => {
+    expect(matchText({ status: "pending" })).toContain("Looking up");
+    expect(matchText({ status: "no_match" })).toBe("No client with this number");
+    expect(matchText({ status: "failed", reason: "timeout" })).toContain("AMS unavailable");
+    expect(matchText({ status: "found", contacts: [] }), "records are shown, not a line").toBe(
+      null,
+    );
+    expect(callStateText("answered")).toBe("On call");
+    expect(recordKindText("prospect")).toBe("Prospect");
+  });
+
+  it("times the call in minutes and seconds", () => {
+    const from = "2026-12-04T09:00:00Z";
+    expect(elapsed(from, Date.parse(from) + 65_000)).toBe("1:05");
+    expect(elapsed(from, Date.parse(from) - 5_000), "never negative").toBe("0:00");
+  });
+});

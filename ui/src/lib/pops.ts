@@ -1,0 +1,95 @@
+/**
+ * How the app's states read to an agent: pure functions over the generated wire types, so the
+ * wording is tested once and every component says the same thing.
+ */
+import type { CallState } from "../generated/CallState";
+import type { ConnectionStatus } from "../generated/ConnectionStatus";
+import type { MatchState } from "../generated/MatchState";
+import type { RecordKind } from "../generated/RecordKind";
+
+/** The always-visible line about the connection. */
+export function statusText(status: ConnectionStatus): string {
+  switch (status.state) {
+    case "connected":
+      return "Connected";
+    case "connecting":
+      return "Connecting…";
+    case "reconnecting":
+      return `Reconnecting in ${status.in_secs} s`;
+    case "unreachable":
+      return "Relay unreachable — retrying";
+    case "revoked":
+      return status.reason === "user_disabled"
+        ? "Signed out: an admin disabled your account"
+        : "Signed out by an admin or on another device";
+    case "signed_out":
+      return "Signed out";
+  }
+}
+
+/** The dot's colour next to the status line: `idle` before anyone signed in. */
+export function statusTone(status: ConnectionStatus): "ok" | "busy" | "bad" | "idle" {
+  switch (status.state) {
+    case "connected":
+      return "ok";
+    case "connecting":
+    case "reconnecting":
+      return "busy";
+    case "signed_out":
+      return "idle";
+    default:
+      return "bad";
+  }
+}
+
+/** The call's state, for people. */
+export function callStateText(state: CallState): string {
+  switch (state) {
+    case "ringing":
+      return "Ringing";
+    case "answered":
+      return "On call";
+    case "transferred":
+      return "Transferred";
+    case "ended":
+      return "Ended";
+    case "missed":
+      return "Missed";
+    case "voicemail":
+      return "Voicemail";
+  }
+}
+
+/** An AMS record's kind, for people. */
+export function recordKindText(kind: RecordKind): string {
+  switch (kind) {
+    case "client":
+      return "Client";
+    case "prospect":
+      return "Prospect";
+    case "contact":
+      return "Contact";
+  }
+}
+
+/** One line about the AMS match when it is not a list of records. */
+export function matchText(match: MatchState): string | null {
+  switch (match.status) {
+    case "pending":
+      return "Looking up in the AMS…";
+    case "unavailable":
+      return "No AMS lookup for this call";
+    case "no_match":
+      return "No client with this number";
+    case "failed":
+      return "AMS unavailable — check the number yourself";
+    case "found":
+      return null;
+  }
+}
+
+/** `m:ss` since `from` (RFC 3339), as of `now` (ms). */
+export function elapsed(from: string, now: number): string {
+  const secs = Math.max(0, Math.floor((now - Date.parse(from)) / 1000));
+  return `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}`;
+}
