@@ -1,25 +1,11 @@
 // The agent's journey through the UI against an in-memory backend: the relay, joining, the
 // status line, pops as the Rust side sends them, the picker, notes and closing. No Tauri.
-import { flushSync, mount, unmount } from "svelte";
+import { flushSync } from "svelte";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import App from "./App.svelte";
 import type { PopCard } from "./generated/PopCard";
 import { BackendError } from "./lib/backend";
 import { MemoryBackend } from "./lib/memoryBackend";
-
-let app: Record<string, unknown> | null = null;
-
-function render(backend: MemoryBackend): HTMLElement {
-  const target = document.createElement("div");
-  document.body.appendChild(target);
-  app = mount(App, { target, props: { backend } });
-  return target;
-}
-
-async function settle(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  flushSync();
-}
+import { render, settle } from "./lib/testing";
 
 function type(root: HTMLElement, css: string, value: string): void {
   const input = root.querySelector<HTMLInputElement | HTMLTextAreaElement>(css);
@@ -62,11 +48,6 @@ function connected(): MemoryBackend {
 }
 
 afterEach(() => {
-  if (app !== null) {
-    unmount(app);
-    app = null;
-  }
-  document.body.innerHTML = "";
   vi.useRealTimers();
 });
 

@@ -1,32 +1,8 @@
 // Behaviour of the app shell against an in-memory backend: no Tauri, no Rust.
-import { flushSync, mount, unmount } from "svelte";
-import { afterEach, describe, expect, it } from "vitest";
-import App from "./App.svelte";
+import { describe, expect, it } from "vitest";
 import { BackendError } from "./lib/backend";
 import { MemoryBackend } from "./lib/memoryBackend";
-
-let app: Record<string, unknown> | null = null;
-
-function render(backend: MemoryBackend): HTMLElement {
-  const target = document.createElement("div");
-  document.body.appendChild(target);
-  app = mount(App, { target, props: { backend } });
-  return target;
-}
-
-/** Lets pending backend promises resolve and Svelte apply the resulting DOM updates. */
-async function settle(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  flushSync();
-}
-
-afterEach(() => {
-  if (app !== null) {
-    unmount(app);
-    app = null;
-  }
-  document.body.innerHTML = "";
-});
+import { render, settle } from "./lib/testing";
 
 describe("the app shell", () => {
   it("shows the product name and an empty screen-pops area before any call", async () => {
