@@ -1,7 +1,8 @@
 //! The desktop app's logic (`ringside-desktop-core`, no webview) against a real relay and the
 //! sandbox AMS, with the real Secret Service keychain: an agent joins with an invitation and is
 //! connected; a call pops once with the matched client; the note and the pick reach the relay;
-//! after a restart the session comes back from the keychain and the pop does not come back; an
+//! after a restart the session comes back from the keychain and the pop does not come back; the
+//! relay killed and restarted shows "reconnecting", then the next call pops exactly once; an
 //! admin disabling the agent signs the app out with the reason and empties the keychain entry.
 
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::ams::{DANA, connected_office};
-use crate::office::{Office, Setup};
+use crate::office::{Office, Restart, Setup};
 
 const PASSWORD: &str = "heron lantern quilt 72";
 
@@ -60,7 +61,8 @@ fn status(want: ConnectionStatus) -> impl FnMut(&Update) -> Option<()> {
 }
 
 #[tokio::test]
-async fn an_agent_joins_sees_a_pop_once_adds_a_note_and_is_signed_out_by_an_admin() {
+async fn an_agent_joins_sees_a_pop_once_adds_a_note_rides_out_a_relay_crash_and_is_signed_out_by_an_admin()
+ {
     let (office, _ams, _alice) = connected_office(Setup::default(), Duration::ZERO, None).await;
     office.fallback_all(office.org);
     let owner = office.enrolled("owner@acme.example", Role::Owner).await;
@@ -152,6 +154,39 @@ async fn an_agent_joins_sees_a_pop_once_adds_a_note_and_is_signed_out_by_an_admi
             .unwrap()
             .is_some(),
         "the session is in the keychain"
+    );
+
+    let office = office.restarted(Restart::Kill).await;
+    next(&mut updates, "reconnecting", |u| {
+        matches!(
+            u,
+            Update::Status(ConnectionStatus::Reconnecting { .. } | ConnectionStatus::Unreachable)
+        )
+        .then_some(())
+    })
+    .await;
+    next(
+        &mut updates,
+        "connected after the restart",
+        status(ConnectionStatus::Connected),
+    )
+    .await;
+    assert_eq!(
+        office
+            .ring_from(DANA, "call-d2", CallState::Ringing, None)
+            .await
+            .status,
+        200
+    );
+    next(&mut updates, "the next pop", |u| {
+        matches!(u, Update::NewPop(_)).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        again.board().cards.len(),
+        1,
+        "one pop, not two, after the reconnect"
     );
 
     let users = office.api.get("/v1/admin/users", owner.token()).await;
