@@ -1,7 +1,8 @@
 //! The desktop app as an agent uses it, against a real relay (the `ringside-relay` binary) and
 //! the sandbox AMS, with the real Secret Service keychain: join with an invitation, see a call
 //! pop with the matched client, type a note that reaches the relay, close the pop; a call from a
-//! number several clients share shows the picker, and the choice reaches the relay. Every screen
+//! number several clients share shows the picker, and the choice reaches the relay; the relay
+//! crashes and comes back: the status line says so, and the next call pops once. Every screen
 //! is screenshotted into `<target>/e2e/` (and `docs/screenshots/` copies them for people).
 
 use std::time::Duration;
@@ -68,7 +69,7 @@ async fn eventually(what: &str, check: impl Fn() -> bool) {
 /// The journey, step by step; any WebDriver failure ends it and is reported by the caller.
 async fn journey(
     client: &Client,
-    relay: &Relay,
+    relay: &mut Relay,
 ) -> Result<(String, String), fantoccini::error::CmdError> {
     client
         .wait()
@@ -132,13 +133,49 @@ async fn journey(
         relay.retained("agent_note") == 2
     })
     .await;
+
+    // The relay crashes: the status line says so, and once it is back the next call pops once.
+    relay.crash();
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(
+            "#status[data-state=reconnecting], #status[data-state=unreachable]",
+        ))
+        .await?;
+    shot(client, "desktop-reconnecting").await;
+    relay.start_again();
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#status[data-state=connected]"))
+        .await?;
+    client
+        .find(Locator::Css("#close-all, [data-testid=pop-dismiss]"))
+        .await?
+        .click()
+        .await?;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#pops-empty"))
+        .await?;
+    relay.ring(DANA);
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid=pop]"))
+        .await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let pops = client.find_all(Locator::Css("[data-testid=pop]")).await?;
+    assert_eq!(pops.len(), 1, "the call after the restart pops once");
     Ok((client_name, legend))
 }
 
 #[tokio::test]
 async fn an_agent_joins_sees_the_matched_client_adds_a_note_and_picks_among_several() {
     let home = tempfile::tempdir().unwrap();
-    let relay = Relay::start(home.path()).await;
+    let mut relay = Relay::start(home.path()).await;
     // The webview's own storage (localStorage, IndexedDB, caches) goes under these: scanned below.
     let (data, cache) = (home.path().join("xdg-data"), home.path().join("xdg-cache"));
     std::fs::create_dir_all(&data).unwrap();
@@ -154,7 +191,7 @@ async fn an_agent_joins_sees_the_matched_client_adds_a_note_and_picks_among_seve
     ];
     let client = driver.launch_with(&desktop_binary(), &args).await;
 
-    let outcome = journey(&client, &relay).await;
+    let outcome = journey(&client, &mut relay).await;
     if outcome.is_err() {
         shot(&client, "desktop-agent-failure").await;
     }

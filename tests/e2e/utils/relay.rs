@@ -15,6 +15,7 @@ use super::{artifacts_dir, free_port, relay_binary};
 pub(crate) struct Relay {
     child: Child,
     home: PathBuf,
+    port: u16,
     /// `http://127.0.0.1:PORT`.
     pub(crate) url: String,
     /// The organisation's id.
@@ -105,27 +106,10 @@ impl Relay {
         );
 
         let port = free_port();
-        let log = std::fs::File::create(artifacts_dir().join("relay.log")).unwrap();
-        let child = command(home)
-            .arg("serve")
-            .env("RINGSIDE_LISTEN", format!("127.0.0.1:{port}"))
-            .env("RINGSIDE_SYNC__TRANSCRIPT_GRACE_SECS", "0")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("the relay starts");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the relay did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
         Self {
-            child,
+            child: serve(home, port),
             home: home.to_owned(),
+            port,
             url: format!("http://127.0.0.1:{port}"),
             org,
             integration,
@@ -171,6 +155,47 @@ impl Relay {
             .and_then(|k| k["records"].as_u64())
             .unwrap_or(0)
     }
+}
+
+impl Relay {
+    /// Kills the relay (`kill -9`: no close frames), as a crash would.
+    pub(crate) fn crash(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the relay again after [`Relay::crash`], on the same port and data folder, as a
+    /// supervisor's restart would.
+    pub(crate) fn start_again(&mut self) {
+        self.child = serve(&self.home, self.port);
+    }
+}
+
+/// `ringside-relay serve` on `port`, once it listens. Its output goes to `<target>/e2e/relay.log`.
+fn serve(home: &Path, port: u16) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(artifacts_dir().join("relay.log"))
+        .unwrap();
+    let child = command(home)
+        .arg("serve")
+        .env("RINGSIDE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("RINGSIDE_SYNC__TRANSCRIPT_GRACE_SECS", "0")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("the relay starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the relay did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
 }
 
 impl Drop for Relay {
