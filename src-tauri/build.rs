@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "note",
     "mark_missed_seen",
     "open_record",
+    "history",
 ];
 
 fn main() -> ExitCode {

@@ -58,6 +58,7 @@ pub fn run(args: args::Args) -> Result<(), tauri::Error> {
             commands::agent::note,
             commands::agent::mark_missed_seen,
             commands::agent::open_record,
+            commands::agent::history,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
 }

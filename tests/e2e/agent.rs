@@ -2,7 +2,8 @@
 //! the sandbox AMS, with the real Secret Service keychain: join with an invitation, see a call
 //! pop with the matched client, type a note that reaches the relay, close the pop; a call from a
 //! number several clients share shows the picker, and the choice reaches the relay; the relay
-//! crashes and comes back: the status line says so, and the next call pops once. Every screen
+//! crashes and comes back: the status line says so, and the next call pops once; the history
+//! lists the three calls. Every screen
 //! is screenshotted into `<target>/e2e/` (and `docs/screenshots/` copies them for people).
 
 use std::time::Duration;
@@ -169,6 +170,27 @@ async fn journey(
     tokio::time::sleep(Duration::from_secs(1)).await;
     let pops = client.find_all(Locator::Css("[data-testid=pop]")).await?;
     assert_eq!(pops.len(), 1, "the call after the restart pops once");
+
+    client
+        .find(Locator::Css("#show-history"))
+        .await?
+        .click()
+        .await?;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid=history-row]"))
+        .await?;
+    let rows = client
+        .find_all(Locator::Css("[data-testid=history-row]"))
+        .await?;
+    assert_eq!(rows.len(), 3, "the three calls that rang for the agent");
+    shot(client, "desktop-history").await;
+    client
+        .find(Locator::Css("#show-pops"))
+        .await?
+        .click()
+        .await?;
     Ok((client_name, legend))
 }
 

@@ -199,3 +199,33 @@ describe("a pop", () => {
     expect(backend.sent).toEqual([{ kind: "mark_missed_seen" }]);
   });
 });
+
+describe("the history", () => {
+  it("lists the agent's calls with where each note stands", async () => {
+    const backend = connected();
+    backend.calls = {
+      calls: [
+        {
+          call_id: CARD.call_id,
+          kind: "call",
+          direction: "inbound",
+          state: "ended",
+          answered: true,
+          number: "***-***-0199",
+          sync: "in_ams",
+          started_at: CARD.created_at,
+        },
+      ],
+    };
+    const root = render(backend);
+    await settle();
+    root.querySelector<HTMLButtonElement>("#show-history")?.click();
+    await settle();
+    const row = root.querySelector("[data-testid=history-row]");
+    expect(row?.textContent).toContain("***-***-0199");
+    expect(row?.textContent).toContain("In the AMS");
+    root.querySelector<HTMLButtonElement>("#show-pops")?.click();
+    flushSync();
+    expect(root.querySelector("#pops-empty"), "back to the pops").not.toBeNull();
+  });
+});

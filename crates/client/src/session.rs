@@ -20,7 +20,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
-use ringside_core::wire::{Me, RefreshRequest, Secret, SessionList, SessionTokens, StreamTicket};
+use ringside_core::wire::{
+    Me, MyCallList, RefreshRequest, Secret, SessionList, SessionTokens, StreamTicket,
+};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::{Client, ClientError};
@@ -68,6 +70,11 @@ impl Session {
     /// `GET /v1/me`: who is signed in, their permissions and second-factor state.
     pub async fn me(&self) -> Result<Me, ClientError> {
         self.get("/v1/me").await
+    }
+
+    /// `GET /v1/me/calls`: the caller's most recent calls, newest first.
+    pub async fn my_calls(&self) -> Result<MyCallList, ClientError> {
+        self.get("/v1/me/calls").await
     }
 
     /// `GET /v1/me/sessions`: the caller's live sessions, newest first.

@@ -35,8 +35,8 @@ pub use stream::{
 };
 pub use summarizer::{SetSummarizerRequest, SummarizerSettings};
 pub use sync::{
-    EraseReport, EraseRequest, RetentionKind, RetentionReport, SyncEntry, SyncEntryList,
-    TerminateReport, TerminateRequest,
+    EraseReport, EraseRequest, MyCall, MyCallList, RetentionKind, RetentionReport, SyncEntry,
+    SyncEntryList, TerminateReport, TerminateRequest,
 };
 
 /// The version of the relay <-> client protocol (HTTP API and WebSocket messages). A client and a

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use ringside_client::{Client, LoginStep, Session};
 use ringside_core::wire::{
     AcceptInvitationRequest, Board as BoardView, ClientMessage, ConnectionStatus, LoginRequest,
-    Overview, SecondFactorRequest, SignInStep,
+    MyCallList, Overview, SecondFactorRequest, SignInStep,
 };
 use ringside_core::{Clock, Pii, PopId, SystemClock};
 use tokio::sync::{mpsc, oneshot};
@@ -422,6 +422,28 @@ impl App {
     pub async fn note(&self, pop: PopId, text: &str) -> Result<(), Error> {
         let message = lock(&self.0.board).note(pop, text);
         self.send(message).await
+    }
+
+    /// The agent's own recent calls, with their notes' state (`GET /v1/me/calls`).
+    ///
+    /// # Errors
+    /// [`Error::NotReady`] when not signed in; the relay's refusal.
+    pub async fn history(&self) -> Result<MyCallList, Error> {
+        let session = lock(&self.0.state)
+            .live
+            .as_ref()
+            .map(|l| Arc::clone(&l.session))
+            .ok_or(Error::NotReady("not signed in"))?;
+        let mut list = session.my_calls().await?;
+        for call in &mut list.calls {
+            // Formatted for reading; a masked number stays as it is.
+            if let Some(number) = &call.number
+                && let Ok(parsed) = ringside_core::PhoneNumber::parse(number.expose())
+            {
+                call.number = Some(Pii::new(parsed.formatted()));
+            }
+        }
+        Ok(list)
     }
 
     /// Marks every missed call seen.

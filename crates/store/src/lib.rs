@@ -8,8 +8,8 @@
 //! The seam for other backends is one narrow, object-safe trait per domain — [`CallStore`],
 //! [`InboxStore`], [`StreamStore`], [`RoutingStore`], [`IntegrationStore`], [`OrgStore`],
 //! [`SecretStore`], [`UserStore`], [`SessionStore`], [`InvitationStore`], [`ThrottleStore`],
-//! [`AuditStore`], [`SyncStore`], [`NumberStore`], [`TerminationStore`], [`SummarizerStore`] —
-//! reached through [`Store`]'s accessors (`store.calls()`, `store.users().list()`, ...).
+//! [`AuditStore`], [`SyncStore`], [`NumberStore`], [`TerminationStore`], [`SummarizerStore`],
+//! [`HistoryStore`] — reached through [`Store`]'s accessors (`store.calls()`, `store.users().list()`, ...).
 //! They take and return `ringside-core` types, and no rusqlite type crosses them. Each trait
 //! sits at the top of its module, above this backend's implementation of it; another backend
 //! (PostgreSQL for a multi-node relay) implements the same traits, with no change above the
@@ -23,6 +23,7 @@ mod ams;
 mod audit;
 mod calls;
 mod error;
+mod history;
 mod integrations;
 mod invitations;
 mod keys;
@@ -62,6 +63,7 @@ pub use audit::{
 };
 pub use calls::{CallOutcome, CallPurge, CallStore, CallUpdate};
 pub use error::Error;
+pub use history::{HistoryStore, UserCall};
 pub use integrations::{
     Integration, IntegrationSecret, IntegrationStore, NewIntegration, ProviderApiKey,
 };
@@ -318,6 +320,11 @@ impl Store {
 
     /// Each org's summarizer endpoint: [`SummarizerStore`].
     pub fn summarizers(&self) -> &dyn SummarizerStore {
+        self
+    }
+
+    /// An agent's own call history: [`HistoryStore`].
+    pub fn history(&self) -> &dyn HistoryStore {
         self
     }
 

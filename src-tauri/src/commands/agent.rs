@@ -2,7 +2,7 @@
 //! them. Each is a thin adapter over `ringside_desktop_core::App`, which holds every rule.
 
 use ringside_core::PopId;
-use ringside_core::wire::{Board, Overview, SignInStep};
+use ringside_core::wire::{Board, MyCallList, Overview, SignInStep};
 use ringside_desktop_core::App;
 use tauri::State;
 
@@ -88,6 +88,12 @@ pub async fn pick(app: State<'_, App>, pop_id: String, contact: String) -> Resul
 #[tauri::command]
 pub async fn note(app: State<'_, App>, pop_id: String, text: String) -> Result<(), Error> {
     Ok(app.note(self::pop_id(&pop_id)?, &text).await?)
+}
+
+/// The agent's own recent calls.
+#[tauri::command]
+pub async fn history(app: State<'_, App>) -> Result<MyCallList, Error> {
+    Ok(app.history().await?)
 }
 
 /// Marks every missed call seen.

@@ -13,6 +13,7 @@ import { getContext, setContext } from "svelte";
 import type { Board } from "../generated/Board";
 import type { BuildInfo } from "../generated/BuildInfo";
 import type { ConnectionStatus } from "../generated/ConnectionStatus";
+import type { MyCallList } from "../generated/MyCallList";
 import type { Overview } from "../generated/Overview";
 import type { SignInStep } from "../generated/SignInStep";
 
@@ -50,6 +51,8 @@ export interface Backend {
   note(popId: string, text: string): Promise<void>;
   /** Marks every missed call seen. */
   markMissedSeen(): Promise<Board>;
+  /** The agent's own recent calls, with their notes' state. */
+  history(): Promise<MyCallList>;
   /** Opens a client's record in the AMS in the system's browser (https links only). */
   openRecord(url: string): Promise<void>;
   /** Calls `updates` as the Rust side pushes; answers how to stop. */

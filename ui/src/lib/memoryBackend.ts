@@ -6,6 +6,7 @@
 import type { Board } from "../generated/Board";
 import type { BuildInfo } from "../generated/BuildInfo";
 import type { ConnectionStatus } from "../generated/ConnectionStatus";
+import type { MyCallList } from "../generated/MyCallList";
 import type { Overview } from "../generated/Overview";
 import type { SignInStep } from "../generated/SignInStep";
 import type { Backend, BackendError, Updates } from "./backend";
@@ -34,6 +35,8 @@ export class MemoryBackend implements Backend {
 
   state: Overview = { insecure_relay: false, status: { state: "signed_out" } };
   current: Board = { cards: [], collapsed: 0, missed: [] };
+  /** What `history` answers. */
+  calls: MyCallList = { calls: [] };
   /** What `signIn` answers. */
   signInStep: SignInStep = "signed_in";
   sent: Sent[] = [];
@@ -142,6 +145,11 @@ export class MemoryBackend implements Backend {
     this.sent.push({ kind: "mark_missed_seen" });
     this.current.missed = this.current.missed.map((m) => ({ ...m, seen: true }));
     return structuredClone(this.current);
+  }
+
+  async history(): Promise<MyCallList> {
+    this.failIfAsked();
+    return structuredClone(this.calls);
   }
 
   async openRecord(url: string): Promise<void> {

@@ -1,6 +1,15 @@
 // The wording of states: one place, tested, so no component invents its own.
 import { describe, expect, it } from "vitest";
-import { callStateText, elapsed, matchText, recordKindText, statusText, statusTone } from "./pops";
+import {
+  callLabel,
+  callStateText,
+  elapsed,
+  matchText,
+  recordKindText,
+  statusText,
+  statusTone,
+  syncText,
+} from "./pops";
 
 describe("the connection's status line", () => {
   it("says what is happening and when the next attempt comes", () => {
@@ -27,6 +36,18 @@ describe("a pop's lines", () => {
     );
     expect(callStateText("answered")).toBe("On call");
     expect(recordKindText("prospect")).toBe("Prospect");
+    expect(syncText("in_ams")).toBe("In the AMS");
+    const call = {
+      call_id: "cal_1",
+      kind: "call",
+      direction: "inbound",
+      state: "missed",
+      answered: false,
+      started_at: "2026-12-04T09:00:00Z",
+    };
+    expect(callLabel(call)).toBe("Missed, incoming");
+    expect(callLabel({ ...call, kind: "sms", direction: "outbound" })).toBe("Text, outgoing");
+    expect(syncText("failed")).toContain("admin");
   });
 
   it("times the call in minutes and seconds", () => {

@@ -5,6 +5,7 @@
 import type { CallState } from "../generated/CallState";
 import type { ConnectionStatus } from "../generated/ConnectionStatus";
 import type { MatchState } from "../generated/MatchState";
+import type { MyCall } from "../generated/MyCall";
 import type { RecordKind } from "../generated/RecordKind";
 
 /** The always-visible line about the connection. */
@@ -85,6 +86,36 @@ export function matchText(match: MatchState): string | null {
       return "AMS unavailable — check the number yourself";
     case "found":
       return null;
+  }
+}
+
+/** A history row's call: what it was and which way, for people. */
+export function callLabel(call: MyCall): string {
+  const way = call.direction === "outbound" ? "outgoing" : "incoming";
+  if (call.kind === "sms") {
+    return `Text, ${way}`;
+  }
+  const what = call.answered ? "Answered" : callStateText(call.state as CallState);
+  return `${what}, ${way}`;
+}
+
+/** Where a call's note stands, for people. */
+export function syncText(sync: string | undefined): string {
+  switch (sync) {
+    case undefined:
+      return "Call in progress";
+    case "waiting":
+      return "Waiting for the AMS";
+    case "in_ams":
+      return "In the AMS";
+    case "failed":
+      return "Not written — your admin sees it";
+    case "skipped":
+      return "No client to note it on";
+    case "expired":
+      return "Expired unwritten";
+    default:
+      return sync;
   }
 }
 

@@ -9,6 +9,7 @@ import { listen } from "@tauri-apps/api/event";
 import type { Board } from "../generated/Board";
 import type { BuildInfo } from "../generated/BuildInfo";
 import type { ConnectionStatus } from "../generated/ConnectionStatus";
+import type { MyCallList } from "../generated/MyCallList";
 import type { Overview } from "../generated/Overview";
 import type { SignInStep } from "../generated/SignInStep";
 import { toBackendError, type Backend, type Updates } from "./backend";
@@ -72,6 +73,10 @@ export class TauriBackend implements Backend {
 
   markMissedSeen(): Promise<Board> {
     return call<Board>("mark_missed_seen");
+  }
+
+  history(): Promise<MyCallList> {
+    return call<MyCallList>("history");
   }
 
   openRecord(url: string): Promise<void> {

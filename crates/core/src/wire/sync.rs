@@ -117,3 +117,43 @@ pub struct TerminateReport {
     /// Sessions ended.
     pub sessions: u64,
 }
+
+/// One of the caller's own calls (or texts), as `GET /v1/me/calls` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct MyCall {
+    /// The call.
+    #[schema(value_type = String)]
+    pub call_id: CallId,
+    /// `call` or `sms`.
+    pub kind: String,
+    /// `inbound`, `outbound` or `unknown`.
+    pub direction: String,
+    /// Its state (`ringing` … `ended`, `missed`, `voicemail`).
+    pub state: String,
+    /// Whether anyone answered.
+    pub answered: bool,
+    /// The client's number: in full (E.164) while its personal data is held, `***-***-1234` once
+    /// the note is in the AMS and it was purged; absent when withheld.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(value_type = Option<String>)]
+    pub number: Option<crate::Pii<String>>,
+    /// `waiting` (for its note), `in_ams`, `failed` (held or a dead letter), `skipped` or
+    /// `expired`; absent while the call is live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub sync: Option<String>,
+    /// When it started.
+    #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
+    pub started_at: OffsetDateTime,
+}
+
+/// `GET /v1/me/calls`: the caller's most recent calls, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct MyCallList {
+    /// At most 100.
+    pub calls: Vec<MyCall>,
+}

@@ -21,6 +21,7 @@ mod dto;
 pub(crate) mod extract;
 mod headers;
 mod health;
+mod history;
 mod hooks;
 mod integrations;
 mod invitations;
@@ -72,6 +73,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me::step_up))
         .routes(routes!(me::change_password))
         .routes(routes!(stream::ticket))
+        .routes(routes!(history::my_calls))
         .routes(routes!(calls::note))
         .routes(routes!(calls::pick));
     let admin = OpenApiRouter::new()

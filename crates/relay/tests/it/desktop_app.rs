@@ -132,6 +132,30 @@ async fn an_agent_joins_sees_a_pop_once_adds_a_note_rides_out_a_relay_crash_and_
     })
     .await;
 
+    assert_eq!(
+        office
+            .ring_from(DANA, "call-d1", CallState::Ended, None)
+            .await
+            .status,
+        200
+    );
+    let history = desk.history().await.unwrap();
+    let call = history
+        .calls
+        .iter()
+        .find(|c| c.call_id == card.call_id)
+        .unwrap();
+    assert_eq!(
+        call.number.as_ref().map(|n| n.expose().as_str()),
+        Some("(617) 555-0199"),
+        "held: in full, formatted for reading"
+    );
+    assert_eq!(
+        call.sync.as_deref(),
+        Some("waiting"),
+        "its note waits for the transcript"
+    );
+
     desk.shutdown();
     let (again, mut updates) = app(&office, dir.path());
     again.start().await;

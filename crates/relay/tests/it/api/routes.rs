@@ -133,7 +133,7 @@ use Access::{Member as Signed, Needs, Public};
 use Input::*;
 use Permission::{
     ManageCredentials, ManageRouting, ManageSettings, ManageTeam, ReceivePops, TerminateOrg,
-    ViewAllCalls, ViewAuditLog, WriteNotes,
+    ViewAllCalls, ViewAuditLog, ViewOwnCalls, WriteNotes,
 };
 
 /// Every route of the API.
@@ -152,6 +152,7 @@ pub(crate) const ROUTES: &[Route] = &[
     route("POST",   "/v1/auth/logout",                              Signed, FreshSession, 204),
     route("GET",    "/v1/me",                                       Signed, Nothing, 200),
     route("GET",    "/v1/me/sessions",                              Signed, Nothing, 200),
+    route("GET",    "/v1/me/calls",                                 Needs(ViewOwnCalls), Nothing, 200),
     route("DELETE", "/v1/me/sessions/{id}",                         Signed, OwnOtherSession, 204),
     route("POST",   "/v1/me/sessions/revoke-others",                Signed, Nothing, 200),
     route("POST",   "/v1/me/totp",                                  Signed, Nothing, 200),

@@ -1,0 +1,110 @@
+//! An agent's own call history (`GET /v1/me/calls`): the calls and texts that rang for them or
+//! that they handled, newest first, with their sync's state — the number in full while the call's
+//! personal data is held (it is theirs to call back), masked once it is purged.
+
+use ringside_core::{CallId, OrgId, Pii, UserId};
+use ringside_vault::OrgKeyring;
+use rusqlite::params;
+
+use crate::calls::NUMBER;
+use crate::rows::bytes16;
+use crate::sealed::check_keys;
+use crate::sync::{CallKind, SyncState};
+use crate::{Error, Store};
+
+/// One call of the history, opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCall {
+    /// The call.
+    pub call: CallId,
+    /// A call or a text.
+    pub kind: CallKind,
+    /// `inbound`, `outbound`, `unknown`.
+    pub direction: String,
+    /// Its state's name.
+    pub state: String,
+    /// Whether anyone answered.
+    pub answered: bool,
+    /// The number in full (E.164) while held, else the masked one.
+    pub number: Option<Pii<String>>,
+    /// Its sync's state, once it has one.
+    pub sync: Option<SyncState>,
+    /// When it started (unix seconds).
+    pub started_at: i64,
+}
+
+/// The calls of one user.
+pub trait HistoryStore {
+    /// Up to `limit` calls of `org` that rang for `user` (a pop) or that `user` handled (notes,
+    /// pick, or the one agent it rang for), newest first.
+    fn user_calls(
+        &self,
+        org: OrgId,
+        user: UserId,
+        keys: &OrgKeyring,
+        limit: u32,
+    ) -> Result<Vec<UserCall>, Error>;
+}
+
+impl HistoryStore for Store {
+    fn user_calls(
+        &self,
+        org: OrgId,
+        user: UserId,
+        keys: &OrgKeyring,
+        limit: u32,
+    ) -> Result<Vec<UserCall>, Error> {
+        check_keys(keys, org)?;
+        let conn = self.read();
+        let mut stmt = conn.prepare_cached(
+            "SELECT c.id, c.kind, c.direction, c.state, c.answered, c.number_sealed,
+                    c.number_masked, o.state, c.started_at
+             FROM calls c LEFT JOIN sync_outbox o ON o.call_id = c.id
+             WHERE c.org_id = ?1
+               AND (c.agent_id = ?2
+                    OR EXISTS (SELECT 1 FROM pops p WHERE p.call_id = c.id AND p.user_id = ?2))
+             ORDER BY c.started_at DESC, c.rowid DESC LIMIT ?3",
+        )?;
+        let rows = stmt
+            .query_map(params![org.as_bytes(), user.as_bytes(), limit], |r| {
+                Ok((
+                    CallId::from_bytes(bytes16(r.get(0)?)?),
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, bool>(4)?,
+                    r.get::<_, Option<Vec<u8>>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, i64>(8)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(
+                |(call, kind, direction, state, answered, sealed, masked, sync, started_at)| {
+                    let number = match sealed {
+                        Some(sealed) => {
+                            Some(NUMBER.open_text(keys, org, call.as_bytes(), &sealed)?)
+                        }
+                        None => masked.map(Pii::new),
+                    };
+                    Ok(UserCall {
+                        call,
+                        kind: if kind == "sms" {
+                            CallKind::Sms
+                        } else {
+                            CallKind::Call
+                        },
+                        direction,
+                        state,
+                        answered,
+                        number,
+                        sync: sync.as_deref().and_then(SyncState::from_name),
+                        started_at,
+                    })
+                },
+            )
+            .collect()
+    }
+}
