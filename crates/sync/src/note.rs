@@ -256,7 +256,7 @@ mod tests {
         assert!(body.contains("Agent notes:\nWants a quote.\nSSN "));
         assert!(body.contains("Caller: My card is"));
         assert!(body.contains("Agent: Thanks, noted."));
-        for secret in ["4111", "123-45-6789"] {
+        for secret in ["4111 1111", "4111-1111", "123-45-6789"] {
             assert!(!body.contains(secret), "{secret} leaked into the note");
         }
         assert_eq!(note.record_id, "client-1");
@@ -311,7 +311,10 @@ mod tests {
         let body = note.body.expose();
         assert!(body.starts_with(&format!("Ringside ref: {call}\nText message received\n")));
         assert!(body.contains("Message:\nRenewal question, card "), "{body}");
-        assert!(!body.contains("4111") && !body.contains("Result"), "{body}");
+        assert!(
+            !body.contains("4111 1111") && !body.contains("Result"),
+            "{body}"
+        );
         let sent = NoteInput {
             direction: Direction::Outbound,
             ..input

