@@ -36,22 +36,24 @@ async fn shot(client: &Client, name: &str) {
 }
 
 async fn fill(client: &Client, css: &str, text: &str) -> Result<(), fantoccini::error::CmdError> {
-    let field = client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await?;
+    let field = shown(client, css).await?;
     field.clear().await?;
     field.send_keys(text).await
 }
 
 async fn text_of(client: &Client, css: &str) -> Result<String, fantoccini::error::CmdError> {
+    shown(client, css).await?.text().await
+}
+
+/// The element `css` once the UI shows it (at most [`WAIT`]).
+async fn shown(
+    client: &Client,
+    css: &str,
+) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
     client
         .wait()
         .at_most(WAIT)
         .for_element(Locator::Css(css))
-        .await?
-        .text()
         .await
 }
 
@@ -72,16 +74,8 @@ async fn journey(
     client: &Client,
     relay: &mut Relay,
 ) -> Result<(String, String), fantoccini::error::CmdError> {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("#join-form"))
-        .await?;
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("#app-version"))
-        .await?;
+    shown(client, "#join-form").await?;
+    shown(client, "#app-version").await?;
     shot(client, "desktop-join").await;
     let code = relay.invite_agent("desk@e2e.example");
     fill(client, "#join-code", &code).await?;
@@ -92,11 +86,7 @@ async fn journey(
         .await?
         .click()
         .await?;
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("#status[data-state=connected]"))
-        .await?;
+    shown(client, "#status[data-state=connected]").await?;
     shot(client, "desktop-connected").await;
 
     relay.ring(DANA);
@@ -117,11 +107,7 @@ async fn journey(
         relay.retained("agent_note") == 1
     })
     .await;
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("#pops-empty"))
-        .await?;
+    shown(client, "#pops-empty").await?;
 
     relay.ring(SHARED);
     let legend = text_of(client, "[data-testid=pop-picker] legend").await?;
@@ -137,36 +123,22 @@ async fn journey(
 
     // The relay crashes: the status line says so, and once it is back the next call pops once.
     relay.crash();
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(
-            "#status[data-state=reconnecting], #status[data-state=unreachable]",
-        ))
-        .await?;
+    shown(
+        client,
+        "#status[data-state=reconnecting], #status[data-state=unreachable]",
+    )
+    .await?;
     shot(client, "desktop-reconnecting").await;
     relay.start_again();
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("#status[data-state=connected]"))
-        .await?;
+    shown(client, "#status[data-state=connected]").await?;
     client
         .find(Locator::Css("#close-all, [data-testid=pop-dismiss]"))
         .await?
         .click()
         .await?;
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("#pops-empty"))
-        .await?;
+    shown(client, "#pops-empty").await?;
     relay.ring(DANA);
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("[data-testid=pop]"))
-        .await?;
+    shown(client, "[data-testid=pop]").await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let pops = client.find_all(Locator::Css("[data-testid=pop]")).await?;
     assert_eq!(pops.len(), 1, "the call after the restart pops once");
@@ -176,11 +148,7 @@ async fn journey(
         .await?
         .click()
         .await?;
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("[data-testid=history-row]"))
-        .await?;
+    shown(client, "[data-testid=history-row]").await?;
     let rows = client
         .find_all(Locator::Css("[data-testid=history-row]"))
         .await?;

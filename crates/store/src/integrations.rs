@@ -55,6 +55,9 @@ pub struct Integration {
     pub has_api_key: bool,
     /// The provider API's base URL, when not the provider's own.
     pub api_base: Option<String>,
+    /// Its org is terminated: its webhooks are refused (410). Read in the same statement, so
+    /// the webhook's path needs no second query.
+    pub org_terminated: bool,
 }
 
 /// An active integration with its secret opened, for the webhook route.
@@ -94,7 +97,8 @@ impl std::fmt::Debug for ProviderApiKey {
 const INTEGRATIONS: Table<Integration> = Table {
     name: "integrations",
     columns: "id, org_id, provider, settings, label, created_at, disabled_at, \
-              api_key_sealed IS NOT NULL, api_base",
+              api_key_sealed IS NOT NULL, api_base, \
+              (SELECT terminated_at IS NOT NULL FROM orgs WHERE orgs.id = integrations.org_id)",
     what: "integration",
     read: integration_row,
 };
@@ -116,6 +120,7 @@ fn integration_row(r: &Row<'_>) -> rusqlite::Result<Integration> {
         disabled_at: r.get(6)?,
         has_api_key: r.get(7)?,
         api_base: r.get(8)?,
+        org_terminated: r.get(9)?,
     })
 }
 
@@ -239,7 +244,7 @@ impl IntegrationStore for Store {
                 "WHERE id = ?1 AND disabled_at IS NULL AND secret_sealed IS NOT NULL",
             ))?
             .query_row([id.as_bytes()], |r| {
-                Ok((integration_row(r)?, r.get::<_, Vec<u8>>(9)?))
+                Ok((integration_row(r)?, r.get::<_, Vec<u8>>(10)?))
             })
             .map(Some)
             .or_else(|e| match e {

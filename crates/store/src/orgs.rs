@@ -173,7 +173,8 @@ impl OrgStore for Store {
     }
 
     fn org(&self, id: OrgId) -> Result<Org, Error> {
-        self.conn()
+        // The reader: every authenticated request asks, and none needs the writer for it.
+        self.read()
             .query_row(
                 "SELECT name, created_at, terminated_at FROM orgs WHERE id = ?1",
                 [id.as_bytes()],

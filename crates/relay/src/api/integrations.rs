@@ -90,6 +90,7 @@ pub(crate) async fn create(
         disabled_at: None,
         has_api_key: false,
         api_base: None,
+        org_terminated: false,
     });
     Ok((
         StatusCode::CREATED,

@@ -73,7 +73,7 @@ fn run(calls: &Calls, delivery: &Delivery) -> Result<Answer, Error> {
     let Some((integration, sealed)) = store.integrations().integration_for_webhook(id)? else {
         return Ok(answer(Ingested::Unknown, None));
     };
-    if store.orgs().org(integration.org)?.terminated_at.is_some() {
+    if integration.org_terminated {
         return Ok(answer(Ingested::Gone, None));
     }
     let keys = calls.keys.get(integration.org)?;
