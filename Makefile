@@ -62,6 +62,14 @@ DEMO_ARGS ?=
 run:
 	$(CARGO) run -p ringside-relay -- demo $(DEMO_ARGS)
 
+## bench-desktop: the desktop app's figures — launch → connected, pop render, memory after 1,000
+## calls — on release builds under Xvfb against the real relay (docs/benchmarks.md#the-desktop-app).
+.PHONY: bench-desktop
+bench-desktop: ui
+	$(CARGO) build --release --locked -p ringside-desktop -p ringside-relay
+	RINGSIDE_DESKTOP_BIN=$(TARGET_DIR)/release/ringside-desktop RINGSIDE_RELAY_BIN=$(TARGET_DIR)/release/ringside-relay \
+	  xvfb-run -a -s "-screen 0 1280x800x24" .ci/with-keyring $(CARGO) bench --locked -p ringside-e2e --bench desktop
+
 ## bench: the relay's figures beside bare baselines measured in the same run (docs/benchmarks.md);
 ## BENCH_ARGS=--quick for a ~30 s smoke run. Not part of `make test`.
 BENCH_ARGS ?=

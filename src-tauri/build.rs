@@ -12,12 +12,18 @@ use std::process::ExitCode;
 /// Every `#[tauri::command]` registered in `lib.rs`; a command missing here cannot be granted.
 const COMMANDS: &[&str] = &[
     "app_info",
+    "autostart",
+    "set_autostart",
+    "set_paused",
+    "show_main",
     "overview",
     "board",
     "choose_relay",
     "accept_invitation",
     "sign_in",
     "second_factor",
+    "start_totp",
+    "confirm_totp",
     "sign_out",
     "dismiss",
     "dismiss_all",
@@ -26,6 +32,9 @@ const COMMANDS: &[&str] = &[
     "mark_missed_seen",
     "open_record",
     "history",
+    "leaderboard",
+    "settings",
+    "set_settings",
 ];
 
 fn main() -> ExitCode {

@@ -5,7 +5,8 @@
 
 use fantoccini::{Client, Locator};
 
-use crate::utils::{TauriDriver, artifacts_dir, desktop_binary};
+use crate::utils::ui::shot;
+use crate::utils::{TauriDriver, desktop_binary};
 
 /// How long the About line may take to show the result of `app_info`.
 const ABOUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
@@ -56,14 +57,7 @@ async fn the_desktop_app_shows_its_shell_and_the_version_rust_reports() {
     let client = driver.launch_with(&app, &args).await;
 
     let shell = read_shell(&client).await;
-    let screenshot = artifacts_dir().join("desktop-smoke.png");
-    match client.screenshot().await {
-        Ok(png) => match std::fs::write(&screenshot, png) {
-            Ok(()) => println!("screenshot: {}", screenshot.display()),
-            Err(error) => eprintln!("could not save the screenshot: {error}"),
-        },
-        Err(error) => eprintln!("could not take a screenshot: {error}"),
-    }
+    shot(&client, "desktop-smoke").await;
     if let Err(error) = client.close().await {
         eprintln!("closing the WebDriver session failed: {error}");
     }

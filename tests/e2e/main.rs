@@ -11,4 +11,5 @@
 
 mod agent;
 mod desktop_smoke;
+mod expiry_and_revocation;
 mod utils;

@@ -43,7 +43,7 @@ const CARD: PopCard = {
 
 function connected(): MemoryBackend {
   const backend = new MemoryBackend();
-  backend.state = { relay: "https://relay.example", insecure_relay: false, status: { state: "connected" } };
+  backend.state = { relay: "https://relay.example", insecure_relay: false, status: { state: "connected" }, second_factor_due: false };
   return backend;
 }
 
@@ -52,6 +52,50 @@ afterEach(() => {
 });
 
 describe("onboarding", () => {
+  it("sets up the second factor the org requires: QR and secret, code, recovery codes kept once", async () => {
+    const backend = connected();
+    backend.state = { ...backend.state, status: { state: "second_factor_required" }, second_factor_due: true };
+    const root = render(backend);
+    await settle();
+    expect(root.querySelector("#status-text")?.textContent).toBe("Set up two-step sign-in to receive calls");
+    expect(root.querySelector("#pops-empty"), "no pops before the second factor").toBeNull();
+
+    root.querySelector<HTMLButtonElement>("#totp-start")?.click();
+    await settle();
+    expect(root.querySelector("#totp-secret")?.textContent).toBe("JBSW Y3DP EHPK 3PXP");
+    expect(root.querySelector<HTMLImageElement>("#totp-qr")?.src).toMatch(/^data:image\/svg\+xml/);
+
+    type(root, "#totp-code", "492039");
+    submit(root, "#totp-form");
+    await settle();
+    expect(backend.sent.at(-1)).toEqual({ kind: "confirm_totp", code: "492039" });
+    const shown = [...root.querySelectorAll("#recovery-codes code")].map((c) => c.textContent);
+    expect(shown).toEqual(["ab12-cd34", "ef56-gh78"]);
+    const done = root.querySelector<HTMLButtonElement>("#codes-done");
+    expect(done?.disabled, "not before the user says they kept them").toBe(true);
+    root.querySelector<HTMLInputElement>("#codes-kept")?.click();
+    flushSync();
+    done?.click();
+    flushSync();
+    expect(root.querySelector("#recovery-codes"), "shown once").toBeNull();
+    expect(root.querySelector("#pops-empty")).not.toBeNull();
+  });
+
+  it("says a wrong code plainly and lets the user try again", async () => {
+    const backend = connected();
+    backend.state = { ...backend.state, second_factor_due: true };
+    const root = render(backend);
+    await settle();
+    root.querySelector<HTMLButtonElement>("#totp-start")?.click();
+    await settle();
+    backend.failure = new BackendError("invalid_second_factor", "the code is not valid");
+    type(root, "#totp-code", "000000");
+    submit(root, "#totp-form");
+    await settle();
+    expect(root.querySelector("#totp-error")?.textContent).toContain("That code is not right");
+    expect(root.querySelector("#totp-form"), "the form stays").not.toBeNull();
+  });
+
   it("asks for the relay, then the invitation, then shows the pops once connected", async () => {
     const backend = new MemoryBackend();
     const root = render(backend);
@@ -109,7 +153,8 @@ describe("onboarding", () => {
     backend.push({ status: { state: "revoked", reason: "user_disabled" } });
     flushSync();
     expect(root.querySelector("#revoked")?.textContent).toContain("an admin disabled your account");
-    expect(root.querySelector("#join-form"), "back to signing in").not.toBeNull();
+    await settle();
+    expect(root.querySelector("#sign-in-form"), "back to signing in, not joining").not.toBeNull();
   });
 });
 
@@ -118,7 +163,7 @@ describe("a pop", () => {
     const backend = connected();
     const root = render(backend);
     await settle();
-    backend.push({ board: { cards: [CARD], collapsed: 0, missed: [] } });
+    backend.push({ board: { cards: [CARD], collapsed: 0, missed: [], paused: false } });
     flushSync();
     const pop = root.querySelector<HTMLElement>("[data-testid=pop]");
     expect(pop?.querySelector("[data-testid=pop-number]")?.textContent).toBe("(617) 555-0199");
@@ -145,7 +190,7 @@ describe("a pop", () => {
     const backend = connected();
     const root = render(backend);
     await vi.runOnlyPendingTimersAsync();
-    backend.push({ board: { cards: [CARD], collapsed: 0, missed: [] } });
+    backend.push({ board: { cards: [CARD], collapsed: 0, missed: [], paused: false } });
     flushSync();
     type(root, "[data-testid=pop-note]", "Call back");
     type(root, "[data-testid=pop-note]", "Call back Friday");
@@ -169,7 +214,7 @@ describe("a pop", () => {
         ],
       },
     };
-    backend.push({ board: { cards: [several], collapsed: 2, missed: [] } });
+    backend.push({ board: { cards: [several], collapsed: 2, missed: [], paused: false } });
     flushSync();
     const picker = root.querySelector("[data-testid=pop-picker]");
     expect(picker?.textContent).toContain("2 clients share this number");
@@ -190,6 +235,7 @@ describe("a pop", () => {
         cards: [],
         collapsed: 0,
         missed: [{ call_id: CARD.call_id, number: "***-***-0199", at: CARD.created_at, seen: false }],
+        paused: false,
       },
     });
     flushSync();
@@ -229,3 +275,104 @@ describe("the history", () => {
     expect(root.querySelector("#pops-empty"), "back to the pops").not.toBeNull();
   });
 });
+
+describe("settings", () => {
+  it("keeps the agent's choices about pops and refuses a cap out of range", async () => {
+    const backend = connected();
+    const root = render(backend);
+    await settle();
+    root.querySelector<HTMLButtonElement>("#show-settings")?.click();
+    flushSync();
+    expect(root.querySelector<HTMLInputElement>("#pop-on-ring")?.checked).toBe(true);
+    root.querySelector<HTMLInputElement>("#pop-on-answer")?.click();
+    root.querySelector<HTMLInputElement>("#close-on-hang-up")?.click();
+    root.querySelector<HTMLInputElement>("#pop-sound")?.click();
+    const cap = root.querySelector<HTMLSelectElement>("#pop-cap");
+    if (cap === null) throw new Error("no cap");
+    cap.value = "5";
+    cap.dispatchEvent(new Event("change", { bubbles: true }));
+    flushSync();
+    submit(root, "#settings-form");
+    await settle();
+    expect(backend.sent.at(-1)).toEqual({
+      kind: "set_settings",
+      settings: { cap: 5, pop_on: "answer", close_on_hang_up: true, sound: false, notifications: true },
+    });
+    expect(root.querySelector("#settings-saved")).not.toBeNull();
+
+    backend.failure = new BackendError("invalid_input", "show between 1 and 10 pops at once");
+    submit(root, "#settings-form");
+    await settle();
+    expect(root.querySelector("#settings-error")?.textContent).toContain("between 1 and 10");
+    expect(backend.popSettings.cap, "a refused change changes nothing").toBe(5);
+  });
+});
+
+describe("the team view", () => {
+  it("ranks colleagues as the relay counted them, marks the agent, and asks again for another range", async () => {
+    const backend = connected();
+    backend.team = {
+      days: 7,
+      entries: [
+        { user_id: "usr_a", display_name: "Alice Agent", answered: 12, missed: 1, notes_in_ams: 12, average_call_secs: 185, me: false },
+        { user_id: "usr_b", display_name: "Bob Agent", answered: 3, missed: 0, notes_in_ams: 2, me: true },
+      ],
+    };
+    const root = render(backend);
+    await settle();
+    root.querySelector<HTMLButtonElement>("#show-team")?.click();
+    await settle();
+    const rows = [...root.querySelectorAll("[data-testid=team-row]")].map((r) =>
+      [...r.querySelectorAll("td")].map((c) => c.textContent),
+    );
+    expect(rows).toEqual([
+      ["1", "Alice Agent", "12", "1", "12", "3:05"],
+      ["2", "Bob Agent (you)", "3", "0", "2", "—"],
+    ]);
+    const range = root.querySelector<HTMLSelectElement>("#team-days");
+    if (range === null) throw new Error("no range");
+    range.value = "30";
+    range.dispatchEvent(new Event("change", { bubbles: true }));
+    await settle();
+    expect(backend.sent.filter((s) => s.kind === "leaderboard")).toEqual([
+      { kind: "leaderboard", days: 7 },
+      { kind: "leaderboard", days: 30 },
+    ]);
+    expect(root.querySelector("[aria-current=true]")?.textContent).toContain("Bob Agent");
+  });
+});
+
+describe("pausing pops", () => {
+  it("hides pops while paused, says how many wait, and resumes", async () => {
+    const backend = connected();
+    backend.current = { cards: [CARD], collapsed: 0, missed: [], paused: false };
+    const root = render(backend);
+    await settle();
+    expect(root.querySelector("[data-testid=pop]")).not.toBeNull();
+    root.querySelector<HTMLButtonElement>("#pause-pops")?.click();
+    await settle();
+    expect(backend.sent.at(-1)).toEqual({ kind: "set_paused", paused: true });
+    backend.push({ board: { cards: [], collapsed: 2, missed: [], paused: true } });
+    flushSync();
+    expect(root.querySelector("[data-testid=pop]"), "no pop while paused").toBeNull();
+    expect(root.querySelector("#pops-paused")?.textContent).toContain("2 waiting");
+    root.querySelector<HTMLButtonElement>("#resume-pops")?.click();
+    await settle();
+    expect(backend.sent.at(-1)).toEqual({ kind: "set_paused", paused: false });
+  });
+
+  it("starts with the computer when the agent asks", async () => {
+    const backend = connected();
+    const root = render(backend);
+    await settle();
+    root.querySelector<HTMLButtonElement>("#show-settings")?.click();
+    await settle();
+    const box = root.querySelector<HTMLInputElement>("#autostart");
+    expect(box?.checked).toBe(false);
+    box?.click();
+    await settle();
+    expect(backend.sent.at(-1)).toEqual({ kind: "set_autostart", enabled: true });
+    expect(backend.starts).toBe(true);
+  });
+});
+

@@ -7,7 +7,7 @@ import { render, settle } from "./lib/testing";
 describe("the app shell", () => {
   it("shows the product name and an empty screen-pops area before any call", async () => {
     const backend = new MemoryBackend();
-    backend.state = { relay: "https://relay.example", insecure_relay: false, status: { state: "connected" } };
+    backend.state = { relay: "https://relay.example", insecure_relay: false, status: { state: "connected" }, second_factor_due: false };
     const root = render(backend);
     await settle();
 

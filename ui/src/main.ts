@@ -1,7 +1,9 @@
-// Entry point: picks the real backend inside Tauri, the in-memory one in a plain browser.
+// Entry point: picks the real backend inside Tauri, the in-memory one in a plain browser, and the
+// main window's app or the pop window's.
 import { isTauri } from "@tauri-apps/api/core";
 import { mount } from "svelte";
 import App from "./App.svelte";
+import PopWindow from "./PopWindow.svelte";
 import "./app.css";
 import type { Backend } from "./lib/backend";
 import { MemoryBackend } from "./lib/memoryBackend";
@@ -14,4 +16,7 @@ if (target === null) {
 
 const backend: Backend = isTauri() ? new TauriBackend() : new MemoryBackend();
 
-export default mount(App, { target, props: { backend } });
+// The compact pop window loads this page as `index.html#pop` (src-tauri/src/pop_window.rs).
+const Root = location.hash === "#pop" ? PopWindow : App;
+
+export default mount(Root, { target, props: { backend } });

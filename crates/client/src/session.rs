@@ -20,8 +20,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
+use ringside_core::UserId;
 use ringside_core::wire::{
-    Me, MyCallList, RefreshRequest, Secret, SessionList, SessionTokens, StreamTicket,
+    CodeRequest, Leaderboard, Me, MfaPolicyRequest, MyCallList, RecoveryCodes, RefreshRequest,
+    Secret, SessionList, SessionTokens, StreamTicket, TotpEnrollment, UserList,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -77,6 +79,11 @@ impl Session {
         self.get("/v1/me/calls").await
     }
 
+    /// `GET /v1/leaderboard?days=N`: the team over the last `days` (1–90).
+    pub async fn leaderboard(&self, days: u32) -> Result<Leaderboard, ClientError> {
+        self.get(&format!("/v1/leaderboard?days={days}")).await
+    }
+
     /// `GET /v1/me/sessions`: the caller's live sessions, newest first.
     pub async fn sessions(&self) -> Result<SessionList, ClientError> {
         self.get("/v1/me/sessions").await
@@ -86,16 +93,57 @@ impl Session {
     /// `expires_in` seconds). [`Session::stream`] gets its own; this is for callers that connect
     /// by other means.
     pub async fn stream_ticket(&self) -> Result<StreamTicket, ClientError> {
-        let (status, body) = self.authed(Method::POST, "/v1/stream/ticket", 200).await?;
-        serde_json::from_slice(&body).map_err(|_| ClientError::Protocol {
-            status,
-            what: "a stream ticket",
-        })
+        self.send_json(Method::POST, "/v1/stream/ticket", None::<&()>, 200)
+            .await
     }
 
     /// `POST /v1/auth/logout`: ends this session; its tokens stop working at once.
     pub async fn logout(&self) -> Result<(), ClientError> {
-        self.authed(Method::POST, "/v1/auth/logout", 204)
+        self.authed(Method::POST, "/v1/auth/logout", None::<&()>, 204)
+            .await
+            .map(drop)
+    }
+
+    /// `POST /v1/me/totp`: starts enrolling a TOTP second factor — the secret (for typing) and
+    /// its `otpauth://` URI (for the QR code), shown once.
+    pub async fn start_totp(&self) -> Result<TotpEnrollment, ClientError> {
+        self.send_json(Method::POST, "/v1/me/totp", Some(&()), 200)
+            .await
+    }
+
+    /// `POST /v1/me/totp/confirm`: finishes the enrolment with a code from the authenticator;
+    /// answers the recovery codes, each shown once.
+    pub async fn confirm_totp(&self, code: &CodeRequest) -> Result<RecoveryCodes, ClientError> {
+        self.send_json(Method::POST, "/v1/me/totp/confirm", Some(code), 200)
+            .await
+    }
+
+    /// `POST /v1/me/step-up`: verifies the second factor again, for the actions that ask for a
+    /// recent one (`403 step_up_required`) in the next 10 minutes.
+    pub async fn step_up(&self, code: &CodeRequest) -> Result<(), ClientError> {
+        self.authed(Method::POST, "/v1/me/step-up", Some(code), 204)
+            .await
+            .map(drop)
+    }
+
+    /// `GET /v1/admin/users`: the team, disabled users included (`manage_team`).
+    pub async fn team(&self) -> Result<UserList, ClientError> {
+        self.get("/v1/admin/users").await
+    }
+
+    /// `POST /v1/admin/users/{id}/disable`: disables a user and ends their sessions
+    /// (`manage_team`, a recent second factor).
+    pub async fn disable_user(&self, user: UserId) -> Result<(), ClientError> {
+        let path = format!("/v1/admin/users/{user}/disable");
+        self.authed(Method::POST, &path, None::<&()>, 204)
+            .await
+            .map(drop)
+    }
+
+    /// `PUT /v1/admin/org/mfa-policy`: whether everyone in the org, not only owners and admins,
+    /// must enrol a second factor (`manage_team`, a recent second factor).
+    pub async fn set_mfa_policy(&self, policy: &MfaPolicyRequest) -> Result<(), ClientError> {
+        self.authed(Method::PUT, "/v1/admin/org/mfa-policy", Some(policy), 204)
             .await
             .map(drop)
     }
@@ -108,31 +156,37 @@ impl Session {
 
     /// An authenticated `GET` of a JSON body.
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        let (status, body) = self.authed(Method::GET, path, 200).await?;
+        self.send_json(Method::GET, path, None::<&()>, 200).await
+    }
+
+    /// An authenticated request answered by a JSON body.
+    async fn send_json<B: serde::Serialize + Sync, T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        expect: u16,
+    ) -> Result<T, ClientError> {
+        let (status, body) = self.authed(method, path, body, expect).await?;
         serde_json::from_slice(&body).map_err(|_| ClientError::Protocol {
             status,
             what: "a JSON body of the documented shape",
         })
     }
 
-    /// An authenticated request without a body, with the refresh rules of this module: the
-    /// access token is refreshed first when due, and once after a `401 session_expired`.
-    async fn authed(
+    /// An authenticated request, with the refresh rules of this module: the access token is
+    /// refreshed first when due, and once after a `401 session_expired`.
+    async fn authed<B: serde::Serialize + Sync>(
         &self,
         method: Method,
         path: &str,
+        body: Option<&B>,
         expect: u16,
     ) -> Result<(u16, Vec<u8>), ClientError> {
         let token = self.access_token().await?;
         let first = self
             .client
-            .call(
-                method.clone(),
-                path,
-                Some(token.expose()),
-                None::<&()>,
-                expect,
-            )
+            .call(method.clone(), path, Some(token.expose()), body, expect)
             .await;
         match first {
             Err(ClientError::Api {
@@ -141,7 +195,7 @@ impl Session {
                 self.refresh_unless_replaced(&token).await?;
                 let token = self.access_token().await?;
                 self.client
-                    .call(method, path, Some(token.expose()), None::<&()>, expect)
+                    .call(method, path, Some(token.expose()), body, expect)
                     .await
             }
             other => other,

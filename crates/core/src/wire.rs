@@ -26,7 +26,10 @@ pub use auth::{
     MfaRequirement, RecoveryCodes, RefreshRequest, SecondFactorRequest, Secret, SessionInfo,
     SessionList, SessionTokens, SessionsEnded, TotpEnrollment, UserInfo,
 };
-pub use desktop::{Board, ConnectionStatus, IpcError, MissedCall, Overview, PopCard, SignInStep};
+pub use desktop::{
+    Board, ConnectionStatus, IpcError, MissedCall, Overview, PopCard, PopOn, PopSettings,
+    SignInStep, TotpSetup,
+};
 pub use routing::{CreateRouteRequest, Fallback, RouteInfo, RouteKind, RouteList, RouteMatch};
 pub use stream::{
     CallNoteRequest, CallPickRequest, CallState, CallStateChange, ClientMessage, Contact,
@@ -35,8 +38,8 @@ pub use stream::{
 };
 pub use summarizer::{SetSummarizerRequest, SummarizerSettings};
 pub use sync::{
-    EraseReport, EraseRequest, MyCall, MyCallList, RetentionKind, RetentionReport, SyncEntry,
-    SyncEntryList, TerminateReport, TerminateRequest,
+    EraseReport, EraseRequest, Leaderboard, LeaderboardEntry, LeaderboardQuery, MyCall, MyCallList,
+    RetentionKind, RetentionReport, SyncEntry, SyncEntryList, TerminateReport, TerminateRequest,
 };
 
 /// The version of the relay <-> client protocol (HTTP API and WebSocket messages). A client and a

@@ -8,20 +8,22 @@
 //!
 //! The stream task is `stream.rs`'s.
 
+mod enrolment;
 mod stream;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use ringside_client::{Client, LoginStep, Session};
 use ringside_core::wire::{
-    AcceptInvitationRequest, Board as BoardView, ClientMessage, ConnectionStatus, LoginRequest,
-    MyCallList, Overview, SecondFactorRequest, SignInStep,
+    AcceptInvitationRequest, Board as BoardView, ClientMessage, ConnectionStatus, Leaderboard,
+    LoginRequest, MyCallList, Overview, PopSettings, SecondFactorRequest, SignInStep,
 };
 use ringside_core::{Clock, Pii, PopId, SystemClock};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::Error;
-use crate::board::{Behaviour, Board};
+use crate::board::Board;
+use crate::cache::PopCache;
 use crate::keychain::{Keychain, Saved};
 use crate::profile::Profile;
 
@@ -53,6 +55,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     state: Mutex<State>,
     board: Mutex<Board>,
+    /// The sealed pop cache, once opened (none without a keychain).
+    cache: Mutex<Option<PopCache>>,
 }
 
 #[derive(Default)]
@@ -61,11 +65,17 @@ struct State {
     keychain_problem: Option<String>,
     challenge: Option<Pii<String>>,
     live: Option<Live>,
+    /// A signed-in session waiting for its second factor before it may receive pops.
+    waiting: Option<Arc<Session>>,
+    /// The user must set up a second factor.
+    second_factor_due: bool,
 }
 
 /// A signed-in session and its stream task.
 struct Live {
     session: Arc<Session>,
+    /// `"{relay} {user}"`: whose pops the cache holds.
+    owner: String,
     outbox: mpsc::Sender<ClientMessage>,
     stop: Option<oneshot::Sender<()>>,
 }
@@ -106,10 +116,7 @@ impl App {
         notify: Notify,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let behaviour = Behaviour {
-            cap: profile.settings().cap,
-            close_on_hang_up: profile.settings().close_on_hang_up,
-        };
+        let settings = profile.settings().pops;
         Self(Arc::new(Inner {
             profile: Mutex::new(profile),
             relay_flag,
@@ -117,7 +124,8 @@ impl App {
             notify,
             clock,
             state: Mutex::new(State::default()),
-            board: Mutex::new(Board::new(0, behaviour)),
+            board: Mutex::new(Board::new(0, settings)),
+            cache: Mutex::new(None),
         }))
     }
 
@@ -151,22 +159,79 @@ impl App {
         }
     }
 
+    /// Tells the UI the board changed, then keeps its pops in the cache.
     pub(super) fn publish_board(&self) {
-        let view = lock(&self.0.board).view();
+        let (view, pops) = {
+            let board = lock(&self.0.board);
+            (board.view(), board.live().to_vec())
+        };
         (self.0.notify)(Update::Board(view));
+        let owner = lock(&self.0.state).live.as_ref().map(|l| l.owner.clone());
+        if let (Some(owner), Some(cache)) = (owner, lock(&self.0.cache).as_mut())
+            && let Err(err) = cache.keep(&owner, &pops)
+        {
+            tracing::warn!(error = %err, "the pops could not be cached");
+        }
+    }
+
+    /// Opens the pop cache if it is not open (deleting what expired while the app was closed).
+    /// Without a keychain nothing is cached: pops live in memory only.
+    fn open_cache(&self) {
+        let mut cache = lock(&self.0.cache);
+        if cache.is_some() {
+            return;
+        }
+        let (dir, id) = {
+            let profile = lock(&self.0.profile);
+            (profile.dir().to_owned(), profile.id().to_owned())
+        };
+        let opened = Keychain::cache_key(&id)
+            .map_err(|e| e.to_string())
+            .and_then(|key| {
+                PopCache::open(&dir, key, self.0.clock.now()).map_err(|e| e.to_string())
+            });
+        match opened {
+            Ok(opened) => *cache = Some(opened),
+            Err(err) => tracing::warn!(error = %err, "pops are not cached"),
+        }
+    }
+
+    /// Empties the board and the cache (the session is over).
+    pub(super) fn forget_pops(&self) {
+        lock(&self.0.board).clear();
+        if let Some(cache) = lock(&self.0.cache).as_ref()
+            && let Err(err) = cache.clear()
+        {
+            tracing::warn!(error = %err, "the pop cache could not be emptied");
+        }
+        self.publish_board();
+    }
+
+    /// Removes the pops whose time is up, from the screen and the cache (every second).
+    pub(super) fn sweep(&self) {
+        let now = self.0.clock.now();
+        let change = lock(&self.0.board).expire(now);
+        if change != crate::board::Change::Nothing {
+            self.publish_board();
+        }
+        if let Some(cache) = lock(&self.0.cache).as_ref()
+            && let Err(err) = cache.purge(now)
+        {
+            tracing::warn!(error = %err, "expired pops could not be deleted from the cache");
+        }
     }
 
     /// At start-up: restores the session kept in the keychain for the relay, if any, and opens
     /// its stream. Without one (or without a keychain) the app is signed out.
     pub async fn start(&self) {
+        self.open_cache();
         let Ok(client) = self.client() else {
             self.set_status(ConnectionStatus::SignedOut);
             return;
         };
         match self.keychain(&client).load() {
             Ok(Some(saved)) => {
-                let session = client.resume(saved.tokens);
-                self.go_live(session).await;
+                self.enter(client.resume(saved.tokens)).await;
             }
             Ok(None) => self.set_status(ConnectionStatus::SignedOut),
             Err(err) => {
@@ -186,6 +251,7 @@ impl App {
             relay,
             keychain_problem: state.keychain_problem.clone(),
             status: state.status.clone().unwrap_or(ConnectionStatus::SignedOut),
+            second_factor_due: state.second_factor_due,
         }
     }
 
@@ -286,30 +352,36 @@ impl App {
         }
         let kept = keychain.save(&Saved { tokens });
         lock(&self.0.state).keychain_problem = kept.err().map(|e| e.to_string());
-        self.go_live(session).await;
+        self.enter(session).await;
     }
 
-    async fn go_live(&self, session: Session) {
+    async fn go_live(&self, session: Arc<Session>) {
         self.stop_stream();
-        let session = Arc::new(session);
         let tokens = session.tokens().await;
         let relay = session.client().base_url().to_owned();
         let user = tokens.user_id.to_string();
         let after = lock(&self.0.profile).handled(&relay, &user);
+        let owner = format!("{relay} {user}");
+        self.open_cache();
+        let kept = lock(&self.0.cache)
+            .as_mut()
+            .map(|cache| cache.load(&owner, self.0.clock.now()));
         {
-            let behaviour = {
-                let profile = lock(&self.0.profile);
-                Behaviour {
-                    cap: profile.settings().cap,
-                    close_on_hang_up: profile.settings().close_on_hang_up,
-                }
-            };
-            *lock(&self.0.board) = Board::new(after, behaviour);
+            let settings = lock(&self.0.profile).settings().pops;
+            let mut board = Board::new(after, settings);
+            board.set_paused(lock(&self.0.board).paused());
+            match kept {
+                Some(Ok(pops)) => board.restore(pops),
+                Some(Err(err)) => tracing::warn!(error = %err, "the cached pops could not be read"),
+                None => {}
+            }
+            *lock(&self.0.board) = board;
         }
         let (outbox, outgoing) = mpsc::channel(64);
         let (stop, stopped) = oneshot::channel();
         lock(&self.0.state).live = Some(Live {
             session: Arc::clone(&session),
+            owner,
             outbox,
             stop: Some(stop),
         });
@@ -341,18 +413,19 @@ impl App {
     /// # Errors
     /// [`Error::Keychain`] when the tokens could not be deleted.
     pub async fn sign_out(&self) -> Result<(), Error> {
-        let session = lock(&self.0.state)
-            .live
-            .as_ref()
-            .map(|l| Arc::clone(&l.session));
+        let session = self.current_session().ok();
         self.stop_stream();
+        {
+            let mut state = lock(&self.0.state);
+            state.waiting = None;
+            state.second_factor_due = false;
+        }
         if let Some(session) = &session
             && let Err(err) = session.logout().await
         {
             tracing::info!(error = %err, "the relay was not told of the sign-out");
         }
-        lock(&self.0.board).clear();
-        self.publish_board();
+        self.forget_pops();
         self.set_status(ConnectionStatus::SignedOut);
         match self.client() {
             Ok(client) => self.keychain(&client).forget().map_err(Error::from),
@@ -429,11 +502,7 @@ impl App {
     /// # Errors
     /// [`Error::NotReady`] when not signed in; the relay's refusal.
     pub async fn history(&self) -> Result<MyCallList, Error> {
-        let session = lock(&self.0.state)
-            .live
-            .as_ref()
-            .map(|l| Arc::clone(&l.session))
-            .ok_or(Error::NotReady("not signed in"))?;
+        let session = self.current_session()?;
         let mut list = session.my_calls().await?;
         for call in &mut list.calls {
             // Formatted for reading; a masked number stays as it is.
@@ -444,6 +513,69 @@ impl App {
             }
         }
         Ok(list)
+    }
+
+    /// What the agent chose about pops.
+    #[must_use]
+    pub fn settings(&self) -> PopSettings {
+        lock(&self.0.profile).settings().pops
+    }
+
+    /// Keeps the agent's choices about pops, and applies them to the pops on screen now.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a cap outside 1–10 (nothing changes); the profile folder.
+    pub fn set_settings(&self, settings: PopSettings) -> Result<PopSettings, Error> {
+        if !(1..=PopSettings::MAX_CAP).contains(&settings.cap) {
+            return Err(Error::InvalidInput(format!(
+                "show between 1 and {} pops at once",
+                PopSettings::MAX_CAP
+            )));
+        }
+        lock(&self.0.profile).update(|s| s.pops = settings)?;
+        lock(&self.0.board).set_settings(settings);
+        self.publish_board();
+        Ok(settings)
+    }
+
+    /// The team's leaderboard over the last `days` (`GET /v1/leaderboard`).
+    ///
+    /// # Errors
+    /// [`Error::NotReady`] when not signed in; the relay's refusal (a range outside 1–90).
+    pub async fn leaderboard(&self, days: u32) -> Result<Leaderboard, Error> {
+        Ok(self.current_session()?.leaderboard(days).await?)
+    }
+
+    /// Where the pop window goes on `monitor`, if the agent has put it somewhere there.
+    #[must_use]
+    pub fn pop_window_at(&self, monitor: &str) -> Option<(i32, i32)> {
+        lock(&self.0.profile)
+            .settings()
+            .pop_window_at
+            .get(monitor)
+            .copied()
+    }
+
+    /// Remembers where the agent put the pop window on `monitor`.
+    ///
+    /// # Errors
+    /// The profile folder.
+    pub fn remember_pop_window_at(&self, monitor: &str, at: (i32, i32)) -> Result<(), Error> {
+        let mut profile = lock(&self.0.profile);
+        if profile.settings().pop_window_at.get(monitor) == Some(&at) {
+            return Ok(());
+        }
+        Ok(profile.update(|s| {
+            s.pop_window_at.insert(monitor.to_owned(), at);
+        })?)
+    }
+
+    /// Pauses pops (none shown or announced; they wait, and still expire) or resumes them —
+    /// from the tray or the window.
+    pub fn set_paused(&self, paused: bool) -> BoardView {
+        lock(&self.0.board).set_paused(paused);
+        self.publish_board();
+        self.board()
     }
 
     /// Marks every missed call seen.

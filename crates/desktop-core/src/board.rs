@@ -15,23 +15,28 @@
 use std::collections::HashSet;
 
 use ringside_core::wire::{
-    Board as BoardView, CallState, ClientMessage, MissedCall, Pop, PopCard, ServerMessage,
+    Board as BoardView, CallState, ClientMessage, MissedCall, Pop, PopCard, PopOn, PopSettings,
+    ServerMessage,
 };
 use ringside_core::{CallId, PhoneNumber, Pii, PopId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-
-/// How many pops are shown before older ones collapse, unless the agent chose otherwise.
-pub const DEFAULT_CAP: usize = 3;
 
 /// The most missed calls kept.
 const MAX_MISSED: usize = 50;
 
-#[derive(Debug, Clone)]
-struct Live {
-    pop: Pop,
-    state: CallState,
-    answered: bool,
-    picked: Option<String>,
+/// A pop on the board, as the sealed cache keeps it across a restart ([`crate::cache`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LivePop {
+    /// The pop as the relay sent it (its match updated since).
+    pub pop: Pop,
+    /// The call's state now.
+    pub state: CallState,
+    /// Whether the call was answered (a call that ends unanswered is missed).
+    pub answered: bool,
+    /// The match the agent picked, when there were several.
+    pub picked: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,32 +51,15 @@ struct Missed {
     seen: bool,
 }
 
-/// What the agent wants of pops (kept in the profile).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Behaviour {
-    /// Pops shown before older ones collapse (1–10).
-    pub cap: usize,
-    /// Close a pop when its call ends.
-    pub close_on_hang_up: bool,
-}
-
-impl Default for Behaviour {
-    fn default() -> Self {
-        Self {
-            cap: DEFAULT_CAP,
-            close_on_hang_up: false,
-        }
-    }
-}
-
 /// The pops and missed calls of one signed-in user.
 #[derive(Debug, Clone, Default)]
 pub struct Board {
-    live: Vec<Live>,
+    live: Vec<LivePop>,
     gone: HashSet<PopId>,
     missed: Vec<Missed>,
     handled_seq: u64,
-    behaviour: Behaviour,
+    settings: PopSettings,
+    paused: bool,
 }
 
 /// What applying a message did, for the caller to act on.
@@ -88,21 +76,43 @@ pub enum Change {
 impl Board {
     /// An empty board that has handled everything up to `handled_seq` (persisted across runs).
     #[must_use]
-    pub fn new(handled_seq: u64, behaviour: Behaviour) -> Self {
-        Self {
+    pub fn new(handled_seq: u64, settings: PopSettings) -> Self {
+        let mut board = Self {
             handled_seq,
-            behaviour: Behaviour {
-                cap: behaviour.cap.clamp(1, 10),
-                ..behaviour
-            },
             ..Self::default()
-        }
+        };
+        board.set_settings(settings);
+        board
+    }
+
+    /// Applies the agent's new choices to the pops on the board now.
+    pub fn set_settings(&mut self, settings: PopSettings) {
+        self.settings = PopSettings {
+            cap: settings.cap.clamp(1, PopSettings::MAX_CAP),
+            ..settings
+        };
     }
 
     /// The cap on pops shown.
     #[must_use]
     pub fn cap(&self) -> usize {
-        self.behaviour.cap
+        usize::from(self.settings.cap)
+    }
+
+    /// Pauses pops (none shown or announced) or resumes them.
+    pub fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+    }
+
+    /// Whether pops are paused.
+    #[must_use]
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Whether `live` is on screen (paused aside): always, unless pops wait for the answer.
+    fn shown(&self, live: &LivePop) -> bool {
+        self.settings.pop_on == PopOn::Ring || live.answered
     }
 
     /// The highest `seq` handled so far (to ack, and to resume from).
@@ -140,16 +150,23 @@ impl Board {
         if !self.gone.insert(pop.pop_id) {
             return Change::Nothing;
         }
-        self.live.push(Live {
+        let live = LivePop {
             pop: pop.clone(),
             state: pop.state,
             answered: pop.state == CallState::Answered,
             picked: None,
-        });
-        Change::NewPop(pop.pop_id)
+        };
+        let shown = self.shown(&live) && !self.paused;
+        self.live.push(live);
+        if shown {
+            Change::NewPop(pop.pop_id)
+        } else {
+            // Kept (and cached) until it is answered, or missed.
+            Change::Redraw
+        }
     }
 
-    fn find(&mut self, pop: PopId) -> Option<&mut Live> {
+    fn find(&mut self, pop: PopId) -> Option<&mut LivePop> {
         self.live.iter_mut().find(|l| l.pop.pop_id == pop)
     }
 
@@ -171,10 +188,17 @@ impl Board {
     fn moved(&mut self, call: CallId, state: CallState) -> Change {
         let mut changed = Change::Nothing;
         let mut closing = Vec::new();
+        let pop_on_answer = self.settings.pop_on == PopOn::Answer;
         for live in self.live.iter_mut().filter(|l| l.pop.call_id == call) {
+            let appears =
+                pop_on_answer && !self.paused && !live.answered && state == CallState::Answered;
             live.state = state;
             live.answered |= state == CallState::Answered;
-            changed = Change::Redraw;
+            changed = if appears {
+                Change::NewPop(live.pop.pop_id)
+            } else {
+                Change::Redraw
+            };
             if state.is_final() {
                 if !live.answered {
                     let number = live
@@ -195,7 +219,7 @@ impl Board {
                     );
                     self.missed.truncate(MAX_MISSED);
                 }
-                if self.behaviour.close_on_hang_up {
+                if self.settings.close_on_hang_up {
                     closing.push(live.pop.pop_id);
                 }
             }
@@ -214,7 +238,14 @@ impl Board {
 
     /// The agent closed every pop.
     pub fn dismiss_all(&mut self) -> Vec<ClientMessage> {
-        let pops: Vec<PopId> = self.live.iter().map(|l| l.pop.pop_id).collect();
+        // Only what is on screen: a pop waiting for its answer, or for the agent to resume, is
+        // not theirs to close yet.
+        let pops: Vec<PopId> = self
+            .live
+            .iter()
+            .filter(|l| !self.paused && self.shown(l))
+            .map(|l| l.pop.pop_id)
+            .collect();
         pops.into_iter().filter_map(|p| self.dismiss(p)).collect()
     }
 
@@ -254,6 +285,40 @@ impl Board {
         }
     }
 
+    /// Removes the pops whose time is up (`expires_at`), even if the relay's `pop_expired` has
+    /// not arrived (offline): a pop never outlives its 5 minutes on screen.
+    pub fn expire(&mut self, now: OffsetDateTime) -> Change {
+        let due: Vec<PopId> = self
+            .live
+            .iter()
+            .filter(|l| l.pop.expires_at <= now)
+            .map(|l| l.pop.pop_id)
+            .collect();
+        due.into_iter().fold(Change::Nothing, |change, pop| {
+            if self.remove(pop) == Change::Redraw {
+                Change::Redraw
+            } else {
+                change
+            }
+        })
+    }
+
+    /// The pops on the board, oldest first, for the cache.
+    #[must_use]
+    pub fn live(&self) -> &[LivePop] {
+        &self.live
+    }
+
+    /// Puts back the pops the cache kept across a restart (oldest first). A pop already seen
+    /// (or gone) is not shown twice.
+    pub fn restore(&mut self, pops: Vec<LivePop>) {
+        for live in pops {
+            if self.gone.insert(live.pop.pop_id) {
+                self.live.push(live);
+            }
+        }
+    }
+
     /// Forgets everything (sign-out).
     pub fn clear(&mut self) {
         self.live.clear();
@@ -263,9 +328,10 @@ impl Board {
     /// What the UI shows.
     #[must_use]
     pub fn view(&self) -> BoardView {
-        let cap = self.behaviour.cap;
-        let cards = self
-            .live
+        let shown: Vec<&LivePop> = self.live.iter().filter(|l| self.shown(l)).collect();
+        // Paused: no card; the count says how many wait.
+        let cap = if self.paused { 0 } else { self.cap() };
+        let cards = shown
             .iter()
             .rev()
             .take(cap)
@@ -303,13 +369,14 @@ impl Board {
             .collect();
         BoardView {
             cards,
-            collapsed: u32::try_from(self.live.len().saturating_sub(cap)).unwrap_or(u32::MAX),
+            collapsed: u32::try_from(shown.len().saturating_sub(cap)).unwrap_or(u32::MAX),
+            paused: self.paused,
             missed,
         }
     }
 }
 
-fn rfc3339(at: time::OffsetDateTime) -> String {
+fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_default()
 }
 
@@ -318,7 +385,7 @@ mod tests {
     use ringside_core::wire::{
         CallStateChange, Contact, Direction, MatchState, PopGone, PopUpdate, RecordKind,
     };
-    use time::OffsetDateTime;
+    use time::Duration;
 
     use super::*;
 
@@ -334,7 +401,7 @@ mod tests {
             match_state: matches,
             sms_opted_out: false,
             created_at: OffsetDateTime::UNIX_EPOCH,
-            expires_at: OffsetDateTime::UNIX_EPOCH,
+            expires_at: OffsetDateTime::UNIX_EPOCH + Duration::minutes(5),
         }
     }
 
@@ -350,7 +417,7 @@ mod tests {
 
     #[test]
     fn a_pop_shows_once_whatever_is_replayed_and_a_dismissed_one_never_comes_back() {
-        let mut board = Board::new(0, Behaviour::default());
+        let mut board = Board::new(0, PopSettings::default());
         let first = pop(1, CallId::random(), MatchState::Pending);
         assert_eq!(
             board.apply(&ServerMessage::Pop(first.clone())),
@@ -391,9 +458,9 @@ mod tests {
     fn older_pops_collapse_behind_the_cap_newest_first() {
         let mut board = Board::new(
             0,
-            Behaviour {
+            PopSettings {
                 cap: 2,
-                close_on_hang_up: false,
+                ..PopSettings::default()
             },
         );
         let pops: Vec<Pop> = (1..=5)
@@ -417,7 +484,7 @@ mod tests {
 
     #[test]
     fn several_matches_wait_for_the_agents_pick_which_must_be_one_of_them() {
-        let mut board = Board::new(0, Behaviour::default());
+        let mut board = Board::new(0, PopSettings::default());
         let first = pop(1, CallId::random(), MatchState::Pending);
         board.apply(&ServerMessage::Pop(first.clone()));
         let found = MatchState::Found {
@@ -459,9 +526,9 @@ mod tests {
     fn an_unanswered_call_is_missed_and_keeps_only_the_masked_number_after_its_pop() {
         let mut board = Board::new(
             0,
-            Behaviour {
-                cap: 3,
+            PopSettings {
                 close_on_hang_up: true,
+                ..PopSettings::default()
             },
         );
         let call = CallId::random();
@@ -509,5 +576,113 @@ mod tests {
             })),
             Change::Nothing
         );
+    }
+
+    #[test]
+    fn a_pop_leaves_at_its_expiry_even_without_the_relay_saying_so_and_never_returns() {
+        let mut board = Board::new(0, PopSettings::default());
+        let first = pop(1, CallId::random(), MatchState::Pending);
+        board.apply(&ServerMessage::Pop(first.clone()));
+        let start = OffsetDateTime::UNIX_EPOCH;
+        assert_eq!(board.expire(start + Duration::minutes(4)), Change::Nothing);
+        assert_eq!(board.view().cards.len(), 1, "not yet");
+        assert_eq!(board.expire(start + Duration::minutes(5)), Change::Redraw);
+        assert!(board.view().cards.is_empty(), "gone at its expiry");
+        assert_eq!(
+            board.apply(&ServerMessage::Pop(Pop { seq: 2, ..first })),
+            Change::Nothing,
+            "an expired pop never comes back"
+        );
+    }
+
+    #[test]
+    fn restored_pops_show_again_once_with_their_pick_and_state() {
+        let mut board = Board::new(0, PopSettings::default());
+        let call = CallId::random();
+        let several = MatchState::Found {
+            contacts: vec![contact("a"), contact("b")],
+        };
+        let first = pop(1, call, several);
+        board.apply(&ServerMessage::Pop(first.clone()));
+        board.pick(first.pop_id, "b").unwrap();
+        let kept = board.live().to_vec();
+
+        let mut after_restart = Board::new(board.handled_seq(), PopSettings::default());
+        after_restart.restore(kept.clone());
+        after_restart.restore(kept);
+        let view = after_restart.view();
+        assert_eq!(view.cards.len(), 1, "restored once");
+        assert_eq!(view.cards[0].picked.as_deref(), Some("b"));
+        assert_eq!(
+            after_restart.apply(&ServerMessage::Pop(Pop { seq: 9, ..first })),
+            Change::Nothing,
+            "a restored pop is not popped again"
+        );
+    }
+
+    #[test]
+    fn popping_on_answer_keeps_a_ringing_call_off_screen_until_it_is_answered() {
+        let mut board = Board::new(
+            0,
+            PopSettings {
+                pop_on: PopOn::Answer,
+                ..PopSettings::default()
+            },
+        );
+        let (taken, missed) = (CallId::random(), CallId::random());
+        let first = pop(1, taken, MatchState::Pending);
+        assert_eq!(
+            board.apply(&ServerMessage::Pop(first.clone())),
+            Change::Redraw
+        );
+        board.apply(&ServerMessage::Pop(pop(2, missed, MatchState::Pending)));
+        assert!(board.view().cards.is_empty(), "ringing: not yet");
+        assert!(board.dismiss_all().is_empty(), "nothing on screen to close");
+        assert_eq!(
+            board.apply(&ServerMessage::CallState(CallStateChange {
+                seq: 3,
+                call_id: taken,
+                state: CallState::Answered,
+            })),
+            Change::NewPop(first.pop_id),
+            "answered: it appears, and the agent is told"
+        );
+        board.apply(&ServerMessage::CallState(CallStateChange {
+            seq: 4,
+            call_id: missed,
+            state: CallState::Missed,
+        }));
+        let view = board.view();
+        assert_eq!(view.cards.len(), 1);
+        assert_eq!(view.cards[0].pop_id, first.pop_id);
+        assert_eq!(view.missed.len(), 1, "the unanswered one is a missed call");
+
+        board.set_settings(PopSettings::default());
+        assert_eq!(
+            board.view().cards.len(),
+            2,
+            "popping on ring shows every live pop"
+        );
+    }
+
+    #[test]
+    fn paused_pops_wait_unannounced_and_show_again_on_resume() {
+        let mut board = Board::new(0, PopSettings::default());
+        board.set_paused(true);
+        let first = pop(1, CallId::random(), MatchState::Pending);
+        assert_eq!(
+            board.apply(&ServerMessage::Pop(first.clone())),
+            Change::Redraw,
+            "kept, not announced"
+        );
+        let view = board.view();
+        assert!(view.paused && view.cards.is_empty());
+        assert_eq!(view.collapsed, 1, "one waits");
+        assert!(board.dismiss_all().is_empty(), "nothing on screen to close");
+        board.set_paused(false);
+        let view = board.view();
+        assert_eq!(view.cards.len(), 1, "back on resume");
+        assert_eq!(view.cards[0].pop_id, first.pop_id);
+        assert!(!view.paused);
     }
 }

@@ -8,9 +8,10 @@
 //!
 //! One entry per relay and profile (`user` = `{relay URL} {profile id}`), so several instances
 //! and test profiles never share a session. The value is the tokens' JSON, wiped from memory
-//! after use.
+//! after use. A second entry per profile holds the key of its pop cache ([`Keychain::cache_key`]).
 
 use ringside_core::wire::SessionTokens;
+use ringside_vault::LocalKey;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -106,6 +107,32 @@ impl Keychain {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(unavailable(&e)),
         }
+    }
+
+    /// The key that seals the pop cache of the profile `profile_id` ([`crate::cache`]), made
+    /// on first use. An entry that does not read as a key is replaced: only the cache it sealed
+    /// is lost.
+    ///
+    /// # Errors
+    /// [`KeychainError::Unavailable`] when no keychain can be reached (then nothing is cached).
+    pub fn cache_key(profile_id: &str) -> Result<LocalKey, KeychainError> {
+        let entry = keyring::Entry::new(SERVICE, &format!("pop-cache {profile_id}"))
+            .map_err(|e| unavailable(&e))?;
+        match entry.get_password() {
+            Ok(text) => {
+                let text = Zeroizing::new(text);
+                if let Ok(key) = LocalKey::from_text(&text, "the pop cache's keychain entry") {
+                    return Ok(key);
+                }
+            }
+            Err(keyring::Error::NoEntry) => {}
+            Err(e) => return Err(unavailable(&e)),
+        }
+        let key = LocalKey::generate();
+        entry
+            .set_password(&key.to_text())
+            .map_err(|e| unavailable(&e))?;
+        Ok(key)
     }
 
     /// Whether a real keychain answers: a probe entry is written, read back and deleted.

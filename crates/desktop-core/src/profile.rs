@@ -1,6 +1,6 @@
 //! The profile folder: the agent's settings and the highest `seq` handled per relay and user —
-//! nothing that names a person. Tokens live in the keychain ([`crate::keychain`]), pops only in
-//! memory for their 5 minutes.
+//! nothing that names a person. Tokens live in the keychain ([`crate::keychain`]); pops only
+//! sealed, in the cache beside it (`pops.db`, [`crate::cache`]), for their 5 minutes.
 //!
 //! One folder per instance (`--profile DIR`; by default `$XDG_DATA_HOME/ringside-desktop`, else
 //! `~/.local/share/ringside-desktop`), created mode 0700, so several instances and the tests
@@ -11,28 +11,21 @@ use std::fs;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use ringside_core::wire::PopSettings;
 use serde::{Deserialize, Serialize};
 
 /// What the agent chose, kept across runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// The relay this profile signs in to.
     pub relay_url: Option<String>,
-    /// Pops shown before older ones collapse (1–10).
-    pub cap: usize,
-    /// Close a pop when its call ends.
-    pub close_on_hang_up: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            relay_url: None,
-            cap: crate::board::DEFAULT_CAP,
-            close_on_hang_up: false,
-        }
-    }
+    /// About pops (the Settings screen).
+    #[serde(flatten)]
+    pub pops: PopSettings,
+    /// Where the agent last put the pop window, per monitor (by the monitor's name): physical
+    /// pixels of its top-left corner.
+    pub pop_window_at: BTreeMap<String, (i32, i32)>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]

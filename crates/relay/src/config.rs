@@ -124,6 +124,9 @@ pub struct Config {
     pub heartbeat: std::time::Duration,
     /// A stream connection this many events behind its acks is a slow consumer: closed (4408).
     pub max_unacked: u32,
+    /// How long a pop lives, in seconds (≤ 300, the design's 5 minutes): the caller's number is
+    /// on agents' screens, and in the desktop's cache, no longer than this.
+    pub pop_ttl_secs: u32,
     /// Webhooks accepted per org per minute (then 429 + Retry-After).
     pub webhooks_per_org_per_minute: u32,
     /// AMS lookup timeout.
@@ -183,6 +186,7 @@ struct RawWebsocket {
     allowed_origins: Vec<String>,
     heartbeat_secs: u32,
     max_unacked: u32,
+    pop_ttl_secs: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -361,6 +365,12 @@ impl Raw {
                 "must be between 1 and 300",
             ));
         }
+        if !(5..=300).contains(&self.websocket.pop_ttl_secs) {
+            return Err(ConfigError::new(
+                "websocket.pop_ttl_secs",
+                "must be between 5 and 300 (pops never outlive 5 minutes)",
+            ));
+        }
         if !(8..=65_536).contains(&self.websocket.max_unacked) {
             return Err(ConfigError::new(
                 "websocket.max_unacked",
@@ -442,6 +452,7 @@ impl Raw {
             allowed_origins: self.websocket.allowed_origins,
             heartbeat: std::time::Duration::from_secs(u64::from(self.websocket.heartbeat_secs)),
             max_unacked: self.websocket.max_unacked,
+            pop_ttl_secs: self.websocket.pop_ttl_secs,
             webhooks_per_org_per_minute: self.webhooks.per_org_per_minute,
             ams_timeout: std::time::Duration::from_millis(self.ams.timeout_ms),
             retention: Retention {
@@ -540,6 +551,7 @@ mod tests {
         );
         assert!(config.tls.is_none());
         assert_eq!(config.retention.pii_max_days, PII_HARD_CAP_DAYS);
+        assert_eq!(config.pop_ttl_secs, 300, "pops live the design's 5 minutes");
         assert_eq!(
             config.master_key_source.to_string(),
             "file:/home/agent/.local/share/ringside-relay/master.key",
@@ -618,6 +630,16 @@ mod tests {
                 "RINGSIDE_RETENTION__PII_MAX_DAYS",
                 "31",
                 "retention.pii_max_days",
+            ),
+            (
+                "RINGSIDE_WEBSOCKET__POP_TTL_SECS",
+                "301",
+                "websocket.pop_ttl_secs",
+            ),
+            (
+                "RINGSIDE_WEBSOCKET__POP_TTL_SECS",
+                "4",
+                "websocket.pop_ttl_secs",
             ),
             ("RINGSIDE_LOG__FORMAT", "xml", "log.format"),
             ("RINGSIDE_LOG__LEVEL", "[[[", "log.level"),

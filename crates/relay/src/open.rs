@@ -88,6 +88,7 @@ pub(crate) fn open_store(
     clock: Arc<dyn Clock>,
 ) -> Result<(Store, MasterKeyring), Error> {
     let store = Store::open(&config.data_dir, clock)?;
+    store.set_pop_ttl(i64::from(config.pop_ttl_secs));
     let masters = load_master_keys(config, &store)?;
     Ok((store, masters))
 }

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::numbers::{NumberIndex, opted_out};
 use crate::rows::bytes16;
 use crate::sealed::{SealedColumn, check_keys};
-use crate::stream::{self, Event, POP_TTL_SECS, PopMessage};
+use crate::stream::{self, Event, PopMessage};
 use crate::{Error, Store};
 
 /// The client's number on the call row: sealed, bound to the call.
@@ -243,6 +243,7 @@ pub(crate) fn apply(
     update: &CallUpdate<'_>,
     keys: &OrgKeyring,
     now: i64,
+    pop_ttl: i64,
 ) -> Result<CallOutcome, Error> {
     let call_key = key_hash(update.integration, update.call_key);
     let existing = tx
@@ -395,7 +396,7 @@ pub(crate) fn apply(
                     user.as_bytes(),
                     call.as_bytes(),
                     now,
-                    now + POP_TTL_SECS
+                    now + pop_ttl
                 ])?;
             if made == 0 {
                 continue;
@@ -410,7 +411,7 @@ pub(crate) fn apply(
                 match_state: update.match_state.clone(),
                 sms_opted_out,
                 created_at: now,
-                expires_at: now + POP_TTL_SECS,
+                expires_at: now + pop_ttl,
             };
             events.push(stream::append_pop(tx, keys, update.org, user, &message)?);
             new_pops.push((pop, user));

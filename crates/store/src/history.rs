@@ -33,7 +33,40 @@ pub struct UserCall {
     pub started_at: i64,
 }
 
-/// The calls of one user.
+/// One agent's calls since a moment, counted from the call rows that outlive the purge (the
+/// anonymized metrics: states, times, the agent), never from personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentTally {
+    /// The agent.
+    pub user: UserId,
+    /// Calls they answered.
+    pub answered: u32,
+    /// Calls that were theirs and ended unanswered.
+    pub missed: u32,
+    /// Their calls whose note landed in the AMS.
+    pub notes_in_ams: u32,
+    /// The summed length (first ring to hang-up, seconds) of their answered, ended calls.
+    pub answered_secs: i64,
+    /// How many calls that sum counts.
+    pub timed: u32,
+}
+
+impl AgentTally {
+    /// The tally of an agent with no call in the range.
+    #[must_use]
+    pub fn none(user: UserId) -> Self {
+        Self {
+            user,
+            answered: 0,
+            missed: 0,
+            notes_in_ams: 0,
+            answered_secs: 0,
+            timed: 0,
+        }
+    }
+}
+
+/// The calls of one user, and the team's tallies.
 pub trait HistoryStore {
     /// Up to `limit` calls of `org` that rang for `user` (a pop) or that `user` handled (notes,
     /// pick, or the one agent it rang for), newest first.
@@ -44,9 +77,44 @@ pub trait HistoryStore {
         keys: &OrgKeyring,
         limit: u32,
     ) -> Result<Vec<UserCall>, Error>;
+
+    /// Each agent's tally of `org`'s calls (not texts) started at or after `since` (unix
+    /// seconds): only agents with a call in the range appear.
+    fn agent_tallies(&self, org: OrgId, since: i64) -> Result<Vec<AgentTally>, Error>;
 }
 
 impl HistoryStore for Store {
+    fn agent_tallies(&self, org: OrgId, since: i64) -> Result<Vec<AgentTally>, Error> {
+        let conn = self.read();
+        let mut stmt = conn.prepare_cached(
+            "SELECT agent_id,
+                    sum(answered),
+                    sum(answered = 0 AND state IN ('ended', 'missed', 'voicemail')),
+                    sum(synced_at IS NOT NULL),
+                    total(CASE WHEN answered = 1 AND ended_at IS NOT NULL
+                               THEN ended_at - started_at END),
+                    sum(answered = 1 AND ended_at IS NOT NULL)
+             FROM calls
+             WHERE org_id = ?1 AND kind = 'call' AND started_at >= ?2 AND agent_id IS NOT NULL
+             GROUP BY agent_id",
+        )?;
+        let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        stmt.query_map(params![org.as_bytes(), since], |r| {
+            Ok(AgentTally {
+                user: UserId::from_bytes(bytes16(r.get(0)?)?),
+                answered: count(r.get(1)?),
+                missed: count(r.get(2)?),
+                notes_in_ams: count(r.get(3)?),
+                // `total` is a float sum of whole seconds.
+                #[allow(clippy::cast_possible_truncation)]
+                answered_secs: r.get::<_, f64>(4)? as i64,
+                timed: count(r.get(5)?),
+            })
+        })?
+        .collect::<Result<_, _>>()
+        .map_err(Error::from)
+    }
+
     fn user_calls(
         &self,
         org: OrgId,

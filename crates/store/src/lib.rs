@@ -48,6 +48,7 @@ mod webhooks;
 use std::fs::{DirBuilder, Permissions};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -63,7 +64,7 @@ pub use audit::{
 };
 pub use calls::{CallOutcome, CallPurge, CallStore, CallUpdate};
 pub use error::Error;
-pub use history::{HistoryStore, UserCall};
+pub use history::{AgentTally, HistoryStore, UserCall};
 pub use integrations::{
     Integration, IntegrationSecret, IntegrationStore, NewIntegration, ProviderApiKey,
 };
@@ -119,6 +120,8 @@ pub struct Store {
     clock: Arc<dyn Clock>,
     migrations: Applied,
     listener: OnceLock<Listener>,
+    /// How long a new pop lives, in seconds ([`Store::set_pop_ttl`]).
+    pop_ttl: AtomicI64,
 }
 
 /// A function that takes committed stream events.
@@ -181,6 +184,7 @@ impl Store {
             clock,
             migrations: applied,
             listener: OnceLock::new(),
+            pop_ttl: AtomicI64::new(POP_TTL_SECS),
         })
     }
 
@@ -189,6 +193,17 @@ impl Store {
     /// made them. Set once (the relay's hub); `false` if one was already set.
     pub fn on_events(&self, listener: impl Fn(&[Event]) + Send + Sync + 'static) -> bool {
         self.listener.set(Listener(Box::new(listener))).is_ok()
+    }
+
+    /// Makes new pops live `secs` seconds instead of [`POP_TTL_SECS`] (the relay's
+    /// `websocket.pop_ttl_secs`): shorter only, never under 1 s. Pops already made keep theirs.
+    pub fn set_pop_ttl(&self, secs: i64) {
+        self.pop_ttl
+            .store(secs.clamp(1, POP_TTL_SECS), Ordering::Relaxed);
+    }
+
+    fn pop_ttl(&self) -> i64 {
+        self.pop_ttl.load(Ordering::Relaxed)
     }
 
     /// The database file.

@@ -23,7 +23,8 @@ use crate::rows::bytes16;
 use crate::sealed::{SealedColumn, check_keys, persist_seal_counts};
 use crate::{Error, Store};
 
-/// How long a pop lives (docs/architecture.md#data-lifecycle), and how long the events saying a pop is gone are kept.
+/// How long a pop lives (docs/architecture.md#data-lifecycle) unless the relay is configured
+/// shorter ([`Store::set_pop_ttl`]), and how long the events saying a pop is gone are kept.
 pub const POP_TTL_SECS: i64 = 5 * 60;
 
 /// How long a `notice` waits for its user to connect (a day: an admin reads it next morning).

@@ -154,7 +154,7 @@ impl InboxStore for Store {
                 if log_event(tx, event, &hash)? == Accepted::Duplicate {
                     return Ok(None);
                 }
-                let outcome = crate::calls::apply(tx, update, keys, now)?;
+                let outcome = crate::calls::apply(tx, update, keys, now, self.pop_ttl())?;
                 persist_seal_counts(tx, keys)?;
                 Ok(Some(outcome))
             },

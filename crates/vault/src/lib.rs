@@ -15,6 +15,8 @@
 //!   [`rewrap_secret`]): 32-byte secrets of the relay as a whole (the audit-log checkpoint signing
 //!   seed), wrapped by the master key with the same format and discipline as org data keys, bound
 //!   to a purpose name, and re-wrapped by the same rotation.
+//! - **Device keys** ([`LocalKey`]): a key of one machine for sealing a local file (the desktop
+//!   app's pop cache), kept in that machine's keychain.
 //! - **Master-key sources** ([`KeySource`]): the OS keychain, a 0600 key file, or an environment
 //!   variable (read-only, for containers). See `docs/keys.md`.
 //!
@@ -55,6 +57,7 @@
 mod cipher;
 mod error;
 mod keytext;
+mod local;
 mod master;
 mod org;
 mod seal;
@@ -62,6 +65,7 @@ mod secret;
 mod source;
 
 pub use error::{Error, Result};
+pub use local::LocalKey;
 pub use master::{MasterKey, MasterKeyVersion, MasterKeyring, RotationPlan};
 pub use org::{
     DataKey, DataKeyGeneration, MAX_SEALS_PER_KEY, NIST_RANDOM_NONCE_LIMIT, OrgKeyring,

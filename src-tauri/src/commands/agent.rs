@@ -2,7 +2,9 @@
 //! them. Each is a thin adapter over `ringside_desktop_core::App`, which holds every rule.
 
 use ringside_core::PopId;
-use ringside_core::wire::{Board, MyCallList, Overview, SignInStep};
+use ringside_core::wire::{
+    Board, Leaderboard, MyCallList, Overview, PopSettings, RecoveryCodes, SignInStep, TotpSetup,
+};
 use ringside_desktop_core::App;
 use tauri::State;
 
@@ -60,6 +62,18 @@ pub async fn second_factor(app: State<'_, App>, code: String) -> Result<(), Erro
     Ok(app.second_factor(&code).await?)
 }
 
+/// Starts setting up a second factor: the secret as text and as a QR code.
+#[tauri::command]
+pub async fn start_totp(app: State<'_, App>) -> Result<TotpSetup, Error> {
+    Ok(app.start_totp().await?)
+}
+
+/// Confirms the second factor with a code from the authenticator; the recovery codes.
+#[tauri::command]
+pub async fn confirm_totp(app: State<'_, App>, code: String) -> Result<RecoveryCodes, Error> {
+    Ok(app.confirm_totp(&code).await?)
+}
+
 /// Signs out.
 #[tauri::command]
 pub async fn sign_out(app: State<'_, App>) -> Result<(), Error> {
@@ -94,6 +108,36 @@ pub async fn note(app: State<'_, App>, pop_id: String, text: String) -> Result<(
 #[tauri::command]
 pub async fn history(app: State<'_, App>) -> Result<MyCallList, Error> {
     Ok(app.history().await?)
+}
+
+/// The team's leaderboard over the last `days`.
+#[tauri::command]
+pub async fn leaderboard(app: State<'_, App>, days: u32) -> Result<Leaderboard, Error> {
+    Ok(app.leaderboard(days).await?)
+}
+
+/// Brings the main window forward (the pop window's "Open Ringside").
+#[tauri::command]
+pub fn show_main(handle: tauri::AppHandle) {
+    crate::show_main(&handle);
+}
+
+/// Pauses pops (none shown or announced until resumed) or resumes them.
+#[tauri::command]
+pub fn set_paused(app: State<'_, App>, paused: bool) -> Board {
+    app.set_paused(paused)
+}
+
+/// What the agent chose about pops.
+#[tauri::command]
+pub fn settings(app: State<'_, App>) -> PopSettings {
+    app.settings()
+}
+
+/// Keeps the agent's choices about pops (a cap outside 1–10 is refused).
+#[tauri::command]
+pub fn set_settings(app: State<'_, App>, settings: PopSettings) -> Result<PopSettings, Error> {
+    Ok(app.set_settings(settings)?)
 }
 
 /// Marks every missed call seen.

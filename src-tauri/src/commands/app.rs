@@ -1,9 +1,33 @@
 //! Commands about the app itself. `app_info` is what the About line shows; it also proves, in the
-//! end-to-end test, that the UI really reaches Rust through IPC.
+//! end-to-end test, that the UI really reaches Rust through IPC. `autostart`/`set_autostart`:
+//! whether the app starts with the desktop session, on this profile.
 
 use ringside_core::BuildInfo;
+use tauri::AppHandle;
+use tauri_plugin_autostart::ManagerExt;
 
 use crate::Error;
+
+/// Whether the app starts with the desktop session.
+#[tauri::command]
+pub fn autostart(app: AppHandle) -> Result<bool, Error> {
+    app.autolaunch()
+        .is_enabled()
+        .map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Starts the app with the desktop session (on this profile), or stops doing so.
+#[tauri::command]
+pub fn set_autostart(app: AppHandle, enabled: bool) -> Result<bool, Error> {
+    let launcher = app.autolaunch();
+    if enabled {
+        launcher.enable()
+    } else {
+        launcher.disable()
+    }
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(enabled)
+}
 
 /// Name, version, protocol version and platform of this build.
 ///

@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder};
 use serde_json::json;
 
+pub(crate) mod admin;
 pub(crate) mod relay;
+pub(crate) mod ui;
+pub(crate) mod x11;
 
 /// How long `tauri-driver` may take to accept connections (it starts WebKitWebDriver first).
 const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(20);

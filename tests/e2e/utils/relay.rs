@@ -16,6 +16,10 @@ pub(crate) struct Relay {
     child: Child,
     home: PathBuf,
     port: u16,
+    /// Configuration of this relay beyond the defaults (`RINGSIDE_*` variables).
+    env: Vec<(String, String)>,
+    /// The one-time invitation of the org's first owner.
+    pub(crate) owner_invitation: String,
     /// `http://127.0.0.1:PORT`.
     pub(crate) url: String,
     /// The organisation's id.
@@ -34,7 +38,12 @@ impl Relay {
     /// Starts a relay in `home` with an org, a sandbox AMS connected to it, a Standard
     /// integration and the routing fallback `all` (every agent gets every call).
     pub(crate) async fn start(home: &Path) -> Self {
-        let org = json(&cli(
+        Self::start_with(home, &[]).await
+    }
+
+    /// [`Relay::start`] configured by `env` as well (e.g. a short `RINGSIDE_WEBSOCKET__POP_TTL_SECS`).
+    pub(crate) async fn start_with(home: &Path, env: &[(&str, &str)]) -> Self {
+        let created = json(&cli(
             home,
             &[
                 "org",
@@ -45,9 +54,11 @@ impl Relay {
                 "owner@e2e.example",
                 "--json",
             ],
-        ))["org_id"]
+        ));
+        let org = created["org_id"].as_str().expect("an org id").to_owned();
+        let owner_invitation = created["invitation"]
             .as_str()
-            .expect("an org id")
+            .expect("the owner's invitation")
             .to_owned();
         let integration = json(&cli(
             home,
@@ -106,10 +117,16 @@ impl Relay {
         );
 
         let port = free_port();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Self {
-            child: serve(home, port),
+            child: serve(home, port, &env),
             home: home.to_owned(),
             port,
+            env,
+            owner_invitation,
             url: format!("http://127.0.0.1:{port}"),
             org,
             integration,
@@ -129,6 +146,12 @@ impl Relay {
 
     /// Rings a call from `from` (state `ringing`) through the org's integration.
     pub(crate) fn ring(&self, from: &str) {
+        self.call(from, "ringing");
+    }
+
+    /// A call from `from` through the org's integration, in `states` (`ringing,ended`), back
+    /// to back.
+    pub(crate) fn call(&self, from: &str, states: &str) {
         succeeded(
             &self.cli(&[
                 "simulate",
@@ -138,7 +161,9 @@ impl Relay {
                 "--from",
                 from,
                 "--states",
-                "ringing",
+                states,
+                "--gap-ms",
+                "0",
                 "--relay",
                 &self.url,
             ]),
@@ -167,12 +192,12 @@ impl Relay {
     /// Starts the relay again after [`Relay::crash`], on the same port and data folder, as a
     /// supervisor's restart would.
     pub(crate) fn start_again(&mut self) {
-        self.child = serve(&self.home, self.port);
+        self.child = serve(&self.home, self.port, &self.env);
     }
 }
 
 /// `ringside-relay serve` on `port`, once it listens. Its output goes to `<target>/e2e/relay.log`.
-fn serve(home: &Path, port: u16) -> Child {
+fn serve(home: &Path, port: u16, env: &[(String, String)]) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -182,6 +207,7 @@ fn serve(home: &Path, port: u16) -> Child {
         .arg("serve")
         .env("RINGSIDE_LISTEN", format!("127.0.0.1:{port}"))
         .env("RINGSIDE_SYNC__TRANSCRIPT_GRACE_SECS", "0")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log)

@@ -12,10 +12,15 @@ export type Board = {
  */
 cards: Array<PopCard>, 
 /**
- * How many older live pops are collapsed behind them.
+ * How many older live pops are collapsed behind them (while paused: how many wait).
  */
 collapsed: number, 
 /**
  * Calls the agent missed (rang, never answered), newest first.
  */
-missed: Array<MissedCall>, };
+missed: Array<MissedCall>, 
+/**
+ * The agent paused pops (from the tray or the window): none is shown or announced until
+ * they resume; the live ones wait, and still leave at their expiry.
+ */
+paused: boolean, };

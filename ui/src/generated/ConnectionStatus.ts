@@ -7,7 +7,7 @@ export type ConnectionStatus = { "state": "signed_out" } | { "state": "connectin
 /**
  * Seconds until the next attempt.
  */
-in_secs: number, } | { "state": "unreachable" } | { "state": "revoked", 
+in_secs: number, } | { "state": "unreachable" } | { "state": "second_factor_required" } | { "state": "revoked", 
 /**
  * The relay's reason (`revoked`, `user_disabled`, …).
  */

@@ -20,4 +20,9 @@ keychain_problem?: string,
 /**
  * The connection.
  */
-status: ConnectionStatus, };
+status: ConnectionStatus, 
+/**
+ * The signed-in user must set up a second factor (their role or the org requires it):
+ * show the enrolment screen.
+ */
+second_factor_due: boolean, };

@@ -14,8 +14,12 @@ import type { Board } from "../generated/Board";
 import type { BuildInfo } from "../generated/BuildInfo";
 import type { ConnectionStatus } from "../generated/ConnectionStatus";
 import type { MyCallList } from "../generated/MyCallList";
+import type { Leaderboard } from "../generated/Leaderboard";
 import type { Overview } from "../generated/Overview";
+import type { PopSettings } from "../generated/PopSettings";
+import type { RecoveryCodes } from "../generated/RecoveryCodes";
 import type { SignInStep } from "../generated/SignInStep";
+import type { TotpSetup } from "../generated/TotpSetup";
 
 /** What the Rust side pushes as it happens. */
 export interface Updates {
@@ -39,6 +43,10 @@ export interface Backend {
   signIn(email: string, password: string): Promise<SignInStep>;
   /** Completes a sign-in with the second factor's code. */
   secondFactor(code: string): Promise<void>;
+  /** Starts setting up a second factor: the secret as text and as a QR code. */
+  startTotp(): Promise<TotpSetup>;
+  /** Confirms it with a code from the authenticator; answers the recovery codes (shown once). */
+  confirmTotp(code: string): Promise<RecoveryCodes>;
   /** Signs out. */
   signOut(): Promise<void>;
   /** Closes a pop, on the agent's other devices too. */
@@ -53,6 +61,20 @@ export interface Backend {
   markMissedSeen(): Promise<Board>;
   /** The agent's own recent calls, with their notes' state. */
   history(): Promise<MyCallList>;
+  /** The team's leaderboard over the last `days` (1–90). */
+  leaderboard(days: number): Promise<Leaderboard>;
+  /** Brings the main window forward (from the pop window). */
+  showMain(): Promise<void>;
+  /** Pauses pops (none shown or announced until resumed) or resumes them. */
+  setPaused(paused: boolean): Promise<Board>;
+  /** Whether the app starts with the desktop session. */
+  autostart(): Promise<boolean>;
+  /** Starts the app with the desktop session, or stops doing so. */
+  setAutostart(enabled: boolean): Promise<boolean>;
+  /** What the agent chose about pops. */
+  settings(): Promise<PopSettings>;
+  /** Keeps the agent's choices about pops (a cap outside 1–10 is refused: `invalid_input`). */
+  setSettings(settings: PopSettings): Promise<PopSettings>;
   /** Opens a client's record in the AMS in the system's browser (https links only). */
   openRecord(url: string): Promise<void>;
   /** Calls `updates` as the Rust side pushes; answers how to stop. */

@@ -7,9 +7,13 @@ import type { Board } from "../generated/Board";
 import type { BuildInfo } from "../generated/BuildInfo";
 import type { ConnectionStatus } from "../generated/ConnectionStatus";
 import type { MyCallList } from "../generated/MyCallList";
+import type { Leaderboard } from "../generated/Leaderboard";
 import type { Overview } from "../generated/Overview";
+import type { PopSettings } from "../generated/PopSettings";
+import type { RecoveryCodes } from "../generated/RecoveryCodes";
 import type { SignInStep } from "../generated/SignInStep";
-import type { Backend, BackendError, Updates } from "./backend";
+import type { TotpSetup } from "../generated/TotpSetup";
+import { BackendError as BackendErrorClass, type Backend, type BackendError, type Updates } from "./backend";
 
 /** One thing the UI asked the backend to do, as the tests check it. */
 export type Sent =
@@ -17,13 +21,20 @@ export type Sent =
   | { kind: "accept_invitation"; code: string; displayName: string }
   | { kind: "sign_in"; email: string }
   | { kind: "second_factor"; code: string }
+  | { kind: "start_totp" }
+  | { kind: "confirm_totp"; code: string }
   | { kind: "sign_out" }
   | { kind: "dismiss"; popId: string }
   | { kind: "dismiss_all" }
   | { kind: "pick"; popId: string; contact: string }
   | { kind: "note"; popId: string; text: string }
   | { kind: "mark_missed_seen" }
-  | { kind: "open_record"; url: string };
+  | { kind: "open_record"; url: string }
+  | { kind: "set_settings"; settings: PopSettings }
+  | { kind: "leaderboard"; days: number }
+  | { kind: "set_paused"; paused: boolean }
+  | { kind: "show_main" }
+  | { kind: "set_autostart"; enabled: boolean };
 
 export class MemoryBackend implements Backend {
   buildInfo: BuildInfo = {
@@ -33,10 +44,30 @@ export class MemoryBackend implements Backend {
     platform: "browser",
   };
 
-  state: Overview = { insecure_relay: false, status: { state: "signed_out" } };
-  current: Board = { cards: [], collapsed: 0, missed: [] };
+  state: Overview = {
+    insecure_relay: false,
+    status: { state: "signed_out" },
+    second_factor_due: false,
+  };
+  current: Board = { cards: [], collapsed: 0, missed: [], paused: false };
+  /** Whether the app starts with the desktop session. */
+  starts: boolean = false;
+  /** What `leaderboard` answers (its `days` is the one asked for). */
+  team: Leaderboard = { days: 7, entries: [] };
+  /** The agent's choices about pops. */
+  popSettings: PopSettings = {
+    cap: 3,
+    pop_on: "ring",
+    close_on_hang_up: false,
+    sound: true,
+    notifications: true,
+  };
   /** What `history` answers. */
   calls: MyCallList = { calls: [] };
+  /** What `startTotp` answers. */
+  totp: TotpSetup = { secret: "JBSW Y3DP EHPK 3PXP", qr_svg: "<svg xmlns='http://www.w3.org/2000/svg'/>" };
+  /** What `confirmTotp` answers. */
+  recovery: RecoveryCodes = { recovery_codes: ["ab12-cd34", "ef56-gh78"] };
   /** What `signIn` answers. */
   signInStep: SignInStep = "signed_in";
   sent: Sent[] = [];
@@ -105,6 +136,22 @@ export class MemoryBackend implements Backend {
     this.push({ status: { state: "connecting" } });
   }
 
+  async startTotp(): Promise<TotpSetup> {
+    this.failIfAsked();
+    this.sent.push({ kind: "start_totp" });
+    return structuredClone(this.totp);
+  }
+
+  async confirmTotp(code: string): Promise<RecoveryCodes> {
+    this.failIfAsked();
+    this.sent.push({ kind: "confirm_totp", code });
+    this.state.second_factor_due = false;
+    if (this.state.status.state === "second_factor_required") {
+      this.push({ status: { state: "connecting" } });
+    }
+    return structuredClone(this.recovery);
+  }
+
   async signOut(): Promise<void> {
     this.failIfAsked();
     this.sent.push({ kind: "sign_out" });
@@ -150,6 +197,51 @@ export class MemoryBackend implements Backend {
   async history(): Promise<MyCallList> {
     this.failIfAsked();
     return structuredClone(this.calls);
+  }
+
+  async leaderboard(days: number): Promise<Leaderboard> {
+    this.failIfAsked();
+    this.sent.push({ kind: "leaderboard", days });
+    return { ...structuredClone(this.team), days };
+  }
+
+  async showMain(): Promise<void> {
+    this.failIfAsked();
+    this.sent.push({ kind: "show_main" });
+  }
+
+  async setPaused(paused: boolean): Promise<Board> {
+    this.failIfAsked();
+    this.sent.push({ kind: "set_paused", paused });
+    this.push({ board: { ...this.current, paused } });
+    return structuredClone(this.current);
+  }
+
+  async autostart(): Promise<boolean> {
+    this.failIfAsked();
+    return this.starts;
+  }
+
+  async setAutostart(enabled: boolean): Promise<boolean> {
+    this.failIfAsked();
+    this.sent.push({ kind: "set_autostart", enabled });
+    this.starts = enabled;
+    return enabled;
+  }
+
+  async settings(): Promise<PopSettings> {
+    this.failIfAsked();
+    return structuredClone(this.popSettings);
+  }
+
+  async setSettings(settings: PopSettings): Promise<PopSettings> {
+    this.failIfAsked();
+    if (settings.cap < 1 || settings.cap > 10) {
+      throw new BackendErrorClass("invalid_input", "show between 1 and 10 pops at once");
+    }
+    this.sent.push({ kind: "set_settings", settings: structuredClone(settings) });
+    this.popSettings = structuredClone(settings);
+    return structuredClone(this.popSettings);
   }
 
   async openRecord(url: string): Promise<void> {

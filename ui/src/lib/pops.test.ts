@@ -19,6 +19,13 @@ describe("the connection's status line", () => {
     expect(statusText({ state: "revoked", reason: "user_disabled" })).toContain(
       "an admin disabled your account",
     );
+    expect(statusText({ state: "revoked", reason: "revoked_by_admin" })).toContain(
+      "an admin ended your session",
+    );
+    expect(statusText({ state: "revoked", reason: "something_new" }), "a reason not known yet").toContain(
+      "by an admin or on another device",
+    );
+    expect(statusText({ state: "second_factor_required" })).toContain("two-step sign-in");
     expect(statusTone({ state: "connected" })).toBe("ok");
     expect(statusTone({ state: "reconnecting", in_secs: 1 })).toBe("busy");
     expect(statusTone({ state: "revoked", reason: "revoked" })).toBe("bad");

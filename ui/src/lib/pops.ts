@@ -19,12 +19,32 @@ export function statusText(status: ConnectionStatus): string {
       return `Reconnecting in ${status.in_secs} s`;
     case "unreachable":
       return "Relay unreachable — retrying";
+    case "second_factor_required":
+      return "Set up two-step sign-in to receive calls";
     case "revoked":
-      return status.reason === "user_disabled"
-        ? "Signed out: an admin disabled your account"
-        : "Signed out by an admin or on another device";
+      return `Signed out: ${revokedText(status.reason)}`;
     case "signed_out":
       return "Signed out";
+  }
+}
+
+/** Why the relay ended the session (`session_revoked`'s reason), for people. */
+export function revokedText(reason: string): string {
+  switch (reason) {
+    case "user_disabled":
+      return "an admin disabled your account";
+    case "revoked_by_admin":
+      return "an admin ended your session";
+    case "revoked_by_user":
+      return "you ended this session from another device";
+    case "credentials_changed":
+      return "your password or second factor changed";
+    case "refresh_reuse":
+      return "your sign-in was used from somewhere else, so it was ended to be safe";
+    case "expired":
+      return "your session reached its time limit";
+    default:
+      return "by an admin or on another device";
   }
 }
 
@@ -35,6 +55,7 @@ export function statusTone(status: ConnectionStatus): "ok" | "busy" | "bad" | "i
       return "ok";
     case "connecting":
     case "reconnecting":
+    case "second_factor_required":
       return "busy";
     case "signed_out":
       return "idle";
@@ -121,6 +142,11 @@ export function syncText(sync: string | undefined): string {
 
 /** `m:ss` since `from` (RFC 3339), as of `now` (ms). */
 export function elapsed(from: string, now: number): string {
-  const secs = Math.max(0, Math.floor((now - Date.parse(from)) / 1000));
+  return durationText(Math.floor((now - Date.parse(from)) / 1000));
+}
+
+/** `m:ss` for a number of seconds (never negative). */
+export function durationText(seconds: number): string {
+  const secs = Math.max(0, Math.floor(seconds));
   return `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}`;
 }

@@ -10,8 +10,12 @@ import type { Board } from "../generated/Board";
 import type { BuildInfo } from "../generated/BuildInfo";
 import type { ConnectionStatus } from "../generated/ConnectionStatus";
 import type { MyCallList } from "../generated/MyCallList";
+import type { Leaderboard } from "../generated/Leaderboard";
 import type { Overview } from "../generated/Overview";
+import type { PopSettings } from "../generated/PopSettings";
+import type { RecoveryCodes } from "../generated/RecoveryCodes";
 import type { SignInStep } from "../generated/SignInStep";
+import type { TotpSetup } from "../generated/TotpSetup";
 import { toBackendError, type Backend, type Updates } from "./backend";
 
 async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
@@ -51,6 +55,14 @@ export class TauriBackend implements Backend {
     return call<void>("second_factor", { code });
   }
 
+  startTotp(): Promise<TotpSetup> {
+    return call<TotpSetup>("start_totp");
+  }
+
+  confirmTotp(code: string): Promise<RecoveryCodes> {
+    return call<RecoveryCodes>("confirm_totp", { code });
+  }
+
   signOut(): Promise<void> {
     return call<void>("sign_out");
   }
@@ -77,6 +89,34 @@ export class TauriBackend implements Backend {
 
   history(): Promise<MyCallList> {
     return call<MyCallList>("history");
+  }
+
+  leaderboard(days: number): Promise<Leaderboard> {
+    return call<Leaderboard>("leaderboard", { days });
+  }
+
+  showMain(): Promise<void> {
+    return call<void>("show_main");
+  }
+
+  setPaused(paused: boolean): Promise<Board> {
+    return call<Board>("set_paused", { paused });
+  }
+
+  autostart(): Promise<boolean> {
+    return call<boolean>("autostart");
+  }
+
+  setAutostart(enabled: boolean): Promise<boolean> {
+    return call<boolean>("set_autostart", { enabled });
+  }
+
+  settings(): Promise<PopSettings> {
+    return call<PopSettings>("settings");
+  }
+
+  setSettings(settings: PopSettings): Promise<PopSettings> {
+    return call<PopSettings>("set_settings", { settings });
   }
 
   openRecord(url: string): Promise<void> {

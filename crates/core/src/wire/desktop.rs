@@ -28,6 +28,9 @@ pub enum ConnectionStatus {
     },
     /// The relay cannot be reached at all (a wrong address, no network).
     Unreachable,
+    /// Signed in, but the org requires a second factor of everyone and this user has none:
+    /// no pops until they set one up (the enrolment screen).
+    SecondFactorRequired,
     /// An admin (or the user elsewhere) ended the session; `reason` says why.
     Revoked {
         /// The relay's reason (`revoked`, `user_disabled`, …).
@@ -75,10 +78,13 @@ pub struct PopCard {
 pub struct Board {
     /// The pops shown, newest first.
     pub cards: Vec<PopCard>,
-    /// How many older live pops are collapsed behind them.
+    /// How many older live pops are collapsed behind them (while paused: how many wait).
     pub collapsed: u32,
     /// Calls the agent missed (rang, never answered), newest first.
     pub missed: Vec<MissedCall>,
+    /// The agent paused pops (from the tray or the window): none is shown or announced until
+    /// they resume; the live ones wait, and still leave at their expiry.
+    pub paused: bool,
 }
 
 /// A call that rang for the agent and was not answered.
@@ -126,6 +132,71 @@ pub struct Overview {
     pub keychain_problem: Option<String>,
     /// The connection.
     pub status: ConnectionStatus,
+    /// The signed-in user must set up a second factor (their role or the org requires it):
+    /// show the enrolment screen.
+    pub second_factor_due: bool,
+}
+
+/// When a call's pop appears.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum PopOn {
+    /// As soon as it rings (the default: the agent sees who it is before picking up).
+    #[default]
+    Ring,
+    /// Once the agent answers (for agents who only want the card of the call they took).
+    Answer,
+}
+
+/// What the agent chose about pops (the Settings screen), kept in the profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+#[ts(export)]
+pub struct PopSettings {
+    /// Pops shown before older ones collapse into "+N" (1–10).
+    pub cap: u8,
+    /// When a pop appears.
+    pub pop_on: PopOn,
+    /// Close a pop when its call ends.
+    pub close_on_hang_up: bool,
+    /// A short tone when a pop appears.
+    pub sound: bool,
+    /// A desktop notification when a pop appears (it names no caller: notification centres
+    /// keep their history longer than a pop's 5 minutes).
+    pub notifications: bool,
+}
+
+impl PopSettings {
+    /// The cap unless the agent chose another.
+    pub const DEFAULT_CAP: u8 = 3;
+    /// The highest cap.
+    pub const MAX_CAP: u8 = 10;
+}
+
+impl Default for PopSettings {
+    fn default() -> Self {
+        Self {
+            cap: Self::DEFAULT_CAP,
+            pop_on: PopOn::Ring,
+            close_on_hang_up: false,
+            sound: true,
+            notifications: true,
+        }
+    }
+}
+
+/// A TOTP enrolment in progress, for the enrolment screen: the QR code drawn here (no image
+/// leaves the machine) and the same secret as text, for typing into an authenticator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TotpSetup {
+    /// The base32 secret in groups of four, for typing.
+    #[ts(type = "string")]
+    pub secret: Pii<String>,
+    /// The `otpauth://` URI as an SVG QR code.
+    #[ts(type = "string")]
+    pub qr_svg: Pii<String>,
 }
 
 /// What a sign-in step answered.

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use ts_rs::TS;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::CallId;
 
@@ -156,4 +156,55 @@ pub struct MyCall {
 pub struct MyCallList {
     /// At most 100.
     pub calls: Vec<MyCall>,
+}
+
+/// `GET /v1/leaderboard` query: how many days back (1–90, default 7).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema, IntoParams,
+)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+#[ts(export)]
+pub struct LeaderboardQuery {
+    /// Days back from now, 1–90; 7 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub days: Option<u32>,
+}
+
+/// One member of the team on the leaderboard: counts from the anonymized call rows that outlive
+/// the purge (DESIGN "anonymized metrics"), never from personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct LeaderboardEntry {
+    /// The member.
+    #[schema(value_type = String)]
+    pub user_id: crate::UserId,
+    /// Their name, as colleagues see it.
+    #[schema(value_type = String)]
+    #[ts(type = "string")]
+    pub display_name: crate::Pii<String>,
+    /// Calls they answered.
+    pub answered: u32,
+    /// Calls that rang for them alone and were not answered.
+    pub missed: u32,
+    /// Their calls whose note is in the AMS.
+    pub notes_in_ams: u32,
+    /// The average length of their answered calls, from the first ring to hang-up (seconds);
+    /// absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub average_call_secs: Option<u32>,
+    /// This is the caller.
+    pub me: bool,
+}
+
+/// `GET /v1/leaderboard`: the team over the last `days`, most calls answered first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct Leaderboard {
+    /// The days counted.
+    pub days: u32,
+    /// Every active member who takes calls, zeros included.
+    pub entries: Vec<LeaderboardEntry>,
 }

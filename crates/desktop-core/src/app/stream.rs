@@ -3,7 +3,8 @@
 //! persisted per relay and user, so each pop shows once across restarts), applies every message
 //! to the [`Board`](crate::board::Board), and forwards the agent's notes, picks and dismissals.
 //! Every [`SAVE_EVERY`] it saves the session's tokens to the keychain if a refresh rotated them —
-//! a refresh token works once, so the keychain must always hold the newest.
+//! a refresh token works once, so the keychain must always hold the newest. Every
+//! [`SWEEP_EVERY`] it removes the pops whose 5 minutes are up, from the screen and the cache.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,9 @@ use crate::keychain::Saved;
 /// How often rotated tokens are saved to the keychain.
 const SAVE_EVERY: Duration = Duration::from_secs(10);
 
+/// How often pops past their time leave the screen and the cache, whatever the relay says.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
 impl App {
     pub(super) async fn run_stream(
         &self,
@@ -38,6 +42,7 @@ impl App {
         });
         let mut saved_refresh = session.tokens().await.refresh_token.expose().clone();
         let mut save = tokio::time::interval(SAVE_EVERY);
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
         loop {
             tokio::select! {
                 _ = &mut stopped => {
@@ -49,6 +54,7 @@ impl App {
                         tracing::warn!("the stream stopped before a message could be sent");
                     }
                 }
+                _ = sweep.tick() => self.sweep(),
                 _ = save.tick() => {
                     let tokens = session.tokens().await;
                     if *tokens.refresh_token.expose() != saved_refresh {
@@ -129,7 +135,6 @@ impl App {
             tracing::warn!(error = %err, "the ended session's tokens could not be deleted");
         }
         lock(&self.0.state).live = None;
-        lock(&self.0.board).clear();
-        self.publish_board();
+        self.forget_pops();
     }
 }

@@ -40,7 +40,8 @@ use std::time::Duration;
 use ringside_core::wire::Actor;
 use ringside_core::{Clock, OrgId, UserId};
 use ringside_store::{
-    AuditEntry, IdentityPurge, OrgKeys, Store, ThrottleKey, TokenHash, User, UserProfile,
+    AuditEntry, IdentityPurge, OrgKeys, RevokeReason, Store, ThrottleKey, TokenHash, User,
+    UserProfile,
 };
 use ringside_vault::OrgKeyring;
 use time::OffsetDateTime;
@@ -232,9 +233,14 @@ impl AuthService {
         &self.0.store
     }
 
-    fn publish(&self, org: OrgId, user: UserId, scope: RevocationScope) {
+    fn publish(&self, org: OrgId, user: UserId, scope: RevocationScope, reason: RevokeReason) {
         // No subscriber yet is fine: nothing is listening, so nothing needs closing.
-        let _ = self.0.revocations.send(Revocation { org, user, scope });
+        let _ = self.0.revocations.send(Revocation {
+            org,
+            user,
+            scope,
+            reason,
+        });
     }
 
     /// The org's data keys (cached by the shared [`OrgKeys`]).

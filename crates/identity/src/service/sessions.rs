@@ -113,7 +113,7 @@ impl AuthService {
             .revoke_session(org, session, reason, now, audit)
             .map_err(store_err)?;
         if let Some(user) = user {
-            self.publish(org, user, RevocationScope::Session(session));
+            self.publish(org, user, RevocationScope::Session(session), reason);
         }
         Ok(user.is_some())
     }
@@ -136,7 +136,7 @@ impl AuthService {
             audit,
         )?;
         for id in &ended {
-            self.publish(p.org, p.user, RevocationScope::Session(*id));
+            self.publish(p.org, p.user, RevocationScope::Session(*id), reason);
         }
         Ok(ended.len())
     }
@@ -155,7 +155,7 @@ impl AuthService {
             .store()
             .sessions()
             .revoke_user_sessions(org, user, reason, now, None, audit)?;
-        self.publish(org, user, RevocationScope::AllSessions);
+        self.publish(org, user, RevocationScope::AllSessions, reason);
         Ok(ended.len())
     }
 }

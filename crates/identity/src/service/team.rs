@@ -22,7 +22,12 @@ impl AuthService {
             .set_user_status(p.org, user, UserStatus::Disabled, self.now(), &audit)
             .map_err(store_err)?;
         tracing::info!(%user, sessions = ended.len(), "user disabled; sessions ended");
-        self.publish(p.org, user, RevocationScope::AllSessions);
+        self.publish(
+            p.org,
+            user,
+            RevocationScope::AllSessions,
+            RevokeReason::UserDisabled,
+        );
         Ok(())
     }
 

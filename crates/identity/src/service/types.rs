@@ -6,6 +6,8 @@ use std::net::IpAddr;
 use ringside_core::{DeviceId, InvitationId, OrgId, Pii, Role, SessionId, UserId};
 use time::OffsetDateTime;
 
+use ringside_store::RevokeReason;
+
 use crate::tokens::SecretToken;
 
 /// What a session revocation covers.
@@ -27,6 +29,9 @@ pub struct Revocation {
     pub user: UserId,
     /// Which.
     pub scope: RevocationScope,
+    /// Why: the stream's `session_revoked` says it (`user_disabled`, `revoked_by_admin`, …), so
+    /// the app can tell its user.
+    pub reason: RevokeReason,
 }
 
 /// The device a sign-in comes from.

@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use ringside_core::Role;
 use ringside_identity::{Revocation, RevocationScope, Tokens};
+use ringside_store::RevokeReason;
 
 use super::{World, enrol, ip};
 
@@ -18,11 +19,12 @@ fn world_with_agent() -> World {
 const MIN: u64 = 60;
 
 /// What the hub is told when sessions of the user `tokens` belong to end.
-fn revocation(tokens: &Tokens, scope: RevocationScope) -> Revocation {
+fn revocation(tokens: &Tokens, scope: RevocationScope, reason: RevokeReason) -> Revocation {
     Revocation {
         org: tokens.org,
         user: tokens.user,
         scope,
+        reason,
     }
 }
 
@@ -156,7 +158,11 @@ fn reusing_a_refresh_token_revokes_the_whole_family_and_says_so() {
     assert_eq!(w.refresh_error(&second), "session_revoked");
     assert_eq!(
         revocations.try_recv().unwrap(),
-        revocation(&first, RevocationScope::Session(first.session)),
+        revocation(
+            &first,
+            RevocationScope::Session(first.session),
+            RevokeReason::RefreshReuse
+        ),
         "the hub is told"
     );
     let other = w.sign_in(AGENT);
@@ -213,7 +219,11 @@ fn an_agent_cannot_end_someone_elses_session_but_an_admin_can() {
     assert_eq!(w.access_error(&agent), "session_revoked");
     assert_eq!(
         revocations.try_recv().unwrap(),
-        revocation(&agent, RevocationScope::AllSessions)
+        revocation(
+            &agent,
+            RevocationScope::AllSessions,
+            RevokeReason::RevokedByAdmin
+        )
     );
 }
 
@@ -234,7 +244,11 @@ fn disabling_a_user_ends_every_session_at_once_and_publishes_it() {
     }
     assert_eq!(
         revocations.try_recv().unwrap(),
-        revocation(&desk, RevocationScope::AllSessions),
+        revocation(
+            &desk,
+            RevocationScope::AllSessions,
+            RevokeReason::UserDisabled
+        ),
         "one message ends every stream of the user"
     );
     assert_eq!(

@@ -178,6 +178,7 @@ pub(crate) mod perm {
         ManageTeam,
         ReceivePops,
         TerminateOrg,
+        ViewLeaderboard,
         ViewOwnCalls,
         WriteNotes,
         ViewAllCalls,

@@ -25,6 +25,7 @@ mod history;
 mod hooks;
 mod integrations;
 mod invitations;
+mod leaderboard;
 mod me;
 mod openapi;
 mod privacy;
@@ -74,6 +75,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me::change_password))
         .routes(routes!(stream::ticket))
         .routes(routes!(history::my_calls))
+        .routes(routes!(leaderboard::leaderboard))
         .routes(routes!(calls::note))
         .routes(routes!(calls::pick));
     let admin = OpenApiRouter::new()

@@ -76,6 +76,7 @@ pub(crate) async fn terminate(
             org,
             user: *user,
             scope: RevocationScope::AllSessions,
+            reason: ringside_store::RevokeReason::RevokedByAdmin,
         });
     }
     let now = state.now();

@@ -155,7 +155,7 @@ async fn run(
 
     let end = loop {
         tokio::select! {
-            code = control.closed() => break End::Close(code, reason_of(code)),
+            (code, reason) = control.closed() => break End::Close(code, reason.unwrap_or_else(|| reason_of(code))),
             () = &mut session_end => break End::Close(close::SESSION_REVOKED, "expired"),
             () = &mut resume_deadline, if !resumed => resumed = true,
             outgoing = rx.recv(), if resumed => {

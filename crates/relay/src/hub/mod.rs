@@ -16,7 +16,7 @@ pub(crate) mod tickets;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use ringside_core::wire::close;
@@ -40,10 +40,12 @@ pub(crate) struct Outgoing {
     pub(crate) json: Arc<str>,
 }
 
-/// Tells a connection's task to close, with which code. Set once; the first reason wins.
+/// Tells a connection's task to close, with which code (and, for a revocation, why). Set once;
+/// the first close wins.
 #[derive(Debug, Default)]
 pub(crate) struct Control {
     code: AtomicU16,
+    reason: OnceLock<&'static str>,
     notify: Notify,
 }
 
@@ -58,12 +60,20 @@ impl Control {
         }
     }
 
-    /// Waits until a close is requested; returns its code.
-    pub(crate) async fn closed(&self) -> u16 {
+    /// [`Control::close`] saying why (the `reason` of `session_revoked`).
+    pub(crate) fn close_because(&self, code: u16, reason: &'static str) {
+        if self.code.load(Ordering::Acquire) == 0 {
+            let _ = self.reason.set(reason);
+        }
+        self.close(code);
+    }
+
+    /// Waits until a close is requested; returns its code and the reason given, if any.
+    pub(crate) async fn closed(&self) -> (u16, Option<&'static str>) {
         loop {
             let code = self.code.load(Ordering::Acquire);
             if code != 0 {
-                return code;
+                return (code, self.reason.get().copied());
             }
             self.notify.notified().await;
         }
@@ -227,7 +237,9 @@ impl Hub {
                     RevocationScope::Session(session) => session == handle.session,
                 };
                 if covered {
-                    handle.control.close(close::SESSION_REVOKED);
+                    handle
+                        .control
+                        .close_because(close::SESSION_REVOKED, revocation.reason.as_str());
                 }
             }
         }

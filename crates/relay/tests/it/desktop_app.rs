@@ -1,7 +1,8 @@
 //! The desktop app's logic (`ringside-desktop-core`, no webview) against a real relay and the
 //! sandbox AMS, with the real Secret Service keychain: an agent joins with an invitation and is
 //! connected; a call pops once with the matched client; the note and the pick reach the relay;
-//! after a restart the session comes back from the keychain and the pop does not come back; the
+//! after a restart the session comes back from the keychain and the pop comes back once from the
+//! sealed cache (nothing readable in the profile folder), gone from both at its expiry; the
 //! relay killed and restarted shows "reconnecting", then the next call pops exactly once; an
 //! admin disabling the agent signs the app out with the reason and empties the keychain entry.
 
@@ -166,10 +167,22 @@ async fn an_agent_joins_sees_a_pop_once_adds_a_note_rides_out_a_relay_crash_and_
     )
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        again.board().cards.is_empty(),
-        "the pop handled before does not come back"
+    assert_eq!(
+        again
+            .board()
+            .cards
+            .iter()
+            .map(|c| c.call_id)
+            .collect::<Vec<_>>(),
+        [card.call_id],
+        "the pop on screen before the restart is back, once, from the sealed cache"
     );
+    assert_eq!(
+        again.board().cards[0].picked.as_deref(),
+        Some(dana.as_str()),
+        "with the agent's pick"
+    );
+    assert_no_markers(dir.path(), &["Whitfield", "555-0199", "5550199"]);
     let relay = format!("http://{}", office.relay.addr);
     let profile = Profile::open(dir.path()).unwrap();
     assert!(
@@ -209,8 +222,19 @@ async fn an_agent_joins_sees_a_pop_once_adds_a_note_rides_out_a_relay_crash_and_
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         again.board().cards.len(),
-        1,
-        "one pop, not two, after the reconnect"
+        2,
+        "the restored pop and the new one, each once, after the reconnect"
+    );
+
+    office.relay.clock.advance(Duration::from_secs(5 * 60 + 1));
+    next(&mut updates, "the pops' five minutes are up", |u| {
+        matches!(u, Update::Board(board) if board.cards.is_empty()).then_some(())
+    })
+    .await;
+    assert_eq!(
+        cached_pops(dir.path()),
+        0,
+        "gone from the cache file as from the screen"
     );
 
     let users = office.api.get("/v1/admin/users", owner.token()).await;
@@ -237,7 +261,7 @@ async fn an_agent_joins_sees_a_pop_once_adds_a_note_rides_out_a_relay_crash_and_
         _ => None,
     })
     .await;
-    assert!(!reason.is_empty());
+    assert_eq!(reason, "user_disabled", "the app is told why");
     assert!(
         Keychain::new(&relay, profile.id())
             .load()
@@ -246,4 +270,27 @@ async fn an_agent_joins_sees_a_pop_once_adds_a_note_rides_out_a_relay_crash_and_
         "the ended session's tokens left the keychain"
     );
     assert!(again.board().cards.is_empty());
+}
+
+/// How many pops the profile's cache file holds.
+fn cached_pops(dir: &std::path::Path) -> i64 {
+    rusqlite::Connection::open(dir.join(ringside_desktop_core::cache::FILE))
+        .unwrap()
+        .query_row("SELECT count(*) FROM pops", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// No file of the profile folder holds any of `needles` in readable form.
+fn assert_no_markers(dir: &std::path::Path, needles: &[&str]) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        for needle in needles {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{needle} is readable in {}",
+                path.display()
+            );
+        }
+    }
 }

@@ -30,6 +30,8 @@ mod hooks;
 mod integrations;
 /// `keys rotate` against a real store and key file.
 mod keys;
+/// `GET /v1/leaderboard`: the team's tallies, role-checked and audited.
+mod leaderboard;
 /// Erasing a number, terminating, restoring and shredding an org.
 mod lifecycle;
 /// The debug-level log of the process's relays, in memory, for marker scans.

@@ -397,6 +397,42 @@ async fn a_pop_expires_after_five_minutes_and_a_dismissal_reaches_every_device()
     );
 }
 
+#[tokio::test]
+async fn a_shorter_pop_ttl_is_what_pops_carry_and_when_they_expire() {
+    let office = Office::with(Setup {
+        toml: "[websocket]\npop_ttl_secs = 30\n",
+        ..Setup::default()
+    })
+    .await;
+    let alice = office.agent("alice@acme.example").await;
+    office.route("u-alice", &alice);
+    let mut desk = office.connect(&alice).await;
+    desk.resume(0).await;
+    office
+        .ring("call-1", CallState::Ringing, Some("u-alice"))
+        .await;
+    let pop = desk.next().await.unwrap();
+    let at = |key: &str| {
+        time::OffsetDateTime::parse(
+            pop[key].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    assert_eq!((at("expires_at") - at("created_at")).whole_seconds(), 30);
+    office.relay.clock.advance(Duration::from_secs(20));
+    desk.quiet("not yet: 20 of its 30 seconds").await;
+    office.relay.clock.advance(Duration::from_secs(11));
+    let expired = desk
+        .within(Duration::from_secs(3))
+        .await
+        .expect("pop_expired");
+    assert_eq!(
+        (expired["type"].as_str(), &expired["pop_id"]),
+        (Some("pop_expired"), &pop["pop_id"])
+    );
+}
+
 /// An AMS that knows one caller.
 #[derive(Debug)]
 struct OneCaller;

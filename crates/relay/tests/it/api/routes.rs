@@ -133,7 +133,7 @@ use Access::{Member as Signed, Needs, Public};
 use Input::*;
 use Permission::{
     ManageCredentials, ManageRouting, ManageSettings, ManageTeam, ReceivePops, TerminateOrg,
-    ViewAllCalls, ViewAuditLog, ViewOwnCalls, WriteNotes,
+    ViewAllCalls, ViewAuditLog, ViewLeaderboard, ViewOwnCalls, WriteNotes,
 };
 
 /// Every route of the API.
@@ -153,6 +153,7 @@ pub(crate) const ROUTES: &[Route] = &[
     route("GET",    "/v1/me",                                       Signed, Nothing, 200),
     route("GET",    "/v1/me/sessions",                              Signed, Nothing, 200),
     route("GET",    "/v1/me/calls",                                 Needs(ViewOwnCalls), Nothing, 200),
+    route("GET",    "/v1/leaderboard",                              Needs(ViewLeaderboard), Nothing, 200),
     route("DELETE", "/v1/me/sessions/{id}",                         Signed, OwnOtherSession, 204),
     route("POST",   "/v1/me/sessions/revoke-others",                Signed, Nothing, 200),
     route("POST",   "/v1/me/totp",                                  Signed, Nothing, 200),
