@@ -44,7 +44,7 @@ pub fn show(handle: &AppHandle) {
         }
     });
     if let Err(error) = handed {
-        tracing::warn!(%error, "the pop window could not be shown");
+        tracing::warn!(%error, "the pop window's work could not reach the main thread");
     }
 }
 
