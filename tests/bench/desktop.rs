@@ -12,7 +12,8 @@
 //!   Sequential calls, one at a time.
 //! - **Idle RSS**: the app's process and its WebKit children (`VmRSS` summed, and `Pss` from
 //!   `smaps_rollup`, which does not count shared pages twice), connected with no calls
-//!   (baseline), then after 1,000 calls, each given 10 s to settle.
+//!   (baseline), after the 100 rendered pops, then after 1,000 more calls, each given 10 s to
+//!   settle. `RINGSIDE_BENCH_POPS` and `RINGSIDE_BENCH_CALLS` shorten a run while investigating.
 //!
 //! Targets (issue "The desktop app for agents"): ≤ 1 s, ≤ 50 ms p99, ≤ 150 MB.
 
@@ -42,6 +43,14 @@ const CALLER: &str = "+16175550199";
 const LAUNCHES: usize = 5;
 const POPS: usize = 100;
 const CALLS: usize = 1_000;
+
+/// `RINGSIDE_BENCH_{name}` when set (a quicker run while investigating), else `default`.
+fn count(name: &str, default: usize) -> usize {
+    std::env::var(format!("RINGSIDE_BENCH_{name}"))
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -83,11 +92,17 @@ async fn run() {
     app.join(&relay, AGENT).await.unwrap();
     let app = relaunch_times(app).await;
 
+    let pid = app.pid().expect("the app runs");
+    let settle = || tokio::time::sleep(Duration::from_secs(10));
+    settle().await;
+    let idle = memory(pid);
+
+    let pops = count("POPS", POPS);
     let (receipts, mut arrivals) = agent_stream(&relay).await;
     app.client.execute(OBSERVE, vec![]).await.unwrap();
     let mut dom = Vec::new();
     let mut frame = Vec::new();
-    for _ in 0..POPS {
+    for _ in 0..pops {
         relay.ring(CALLER);
         let (pop, received) = arrivals.recv().await.expect("the bench's stream is alive");
         let (at_dom, at_frame) = rendered(&app.client, &format!("pop-{pop}")).await;
@@ -95,29 +110,51 @@ async fn run() {
         frame.push(at_frame - received);
     }
     drop(receipts);
-    print_render(&mut dom, &mut frame);
+    // The observer's records are the bench's, not the app's: gone before memory is read.
+    app.client
+        .execute("window.__pops = {};", vec![])
+        .await
+        .unwrap();
+    if pops > 0 {
+        print_render(&mut dom, &mut frame);
+    }
+    settle().await;
+    let rendered = memory(pid);
 
-    let pid = app.pid().expect("the app runs");
-    tokio::time::sleep(Duration::from_secs(10)).await;
-    let before = memory(pid);
+    // The calls are made to the app as an agent runs it: WebDriver's automation keeps records
+    // of its own in the web process, which would be counted as the app's.
+    let app = app.unattended().await;
+    settle().await;
+    let unattended = memory(app.pid());
+
+    let calls = count("CALLS", CALLS);
     let started = Instant::now();
     std::thread::scope(|scope| {
         for worker in 0..4 {
             let relay = &relay;
             scope.spawn(move || {
-                for _ in (worker..CALLS).step_by(4) {
+                for _ in (worker..calls).step_by(4) {
                     relay.call(CALLER, "ringing,ended");
                 }
             });
         }
     });
     let calls_took = started.elapsed();
-    tokio::time::sleep(Duration::from_secs(10)).await;
-    let after = memory(pid);
-    app.finish("bench", Ok::<(), fantoccini::error::CmdError>(()))
-        .await;
+    settle().await;
+    let after = memory(app.pid());
+    drop(app);
 
-    print_memory(before, after, calls_took);
+    println!("desktop bench: memory of the app and its WebKit processes, each after 10 s settling");
+    print_memory("idle, connected, no calls (baseline)", idle);
+    print_memory(&format!("after {pops} rendered pops"), rendered);
+    print_memory("started again without WebDriver", unattended);
+    print_memory(
+        &format!(
+            "after {calls} more calls ({:.0} s)",
+            calls_took.as_secs_f64()
+        ),
+        after,
+    );
 }
 
 /// Quits and starts the app `LAUNCHES` times on its saved session; prints the launch figures.
@@ -199,8 +236,16 @@ async fn rendered(client: &Client, id: &str) -> (f64, f64) {
     }
 }
 
-/// Resident memory of `pid` and its descendants: (RSS, PSS) in MiB.
-fn memory(pid: u32) -> (f64, f64) {
+/// Resident memory of `pid` and its descendants, in MiB.
+struct Memory {
+    rss: f64,
+    pss: f64,
+    /// Each process's name and PSS.
+    parts: String,
+}
+
+/// Resident memory of `pid` and its descendants.
+fn memory(pid: u32) -> Memory {
     let mut parents: HashMap<u32, u32> = HashMap::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Some(child) = entry
@@ -226,6 +271,8 @@ fn memory(pid: u32) -> (f64, f64) {
         tree.extend(parents.iter().filter(|(_, p)| **p == at).map(|(c, _)| *c));
         i += 1;
     }
+    // In the order they started: the main window's web process before the pop window's.
+    tree.sort_unstable();
     let field = |file: &str, pid: u32, key: &str| -> f64 {
         std::fs::read_to_string(format!("/proc/{pid}/{file}"))
             .unwrap_or_default()
@@ -242,8 +289,11 @@ fn memory(pid: u32) -> (f64, f64) {
         parts.push(format!("{} {own:.0}", name.trim()));
         (rss + field("status", p, "VmRSS:"), pss + own)
     });
-    println!("    PSS MiB by process: {}", parts.join(", "));
-    total
+    Memory {
+        rss: total.0,
+        pss: total.1,
+        parts: parts.join(", "),
+    }
 }
 
 fn percentile(values: &mut [f64], p: f64) -> f64 {
@@ -253,7 +303,10 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
 }
 
 fn print_render(dom: &mut [f64], frame: &mut [f64]) {
-    println!("desktop bench: pop render over {POPS} calls, WebSocket receipt -> window");
+    println!(
+        "desktop bench: pop render over {} calls, WebSocket receipt -> window",
+        dom.len()
+    );
     println!(
         "  -> card in the DOM                 p50 {:>6.1} ms   p99 {:>6.1} ms   target p99 <= 50 ms",
         percentile(dom, 50.0),
@@ -266,17 +319,10 @@ fn print_render(dom: &mut [f64], frame: &mut [f64]) {
     );
 }
 
-fn print_memory(before: (f64, f64), after: (f64, f64), calls_took: Duration) {
+fn print_memory(when: &str, memory: Memory) {
     println!(
-        "desktop bench: memory of the app and its WebKit processes ({CALLS} calls took {:.0} s)",
-        calls_took.as_secs_f64()
+        "  {when:<38} RSS {:>6.1} MiB   PSS {:>6.1} MiB   target <= 150 MB",
+        memory.rss, memory.pss
     );
-    println!(
-        "  idle, connected, {POPS} calls (baseline)  RSS {:>6.1} MiB   PSS {:>6.1} MiB",
-        before.0, before.1
-    );
-    println!(
-        "  idle after {CALLS} more calls           RSS {:>6.1} MiB   PSS {:>6.1} MiB   target <= 150 MB",
-        after.0, after.1
-    );
+    println!("    PSS MiB by process: {}", memory.parts);
 }

@@ -19,6 +19,8 @@ pub(crate) mod x11;
 const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(20);
 /// How many times a WebDriver session is asked for again while WebKitWebDriver starts.
 const SESSION_ATTEMPTS: u32 = 6;
+/// How long one WebDriver session may take to start (the app launched and attached).
+const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long `tauri-driver` gets to shut down WebKitWebDriver after SIGTERM before it is killed.
 const DRIVER_STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -174,17 +176,30 @@ impl TauriDriver {
         // want of a connection is asked for again, a few times, before it counts as a failure.
         let mut attempt = 0;
         loop {
-            let session = ClientBuilder::rustls()
-                .expect("rustls client for WebDriver")
-                .capabilities(capabilities.clone())
-                .connect(&format!("http://127.0.0.1:{}", self.port))
-                .await;
+            let mut builder = ClientBuilder::rustls().expect("rustls client for WebDriver");
+            builder.capabilities(capabilities.clone());
+            let address = format!("http://127.0.0.1:{}", self.port);
+            let session = builder.connect(&address);
+            // A launch that never attaches (the app exited at start) would otherwise wait
+            // forever: WebKitWebDriver waits for the browser it started without a limit.
+            let session = tokio::time::timeout(SESSION_TIMEOUT, session)
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "no WebDriver session with {} within {SESSION_TIMEOUT:?}; driver log:\n{}",
+                        application.display(),
+                        self.log_text()
+                    )
+                });
             match session {
                 Ok(client) => return client,
                 Err(error)
                     if attempt < SESSION_ATTEMPTS && error.to_string().contains("SendRequest") =>
                 {
                     attempt += 1;
+                    // The refused request may still have started the app: one left starting
+                    // would hold the profile, and the next launch would find it and exit.
+                    stop_launched(application, args);
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
                 Err(error) => panic!(
@@ -195,6 +210,46 @@ impl TauriDriver {
                 ),
             }
         }
+    }
+}
+
+/// Stops every process running `application` with `args`, and waits until they are gone.
+fn stop_launched(application: &Path, args: &[String]) {
+    let mut wanted = vec![application.to_string_lossy().into_owned()];
+    wanted.extend(args.iter().cloned());
+    let running = || -> Vec<u32> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                let parts: Vec<String> = cmdline
+                    .split(|b| *b == 0)
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+                    .collect();
+                parts.starts_with(&wanted)
+            })
+            .collect()
+    };
+    let deadline = Instant::now() + DRIVER_STOP_TIMEOUT;
+    loop {
+        let pids = running();
+        if pids.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the half-launched app (pids {pids:?}) did not stop"
+        );
+        for pid in pids {
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

@@ -133,11 +133,41 @@ impl AgentApp {
 
     /// Quits the app (its WebDriver session closed) and starts it again on the same folders.
     pub(crate) async fn restart(self) -> Self {
+        self.quit().await;
+        let client = self.driver.launch_with(&desktop_binary(), &self.args).await;
+        Self { client, ..self }
+    }
+
+    /// Quits the app and starts it again on the same folders by itself, with no WebDriver
+    /// session attached (as an agent runs it: automation keeps state in the web process that
+    /// the app does not). It is stopped when the returned process is dropped.
+    #[allow(
+        dead_code,
+        reason = "the desktop bench's: the scenarios drive the app through WebDriver"
+    )]
+    pub(crate) async fn unattended(self) -> Unattended {
+        self.quit().await;
+        let [data, cache, config] = &self.webview;
+        let child = std::process::Command::new(desktop_binary())
+            .args(&self.args)
+            .env("XDG_DATA_HOME", data)
+            .env("XDG_CACHE_HOME", cache)
+            .env("XDG_CONFIG_HOME", config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the desktop app starts");
+        Unattended(child)
+    }
+
+    /// Closes the WebDriver session and waits until the app's process is gone: a new one
+    /// started while the old one is still quitting would find it through the single-instance
+    /// lock, hand it its arguments and exit, leaving WebDriver waiting for a window forever.
+    async fn quit(&self) {
         if let Err(error) = self.client.clone().close().await {
             eprintln!("closing the WebDriver session failed: {error}");
         }
-        let client = self.driver.launch_with(&desktop_binary(), &self.args).await;
-        Self { client, ..self }
+        eventually("the app to quit", || self.pid().is_none()).await;
     }
 
     /// Joins `relay`'s org as the agent `email` with a fresh invitation, until connected.
@@ -183,6 +213,31 @@ impl AgentApp {
             profile: self.profile,
             webview: self.webview,
         }
+    }
+}
+
+/// The app running by itself ([`AgentApp::unattended`]).
+#[allow(
+    dead_code,
+    reason = "the desktop bench's: the scenarios drive the app through WebDriver"
+)]
+pub(crate) struct Unattended(std::process::Child);
+
+#[allow(
+    dead_code,
+    reason = "the desktop bench's: the scenarios drive the app through WebDriver"
+)]
+impl Unattended {
+    /// The app's process.
+    pub(crate) fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Unattended {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
