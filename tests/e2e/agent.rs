@@ -100,6 +100,9 @@ async fn journey(
         .find_all(Locator::Css("[data-testid=history-row]"))
         .await?;
     assert_eq!(rows.len(), 3, "the three calls that rang for the agent");
+    // Its call is still live, so the note waits at the relay: the agent reads it back.
+    let note = text_of(client, "[data-testid=note-row] .note-text").await?;
+    assert_eq!(note, "Marker E2E note: renewal question");
     shot(client, "desktop-history").await;
 
     click(client, "#show-team").await?;

@@ -274,6 +274,39 @@ describe("the history", () => {
     flushSync();
     expect(root.querySelector("#pops-empty"), "back to the pops").not.toBeNull();
   });
+
+  it("shows the agent's own notes that are not in the AMS yet, and says when none wait", async () => {
+    const backend = connected();
+    backend.notes = {
+      notes: [
+        {
+          note_id: "not_1",
+          call_id: CARD.call_id,
+          text: "Wants a quote\nfor the boat",
+          number: "(617) 555-0199",
+          sync: "failed",
+          created_at: CARD.created_at,
+        },
+      ],
+    };
+    const root = render(backend);
+    await settle();
+    root.querySelector<HTMLButtonElement>("#show-history")?.click();
+    await settle();
+    const row = root.querySelector("[data-testid=note-row]");
+    expect(row?.querySelector(".note-text")?.textContent).toBe("Wants a quote\nfor the boat");
+    expect(row?.textContent).toContain("(617) 555-0199");
+    expect(row?.textContent).toContain("Not written — your admin sees it");
+    expect(root.querySelector("#notes-empty")).toBeNull();
+
+    backend.notes = { notes: [] };
+    root.querySelector<HTMLButtonElement>("#show-pops")?.click();
+    flushSync();
+    root.querySelector<HTMLButtonElement>("#show-history")?.click();
+    await settle();
+    expect(root.querySelector("[data-testid=note-row]")).toBeNull();
+    expect(root.querySelector("#notes-empty")?.textContent).toContain("every note you wrote is in the AMS");
+  });
 });
 
 describe("settings", () => {
@@ -376,3 +409,65 @@ describe("pausing pops", () => {
   });
 });
 
+
+describe("a change that needs a fresh second factor", () => {
+  function fill(root: HTMLElement, css: string, value: string): void {
+    const input = root.querySelector<HTMLInputElement>(css);
+    if (input === null) throw new Error(`no ${css}`);
+    input.value = value;
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    flushSync();
+  }
+
+  async function newAuthenticator(backend: MemoryBackend): Promise<HTMLElement> {
+    const root = render(backend);
+    await settle();
+    root.querySelector<HTMLButtonElement>("#show-settings")?.click();
+    flushSync();
+    root.querySelector<HTMLButtonElement>("#new-authenticator")?.click();
+    flushSync();
+    root.querySelector<HTMLButtonElement>("#totp-start")?.click();
+    await settle();
+    return root;
+  }
+
+  it("asks for a code, refuses a wrong one, and goes on with the change once it is right", async () => {
+    const backend = connected();
+    backend.stepUpNeeded = true;
+    const root = await newAuthenticator(backend);
+    expect(root.querySelector("#step-up-form"), "the prompt").not.toBeNull();
+    expect(root.querySelector("#totp-qr"), "nothing changed yet").toBeNull();
+
+    fill(root, "#step-up-code", "000000");
+    submit(root, "#step-up-form");
+    await settle();
+    expect(root.querySelector("#step-up-error")?.textContent).toContain("not right");
+    expect(root.querySelector("#step-up-form"), "still asking").not.toBeNull();
+
+    fill(root, "#step-up-code", "123 456");
+    submit(root, "#step-up-form");
+    await settle();
+    expect(root.querySelector("#step-up-form"), "the prompt is gone").toBeNull();
+    expect(root.querySelector("#totp-qr"), "the new authenticator's QR code").not.toBeNull();
+    expect(backend.sent.filter((s) => s.kind === "start_totp" || s.kind === "step_up")).toEqual([
+      { kind: "start_totp" },
+      { kind: "step_up", code: "000000" },
+      { kind: "step_up", code: "123 456" },
+      { kind: "start_totp" },
+    ]);
+  });
+
+  it("drops the change on cancel and keeps the current authenticator", async () => {
+    const backend = connected();
+    backend.stepUpNeeded = true;
+    const root = await newAuthenticator(backend);
+    root.querySelector<HTMLButtonElement>("#step-up-cancel")?.click();
+    await settle();
+    expect(root.querySelector("#step-up-form")).toBeNull();
+    expect(root.querySelector("#totp-error")?.textContent).toContain("nothing was changed");
+    expect(backend.sent.filter((s) => s.kind === "start_totp")).toHaveLength(1);
+    root.querySelector<HTMLButtonElement>("#totp-cancel")?.click();
+    flushSync();
+    expect(root.querySelector("#settings-form"), "back where it started").not.toBeNull();
+  });
+});

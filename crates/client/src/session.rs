@@ -22,8 +22,8 @@ use std::time::Duration;
 use reqwest::Method;
 use ringside_core::UserId;
 use ringside_core::wire::{
-    CodeRequest, Leaderboard, Me, MfaPolicyRequest, MyCallList, RecoveryCodes, RefreshRequest,
-    Secret, SessionList, SessionTokens, StreamTicket, TotpEnrollment, UserList,
+    CodeRequest, Leaderboard, Me, MfaPolicyRequest, MyCallList, MyNoteList, RecoveryCodes,
+    RefreshRequest, Secret, SessionList, SessionTokens, StreamTicket, TotpEnrollment, UserList,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -77,6 +77,11 @@ impl Session {
     /// `GET /v1/me/calls`: the caller's most recent calls, newest first.
     pub async fn my_calls(&self) -> Result<MyCallList, ClientError> {
         self.get("/v1/me/calls").await
+    }
+
+    /// `GET /v1/me/notes`: the caller's notes not yet in the AMS, newest first.
+    pub async fn my_notes(&self) -> Result<MyNoteList, ClientError> {
+        self.get("/v1/me/notes").await
     }
 
     /// `GET /v1/leaderboard?days=N`: the team over the last `days` (1–90).

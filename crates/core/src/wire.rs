@@ -39,7 +39,8 @@ pub use stream::{
 pub use summarizer::{SetSummarizerRequest, SummarizerSettings};
 pub use sync::{
     EraseReport, EraseRequest, Leaderboard, LeaderboardEntry, LeaderboardQuery, MyCall, MyCallList,
-    RetentionKind, RetentionReport, SyncEntry, SyncEntryList, TerminateReport, TerminateRequest,
+    MyNote, MyNoteList, RetentionKind, RetentionReport, SyncEntry, SyncEntryList, TerminateReport,
+    TerminateRequest,
 };
 
 /// The version of the relay <-> client protocol (HTTP API and WebSocket messages). A client and a

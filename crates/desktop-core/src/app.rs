@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use ringside_client::{Client, LoginStep, Session};
 use ringside_core::wire::{
     AcceptInvitationRequest, Board as BoardView, ClientMessage, ConnectionStatus, Leaderboard,
-    LoginRequest, MyCallList, Overview, PopSettings, SecondFactorRequest, SignInStep,
+    LoginRequest, MyCallList, MyNoteList, Overview, PopSettings, SecondFactorRequest, SignInStep,
 };
 use ringside_core::{Clock, Pii, PopId, SystemClock};
 use tokio::sync::{mpsc, oneshot};
@@ -505,12 +505,19 @@ impl App {
         let session = self.current_session()?;
         let mut list = session.my_calls().await?;
         for call in &mut list.calls {
-            // Formatted for reading; a masked number stays as it is.
-            if let Some(number) = &call.number
-                && let Ok(parsed) = ringside_core::PhoneNumber::parse(number.expose())
-            {
-                call.number = Some(Pii::new(parsed.formatted()));
-            }
+            call.number = call.number.take().map(readable);
+        }
+        Ok(list)
+    }
+
+    /// The agent's own notes the relay still holds: not in the AMS yet (`GET /v1/me/notes`).
+    ///
+    /// # Errors
+    /// [`Error::NotReady`] when not signed in; the relay's refusal.
+    pub async fn notes(&self) -> Result<MyNoteList, Error> {
+        let mut list = self.current_session()?.my_notes().await?;
+        for note in &mut list.notes {
+            note.number = note.number.take().map(readable);
         }
         Ok(list)
     }
@@ -583,5 +590,13 @@ impl App {
         lock(&self.0.board).mark_missed_seen();
         self.publish_board();
         self.board()
+    }
+}
+
+/// A number formatted for reading; a masked one stays as it is.
+fn readable(number: Pii<String>) -> Pii<String> {
+    match ringside_core::PhoneNumber::parse(number.expose()) {
+        Ok(parsed) => Pii::new(parsed.formatted()),
+        Err(_) => number,
     }
 }

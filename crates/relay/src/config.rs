@@ -118,6 +118,8 @@ pub struct Config {
     pub allow_insecure_http: bool,
     /// Logging.
     pub log: LogConfig,
+    /// How recent the second factor must be for the actions that ask for one (≤ 10 min).
+    pub step_up_window: std::time::Duration,
     /// Extra origins allowed to open the WebSocket stream.
     pub allowed_origins: Vec<String>,
     /// The stream's heartbeat: pings this often, drops a peer silent for twice as long.
@@ -152,6 +154,7 @@ struct Raw {
     public_url: String,
     tls: RawTls,
     log: RawLog,
+    auth: RawAuth,
     websocket: RawWebsocket,
     webhooks: RawWebhooks,
     ams: RawAms,
@@ -178,6 +181,12 @@ struct RawTls {
 struct RawLog {
     format: LogFormat,
     level: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    step_up_window_secs: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -365,6 +374,12 @@ impl Raw {
                 "must be between 1 and 300",
             ));
         }
+        if !(10..=600).contains(&self.auth.step_up_window_secs) {
+            return Err(ConfigError::new(
+                "auth.step_up_window_secs",
+                "must be between 10 and 600 (a step-up never lasts past 10 minutes)",
+            ));
+        }
         if !(5..=300).contains(&self.websocket.pop_ttl_secs) {
             return Err(ConfigError::new(
                 "websocket.pop_ttl_secs",
@@ -449,6 +464,9 @@ impl Raw {
                 format: self.log.format,
                 level: self.log.level,
             },
+            step_up_window: std::time::Duration::from_secs(u64::from(
+                self.auth.step_up_window_secs,
+            )),
             allowed_origins: self.websocket.allowed_origins,
             heartbeat: std::time::Duration::from_secs(u64::from(self.websocket.heartbeat_secs)),
             max_unacked: self.websocket.max_unacked,
@@ -640,6 +658,16 @@ mod tests {
                 "RINGSIDE_WEBSOCKET__POP_TTL_SECS",
                 "4",
                 "websocket.pop_ttl_secs",
+            ),
+            (
+                "RINGSIDE_AUTH__STEP_UP_WINDOW_SECS",
+                "601",
+                "auth.step_up_window_secs",
+            ),
+            (
+                "RINGSIDE_AUTH__STEP_UP_WINDOW_SECS",
+                "9",
+                "auth.step_up_window_secs",
             ),
             ("RINGSIDE_LOG__FORMAT", "xml", "log.format"),
             ("RINGSIDE_LOG__LEVEL", "[[[", "log.level"),

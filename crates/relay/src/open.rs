@@ -38,7 +38,10 @@ impl DataFolder {
             Arc::clone(&store),
             keys.clone(),
             Arc::clone(&clock),
-            AuthConfig::default(),
+            AuthConfig {
+                step_up_window: config.step_up_window,
+                ..AuthConfig::default()
+            },
         )?;
         let numbers = NumberIndexKey::load(&store, &masters)?;
         Ok(Self {

@@ -1,12 +1,15 @@
 //! An agent's own call history (`GET /v1/me/calls`): the calls and texts that rang for them or
 //! that they handled, newest first, with their sync's state — the number in full while the call's
-//! personal data is held (it is theirs to call back), masked once it is purged.
+//! personal data is held (it is theirs to call back), masked once it is purged. And their own
+//! notes (`GET /v1/me/notes`), which exist here only until the call's note is in the AMS (the
+//! sync deletes them then, hygiene at the PII cap): what they wrote that is not there yet.
 
-use ringside_core::{CallId, OrgId, Pii, UserId};
+use ringside_core::{CallId, NoteId, OrgId, Pii, UserId};
 use ringside_vault::OrgKeyring;
 use rusqlite::params;
 
 use crate::calls::NUMBER;
+use crate::notes::TEXT;
 use crate::rows::bytes16;
 use crate::sealed::check_keys;
 use crate::sync::{CallKind, SyncState};
@@ -31,6 +34,23 @@ pub struct UserCall {
     pub sync: Option<SyncState>,
     /// When it started (unix seconds).
     pub started_at: i64,
+}
+
+/// One of a user's own notes still held, opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserNote {
+    /// The note.
+    pub note: NoteId,
+    /// The call it is on.
+    pub call: CallId,
+    /// What they wrote.
+    pub text: Pii<String>,
+    /// The call's number in full (E.164), absent when withheld.
+    pub number: Option<Pii<String>>,
+    /// The call's sync's state, once it has one (absent while the call is live).
+    pub sync: Option<SyncState>,
+    /// When it was written (unix seconds).
+    pub created_at: i64,
 }
 
 /// One agent's calls since a moment, counted from the call rows that outlive the purge (the
@@ -77,6 +97,16 @@ pub trait HistoryStore {
         keys: &OrgKeyring,
         limit: u32,
     ) -> Result<Vec<UserCall>, Error>;
+
+    /// Up to `limit` of `user`'s notes on calls of `org` still held (not yet in the AMS, not
+    /// purged), newest first.
+    fn user_notes(
+        &self,
+        org: OrgId,
+        user: UserId,
+        keys: &OrgKeyring,
+        limit: u32,
+    ) -> Result<Vec<UserNote>, Error>;
 
     /// Each agent's tally of `org`'s calls (not texts) started at or after `since` (unix
     /// seconds): only agents with a call in the range appear.
@@ -173,6 +203,54 @@ impl HistoryStore for Store {
                     })
                 },
             )
+            .collect()
+    }
+
+    fn user_notes(
+        &self,
+        org: OrgId,
+        user: UserId,
+        keys: &OrgKeyring,
+        limit: u32,
+    ) -> Result<Vec<UserNote>, Error> {
+        check_keys(keys, org)?;
+        let conn = self.read();
+        let mut stmt = conn.prepare_cached(
+            "SELECT n.id, n.call_id, n.text_sealed, c.number_sealed, o.state, n.created_at
+             FROM call_notes n
+             JOIN calls c ON c.id = n.call_id
+             LEFT JOIN sync_outbox o ON o.call_id = n.call_id
+             WHERE n.org_id = ?1 AND n.user_id = ?2
+             ORDER BY n.created_at DESC, n.rowid DESC LIMIT ?3",
+        )?;
+        let rows = stmt
+            .query_map(params![org.as_bytes(), user.as_bytes(), limit], |r| {
+                let id: Vec<u8> = r.get(0)?;
+                Ok((
+                    NoteId::from_bytes(bytes16(id.clone())?),
+                    id,
+                    CallId::from_bytes(bytes16(r.get(1)?)?),
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, Option<Vec<u8>>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(note, id, call, text, number, sync, created_at)| {
+                let number = number
+                    .map(|sealed| NUMBER.open_text(keys, org, call.as_bytes(), &sealed))
+                    .transpose()?;
+                Ok(UserNote {
+                    note,
+                    call,
+                    text: TEXT.open_text(keys, org, &id, &text)?,
+                    number,
+                    sync: sync.as_deref().and_then(SyncState::from_name),
+                    created_at,
+                })
+            })
             .collect()
     }
 }

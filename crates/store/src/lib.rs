@@ -64,7 +64,7 @@ pub use audit::{
 };
 pub use calls::{CallOutcome, CallPurge, CallStore, CallUpdate};
 pub use error::Error;
-pub use history::{AgentTally, HistoryStore, UserCall};
+pub use history::{AgentTally, HistoryStore, UserCall, UserNote};
 pub use integrations::{
     Integration, IntegrationSecret, IntegrationStore, NewIntegration, ProviderApiKey,
 };

@@ -17,7 +17,7 @@ use crate::sealed::{SealedColumn, check_keys, persist_seal_counts};
 use crate::{Error, Store};
 
 /// A note's text, sealed with the org's data key.
-const TEXT: SealedColumn = SealedColumn::new("call_notes", "text");
+pub(crate) const TEXT: SealedColumn = SealedColumn::new("call_notes", "text");
 
 /// The picked record's AMS id, sealed (it ties a call to a client).
 const CONTACT: SealedColumn = SealedColumn::new("call_picks", "contact");

@@ -3,7 +3,8 @@
 
 use ringside_core::PopId;
 use ringside_core::wire::{
-    Board, Leaderboard, MyCallList, Overview, PopSettings, RecoveryCodes, SignInStep, TotpSetup,
+    Board, Leaderboard, MyCallList, MyNoteList, Overview, PopSettings, RecoveryCodes, SignInStep,
+    TotpSetup,
 };
 use ringside_desktop_core::App;
 use tauri::State;
@@ -104,10 +105,22 @@ pub async fn note(app: State<'_, App>, pop_id: String, text: String) -> Result<(
     Ok(app.note(self::pop_id(&pop_id)?, &text).await?)
 }
 
+/// The second factor again, for an action the relay refused with `step_up_required`.
+#[tauri::command]
+pub async fn step_up(app: State<'_, App>, code: String) -> Result<(), Error> {
+    Ok(app.step_up(&code).await?)
+}
+
 /// The agent's own recent calls.
 #[tauri::command]
 pub async fn history(app: State<'_, App>) -> Result<MyCallList, Error> {
     Ok(app.history().await?)
+}
+
+/// The agent's own notes not yet in the AMS.
+#[tauri::command]
+pub async fn notes(app: State<'_, App>) -> Result<MyNoteList, Error> {
+    Ok(app.notes().await?)
 }
 
 /// The team's leaderboard over the last `days`.

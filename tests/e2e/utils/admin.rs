@@ -8,9 +8,10 @@ use ringside_core::wire::{AcceptInvitationRequest, CodeRequest, MfaPolicyRequest
 
 use super::relay::Relay;
 
-/// A signed-in owner with a recent second factor.
+/// A signed-in owner, with the recovery codes their enrolment gave.
 pub(crate) struct Owner {
     session: Session,
+    recovery: std::sync::Mutex<Vec<String>>,
 }
 
 impl Owner {
@@ -28,13 +29,34 @@ impl Owner {
             .expect("the owner joins");
         let enrolment = session.start_totp().await.expect("TOTP enrolment starts");
         let totp = totp_rs::TOTP::from_url(enrolment.otpauth_uri.expose()).unwrap();
-        session
+        let codes = session
             .confirm_totp(&CodeRequest {
                 code: Pii::new(totp.generate_current().unwrap()),
             })
             .await
             .expect("the code from the authenticator is accepted");
-        Self { session }
+        let recovery = codes.recovery_codes.iter().map(|c| c.expose().clone());
+        Self {
+            session,
+            recovery: std::sync::Mutex::new(recovery.collect()),
+        }
+    }
+
+    /// Verifies the second factor again (with a recovery code: a TOTP code from the same 30 s
+    /// as the enrolment's would be refused as replayed), for changes that need a recent one.
+    async fn step_up(&self) {
+        let code = self
+            .recovery
+            .lock()
+            .unwrap()
+            .pop()
+            .expect("a recovery code left");
+        self.session
+            .step_up(&CodeRequest {
+                code: Pii::new(code),
+            })
+            .await
+            .expect("the owner's step-up");
     }
 
     /// Requires a second factor of everyone in the org.
@@ -55,6 +77,7 @@ impl Owner {
             .iter()
             .find(|u| u.email.expose() == email)
             .expect("the member");
+        self.step_up().await;
         self.session
             .disable_user(user.id)
             .await

@@ -35,14 +35,29 @@ pub(crate) async fn shot(client: &Client, name: &str) {
 
 /// Types `text` into the field `css`, replacing what was there.
 pub(crate) async fn fill(client: &Client, css: &str, text: &str) -> Result<(), CmdError> {
-    let field = shown(client, css).await?;
+    let field = in_view(client, css).await?;
     field.clear().await?;
     field.send_keys(text).await
 }
 
 /// Clicks `css` once it is shown.
 pub(crate) async fn click(client: &Client, css: &str) -> Result<(), CmdError> {
-    shown(client, css).await?.click().await
+    in_view(client, css).await?.click().await
+}
+
+/// The element `css` once shown, scrolled to the middle of the window as a person would before
+/// using it: WebKitWebDriver refuses an element cut by the window's edge, which large text
+/// (the scaling runs) makes common.
+async fn in_view(client: &Client, css: &str) -> Result<Element, CmdError> {
+    let element = shown(client, css).await?;
+    let arg = serde_json::to_value(&element).map_err(|e| CmdError::NotJson(e.to_string()))?;
+    client
+        .execute(
+            "arguments[0].scrollIntoView({ block: 'center' });",
+            vec![arg],
+        )
+        .await?;
+    Ok(element)
 }
 
 /// The text of `css` once it is shown.

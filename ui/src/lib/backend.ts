@@ -14,6 +14,7 @@ import type { Board } from "../generated/Board";
 import type { BuildInfo } from "../generated/BuildInfo";
 import type { ConnectionStatus } from "../generated/ConnectionStatus";
 import type { MyCallList } from "../generated/MyCallList";
+import type { MyNoteList } from "../generated/MyNoteList";
 import type { Leaderboard } from "../generated/Leaderboard";
 import type { Overview } from "../generated/Overview";
 import type { PopSettings } from "../generated/PopSettings";
@@ -47,6 +48,8 @@ export interface Backend {
   startTotp(): Promise<TotpSetup>;
   /** Confirms it with a code from the authenticator; answers the recovery codes (shown once). */
   confirmTotp(code: string): Promise<RecoveryCodes>;
+  /** The second factor again (a code or a recovery code) for an action refused with `step_up_required`. */
+  stepUp(code: string): Promise<void>;
   /** Signs out. */
   signOut(): Promise<void>;
   /** Closes a pop, on the agent's other devices too. */
@@ -61,6 +64,8 @@ export interface Backend {
   markMissedSeen(): Promise<Board>;
   /** The agent's own recent calls, with their notes' state. */
   history(): Promise<MyCallList>;
+  /** The agent's own notes not yet in the AMS (the relay deletes them once they are). */
+  myNotes(): Promise<MyNoteList>;
   /** The team's leaderboard over the last `days` (1–90). */
   leaderboard(days: number): Promise<Leaderboard>;
   /** Brings the main window forward (from the pop window). */

@@ -7,6 +7,7 @@ import type { Board } from "../generated/Board";
 import type { BuildInfo } from "../generated/BuildInfo";
 import type { ConnectionStatus } from "../generated/ConnectionStatus";
 import type { MyCallList } from "../generated/MyCallList";
+import type { MyNoteList } from "../generated/MyNoteList";
 import type { Leaderboard } from "../generated/Leaderboard";
 import type { Overview } from "../generated/Overview";
 import type { PopSettings } from "../generated/PopSettings";
@@ -23,6 +24,7 @@ export type Sent =
   | { kind: "second_factor"; code: string }
   | { kind: "start_totp" }
   | { kind: "confirm_totp"; code: string }
+  | { kind: "step_up"; code: string }
   | { kind: "sign_out" }
   | { kind: "dismiss"; popId: string }
   | { kind: "dismiss_all" }
@@ -64,10 +66,17 @@ export class MemoryBackend implements Backend {
   };
   /** What `history` answers. */
   calls: MyCallList = { calls: [] };
+  /** What `notes` answers. */
+  notes: MyNoteList = { notes: [] };
   /** What `startTotp` answers. */
   totp: TotpSetup = { secret: "JBSW Y3DP EHPK 3PXP", qr_svg: "<svg xmlns='http://www.w3.org/2000/svg'/>" };
   /** What `confirmTotp` answers. */
   recovery: RecoveryCodes = { recovery_codes: ["ab12-cd34", "ef56-gh78"] };
+  /** Whether `startTotp` (replacing a factor) asks for a step-up first, as the relay does when
+   * the session's second factor is not recent; `stepUp` with `stepUpCode` clears it. */
+  stepUpNeeded = false;
+  /** The code `stepUp` accepts. */
+  stepUpCode = "123456";
   /** What `signIn` answers. */
   signInStep: SignInStep = "signed_in";
   sent: Sent[] = [];
@@ -139,7 +148,19 @@ export class MemoryBackend implements Backend {
   async startTotp(): Promise<TotpSetup> {
     this.failIfAsked();
     this.sent.push({ kind: "start_totp" });
+    if (this.stepUpNeeded) {
+      throw new BackendErrorClass("step_up_required", "This needs your second factor again.");
+    }
     return structuredClone(this.totp);
+  }
+
+  async stepUp(code: string): Promise<void> {
+    this.failIfAsked();
+    this.sent.push({ kind: "step_up", code });
+    if (code.replace(/\s/g, "") !== this.stepUpCode) {
+      throw new BackendErrorClass("invalid_second_factor", "That code is not right.");
+    }
+    this.stepUpNeeded = false;
   }
 
   async confirmTotp(code: string): Promise<RecoveryCodes> {
@@ -197,6 +218,11 @@ export class MemoryBackend implements Backend {
   async history(): Promise<MyCallList> {
     this.failIfAsked();
     return structuredClone(this.calls);
+  }
+
+  async myNotes(): Promise<MyNoteList> {
+    this.failIfAsked();
+    return structuredClone(this.notes);
   }
 
   async leaderboard(days: number): Promise<Leaderboard> {

@@ -10,6 +10,7 @@ import type { Board } from "../generated/Board";
 import type { BuildInfo } from "../generated/BuildInfo";
 import type { ConnectionStatus } from "../generated/ConnectionStatus";
 import type { MyCallList } from "../generated/MyCallList";
+import type { MyNoteList } from "../generated/MyNoteList";
 import type { Leaderboard } from "../generated/Leaderboard";
 import type { Overview } from "../generated/Overview";
 import type { PopSettings } from "../generated/PopSettings";
@@ -63,6 +64,10 @@ export class TauriBackend implements Backend {
     return call<RecoveryCodes>("confirm_totp", { code });
   }
 
+  stepUp(code: string): Promise<void> {
+    return call<void>("step_up", { code });
+  }
+
   signOut(): Promise<void> {
     return call<void>("sign_out");
   }
@@ -89,6 +94,10 @@ export class TauriBackend implements Backend {
 
   history(): Promise<MyCallList> {
     return call<MyCallList>("history");
+  }
+
+  myNotes(): Promise<MyNoteList> {
+    return call<MyNoteList>("notes");
   }
 
   leaderboard(days: number): Promise<Leaderboard> {

@@ -158,6 +158,44 @@ pub struct MyCallList {
     pub calls: Vec<MyCall>,
 }
 
+/// One of the caller's own notes the relay still holds, as `GET /v1/me/notes` lists it. A note is
+/// held only until the call's note is in the AMS (then it is deleted here), so these are the
+/// caller's words that are not in the AMS yet: waiting, or failed for an admin to see to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct MyNote {
+    /// The note.
+    #[schema(value_type = String)]
+    pub note_id: crate::NoteId,
+    /// The call it is on.
+    #[schema(value_type = String)]
+    pub call_id: CallId,
+    /// What the caller wrote.
+    #[schema(value_type = String)]
+    pub text: crate::Pii<String>,
+    /// The call's number (E.164); absent when withheld.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(value_type = Option<String>)]
+    pub number: Option<crate::Pii<String>>,
+    /// The call's sync, as in [`MyCall::sync`]; absent while the call is live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub sync: Option<String>,
+    /// When it was written.
+    #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
+    pub created_at: OffsetDateTime,
+}
+
+/// `GET /v1/me/notes`: the caller's notes still held, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct MyNoteList {
+    /// At most 100.
+    pub notes: Vec<MyNote>,
+}
+
 /// `GET /v1/leaderboard` query: how many days back (1–90, default 7).
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema, IntoParams,

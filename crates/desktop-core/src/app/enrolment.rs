@@ -6,6 +6,9 @@
 //! code from the authenticator confirms it (`POST /v1/me/totp/confirm`) and answers the recovery
 //! codes, which the UI shows once. When the org requires a second factor of everyone, the
 //! stream waits until then — the relay would refuse it — and the status says why.
+//!
+//! Replacing an enrolled factor (a new phone) asks for the current one first: the relay answers
+//! `step_up_required` unless the session verified it recently, and [`App::step_up`] does that.
 
 use std::sync::Arc;
 
@@ -60,6 +63,18 @@ impl App {
             secret: Pii::new(grouped(enrolment.secret_base32.expose())),
             qr_svg: Pii::new(qr_svg),
         })
+    }
+
+    /// Verifies the second factor again (a TOTP or a recovery code), for the actions the relay
+    /// refused with `step_up_required`: they can be tried again for the next few minutes.
+    ///
+    /// # Errors
+    /// [`Error::NotReady`] when not signed in; the relay's refusal (`invalid_second_factor`, …).
+    pub async fn step_up(&self, code: &str) -> Result<(), Error> {
+        let request = CodeRequest {
+            code: Pii::new(code.split_whitespace().collect()),
+        };
+        Ok(self.current_session()?.step_up(&request).await?)
     }
 
     /// Confirms the enrolment with a code from the authenticator; answers the recovery codes

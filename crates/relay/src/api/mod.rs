@@ -75,6 +75,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me::change_password))
         .routes(routes!(stream::ticket))
         .routes(routes!(history::my_calls))
+        .routes(routes!(history::my_notes))
         .routes(routes!(leaderboard::leaderboard))
         .routes(routes!(calls::note))
         .routes(routes!(calls::pick));

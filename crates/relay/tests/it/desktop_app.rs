@@ -156,6 +156,21 @@ async fn an_agent_joins_sees_a_pop_once_adds_a_note_rides_out_a_relay_crash_and_
         Some("waiting"),
         "its note waits for the transcript"
     );
+    let notes = desk.notes().await.unwrap();
+    let note = notes
+        .notes
+        .iter()
+        .find(|n| n.call_id == card.call_id)
+        .unwrap();
+    assert_eq!(
+        (
+            note.text.expose().as_str(),
+            note.number.as_ref().map(|n| n.expose().as_str()),
+            note.sync.as_deref()
+        ),
+        ("Marker desk note", Some("(617) 555-0199"), Some("waiting")),
+        "the agent reads back the note that is not in the AMS yet"
+    );
 
     desk.shutdown();
     let (again, mut updates) = app(&office, dir.path());

@@ -149,3 +149,73 @@ async fn over_http_the_same_rule_holds_404_for_a_call_that_did_not_ring_and_403_
         "the audit log never holds the text"
     );
 }
+
+#[tokio::test]
+async fn an_agent_reads_back_only_their_own_notes_still_held_and_they_leave_the_list_with_the_purge()
+ {
+    let office = Office::open().await;
+    let (alice, mut alice_socket) = office.alice_on_her_route().await;
+    let (bob, mut bob_socket) = bob_on_his_route(&office).await;
+    office
+        .ring("call-1", CallState::Ringing, Some("u-alice"))
+        .await;
+    office
+        .ring("call-2", CallState::Ringing, Some("u-bob"))
+        .await;
+    let alices = alice_socket.next().await.unwrap()["call_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bobs = bob_socket.next().await.unwrap()["call_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let api = &office.api;
+    for (who, call, text) in [
+        (&alice, &alices, MARKER),
+        (&alice, &alices, "Call back Friday"),
+        (&bob, &bobs, "Bob's own words"),
+    ] {
+        api.post(
+            &format!("/v1/calls/{call}/note"),
+            who.token(),
+            json!({"text": text}),
+        )
+        .await
+        .expect(204, "a note");
+    }
+
+    let listed = api
+        .get_json("/v1/me/notes", alice.token(), "alice's notes")
+        .await;
+    let notes = listed["notes"].as_array().unwrap();
+    let texts: Vec<&str> = notes.iter().map(|n| n["text"].as_str().unwrap()).collect();
+    assert_eq!(
+        texts,
+        ["Call back Friday", MARKER],
+        "hers only, newest first"
+    );
+    assert!(
+        notes
+            .iter()
+            .all(|n| n["call_id"] == alices.as_str() && n.get("sync").is_none()),
+        "on her call, still live: {listed}"
+    );
+    let owner = office.enrolled("owner@acme.example", Role::Owner).await;
+    let (actions, page) = api.audit_actions("notes.read_own", owner.token()).await;
+    assert_eq!(actions, ["notes.read_own"], "the read is audited");
+    assert!(!page.to_string().contains(MARKER), "without the words");
+
+    // The PII cap's purge, as hygiene runs it, on notes a second old.
+    office.advance(2);
+    office
+        .operator
+        .store
+        .calls()
+        .purge_call_pii(std::time::Duration::from_secs(1))
+        .unwrap();
+    let after = api
+        .get_json("/v1/me/notes", alice.token(), "after the purge")
+        .await;
+    assert_eq!(after["notes"], json!([]), "purged notes are gone");
+}

@@ -153,6 +153,7 @@ pub(crate) const ROUTES: &[Route] = &[
     route("GET",    "/v1/me",                                       Signed, Nothing, 200),
     route("GET",    "/v1/me/sessions",                              Signed, Nothing, 200),
     route("GET",    "/v1/me/calls",                                 Needs(ViewOwnCalls), Nothing, 200),
+    route("GET",    "/v1/me/notes",                                 Needs(ViewOwnCalls), Nothing, 200),
     route("GET",    "/v1/leaderboard",                              Needs(ViewLeaderboard), Nothing, 200),
     route("DELETE", "/v1/me/sessions/{id}",                         Signed, OwnOtherSession, 204),
     route("POST",   "/v1/me/sessions/revoke-others",                Signed, Nothing, 200),
