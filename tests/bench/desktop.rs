@@ -13,7 +13,8 @@
 //! - **Idle RSS**: the app's process and its WebKit children (`VmRSS` summed, and `Pss` from
 //!   `smaps_rollup`, which does not count shared pages twice), connected with no calls
 //!   (baseline), after the 100 rendered pops, then after 1,000 more calls, each given 10 s to
-//!   settle. `RINGSIDE_BENCH_POPS` and `RINGSIDE_BENCH_CALLS` shorten a run while investigating.
+//!   settle. `RINGSIDE_BENCH_POPS` and `RINGSIDE_BENCH_CALLS` shorten a run while investigating;
+//!   `RINGSIDE_BENCH_SETTLE_SECS` changes the quiet before each reading.
 //!
 //! Targets (issue "The desktop app for agents"): ≤ 1 s, ≤ 50 ms p99, ≤ 150 MB.
 
@@ -93,7 +94,8 @@ async fn run() {
     let app = relaunch_times(app).await;
 
     let pid = app.pid().expect("the app runs");
-    let settle = || tokio::time::sleep(Duration::from_secs(10));
+    let quiet = Duration::from_secs(u64::try_from(count("SETTLE_SECS", 10)).unwrap_or(10));
+    let settle = || tokio::time::sleep(quiet);
     settle().await;
     let idle = memory(pid);
 
@@ -144,7 +146,10 @@ async fn run() {
     let after = memory(app.pid());
     drop(app);
 
-    println!("desktop bench: memory of the app and its WebKit processes, each after 10 s settling");
+    println!(
+        "desktop bench: memory of the app and its WebKit processes, each after {} s settling",
+        quiet.as_secs()
+    );
     print_memory("idle, connected, no calls (baseline)", idle);
     print_memory(&format!("after {pops} rendered pops"), rendered);
     print_memory("started again without WebDriver", unattended);
