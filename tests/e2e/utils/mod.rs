@@ -130,13 +130,16 @@ impl TauriDriver {
                 )
             });
         let mut driver = Self { child, port, log };
-        driver.wait_until_listening();
+        // tauri-driver listens before the WebKitWebDriver it starts does; a session asked for in
+        // between is refused and must be asked again, which can race a launch already under way.
+        driver.wait_until_listening(port);
+        driver.wait_until_listening(native_port);
         driver
     }
 
-    fn wait_until_listening(&mut self) {
+    fn wait_until_listening(&mut self, port: u16) {
         let deadline = Instant::now() + DRIVER_START_TIMEOUT;
-        while TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_err() {
+        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!(
                     "tauri-driver exited ({status}) before accepting connections; its log ({}):\n{}",
@@ -146,8 +149,7 @@ impl TauriDriver {
             }
             assert!(
                 Instant::now() < deadline,
-                "tauri-driver did not listen on port {} within {DRIVER_START_TIMEOUT:?}; log:\n{}",
-                self.port,
+                "tauri-driver did not listen on port {port} within {DRIVER_START_TIMEOUT:?}; log:\n{}",
                 self.log_text()
             );
             std::thread::sleep(Duration::from_millis(50));
