@@ -21,7 +21,11 @@ pub(crate) const PASSWORD: &str = "harbour violet anchor 58";
 
 /// Saves a screenshot of the window as `<target>/e2e/{name}.png`.
 pub(crate) async fn shot(client: &Client, name: &str) {
-    // WebKit paints a moment after the DOM changes: let the frame catch up with it.
+    // From the top, as a person first sees the screen (the status line in the header), whatever
+    // an earlier step scrolled to; then WebKit paints a moment later: let the frame catch up.
+    if let Err(error) = client.execute("window.scrollTo(0, 0);", vec![]).await {
+        eprintln!("could not scroll to the top for the {name} screenshot: {error}");
+    }
     tokio::time::sleep(Duration::from_millis(800)).await;
     let path = artifacts_dir().join(format!("{name}.png"));
     match client.screenshot().await {
