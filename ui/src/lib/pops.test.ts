@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import {
   callLabel,
   callStateText,
+  clockTime,
+  dateTime,
   elapsed,
   matchText,
   recordKindText,
@@ -61,5 +63,30 @@ describe("a pop's lines", () => {
     const from = "2026-12-04T09:00:00Z";
     expect(elapsed(from, Date.parse(from) + 65_000)).toBe("1:05");
     expect(elapsed(from, Date.parse(from) - 5_000), "never negative").toBe("0:00");
+  });
+});
+
+describe("times of day", () => {
+  it("read in the user's locale, from one formatter each", () => {
+    const at = "2026-12-04T14:05:00Z";
+    const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+    expect(clockTime(at)).toBe(clock.format(new Date(at)));
+    expect(dateTime(at)).toContain(String(new Date(at).getFullYear()));
+  });
+
+  it("are never formatted with a throwaway formatter in a component", () => {
+    // `toLocale…String(…, options)` makes a new ICU formatter per call; a board update
+    // re-renders every missed call, and in WebKitGTK that churn grew the web process by
+    // ~1.5 MiB a call (docs/desktop.md, Memory). Components use `clockTime`/`dateTime`.
+    const sources = import.meta.glob<string>("./components/*.svelte", {
+      query: "?raw",
+      import: "default",
+      eager: true,
+    });
+    expect(Object.keys(sources).length, "the components were read").toBeGreaterThan(5);
+    const offenders = Object.entries(sources)
+      .filter(([, source]) => /toLocale(Date|Time)?String\(/.test(source))
+      .map(([file]) => file);
+    expect(offenders).toEqual([]);
   });
 });
