@@ -1,8 +1,10 @@
 //! The compact pop window: the newest pop, on top of the agent's other windows, so the caller's
 //! name is in sight while they work in the AMS or the phone app. It opens when a pop appears,
-//! without taking the keyboard from whatever the agent is typing in, and hides when no pop is
-//! left. Its place is remembered per monitor: where the agent dragged it on that monitor, else
-//! the top-right corner of the monitor the main window is on.
+//! without taking the keyboard from whatever the agent is typing in, and is closed when no pop
+//! is left: its web process goes with it (~160 MiB of WebKit that an idle app need not hold;
+//! docs/benchmarks.md), and the next pop makes it again. Its place is remembered per monitor:
+//! where the agent dragged it on that monitor, else the top-right corner of the monitor the main
+//! window is on.
 //!
 //! Made on the first pop, not at start-up, so the main window is the app's first (the one the
 //! WebDriver session of the E2E tests attaches to). It loads the same UI with `#pop`
@@ -48,12 +50,13 @@ pub fn show(handle: &AppHandle) {
     }
 }
 
-/// The board changed: hide the window when no pop is left on it.
+/// The board changed: close the window when no pop is left on it.
 pub fn follow(handle: &AppHandle, board: &Board) {
     if board.cards.is_empty()
         && let Some(window) = handle.get_webview_window(LABEL)
+        && let Err(error) = window.destroy()
     {
-        let _ = window.hide();
+        tracing::warn!(%error, "the pop window could not be closed");
     }
 }
 
@@ -69,16 +72,27 @@ fn create(handle: &AppHandle) -> tauri::Result<WebviewWindow> {
         .build()?;
     let moved = window.clone();
     let app = handle.clone();
-    window.on_window_event(move |event| {
-        if let WindowEvent::Moved(at) = event
-            && let Some(state) = app.try_state::<App>()
-            && let Ok(Some(monitor)) = moved.current_monitor()
-        {
-            let name = monitor.name().cloned().unwrap_or_default();
-            if let Err(error) = state.remember_pop_window_at(&name, (at.x, at.y)) {
-                tracing::warn!(%error, "the pop window's place could not be kept");
+    window.on_window_event(move |event| match event {
+        WindowEvent::Moved(at) => {
+            if let Some(state) = app.try_state::<App>()
+                && let Ok(Some(monitor)) = moved.current_monitor()
+            {
+                let name = monitor.name().cloned().unwrap_or_default();
+                if let Err(error) = state.remember_pop_window_at(&name, (at.x, at.y)) {
+                    tracing::warn!(%error, "the pop window's place could not be kept");
+                }
             }
         }
+        // A pop that arrived while the window was being closed found it still there and showed
+        // it: make it again.
+        WindowEvent::Destroyed
+            if app
+                .try_state::<App>()
+                .is_some_and(|state| !state.board().cards.is_empty()) =>
+        {
+            show(&app);
+        }
+        _ => {}
     });
     Ok(window)
 }

@@ -59,9 +59,10 @@ async fn journey(
     })
     .await;
     shown(client, "#pops-empty").await?;
-    eventually_some("the pop window hidden with no pop left", || {
-        x11::window(pid, POP_WINDOW).filter(|w| !w.viewable)
-    })
+    eventually(
+        "the pop window closed with no pop left (its web process gone)",
+        || x11::window(pid, POP_WINDOW).is_none(),
+    )
     .await;
 
     relay.ring(SHARED);
